@@ -1,0 +1,71 @@
+"""Finding a ``dot`` program: the system's Graphviz, else the ``graphviz-pure`` wheel, else a clear error.
+
+``Diagram`` is a ``graphviz.Digraph`` whose ``pipe``/``render`` (and so Jupyter's inline
+display) use whichever program is found. ``.source`` never needs one.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+
+import graphviz
+from graphviz.backend import dot_command
+
+INSTALL_HINT = (
+    "install one of them: `pip install graphviz-pure` (a dot command on PyPI, no system packages) "
+    "or the Graphviz system package (`apt-get install graphviz`, `brew install graphviz`, "
+    "https://graphviz.org/download/)"
+)
+
+
+class DotNotFound(RuntimeError):
+    """Neither Graphviz's ``dot`` nor ``graphviz-pure`` is installed."""
+
+
+def find_dot():
+    """Path of the program to lay graphs out with, or None.
+
+    The system's ``dot`` comes first; then ``graphviz-pure`` on the PATH or beside this
+    Python (a venv used without activating it).
+    """
+    found = shutil.which("dot")
+    if found:
+        return found
+    found = shutil.which("graphviz-pure")
+    if found:
+        return found
+    for folder in {sysconfig.get_path("scripts"), os.path.dirname(sys.executable)}:
+        candidate = Path(folder) / "graphviz-pure"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+class Diagram(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that renders with the system ``dot`` or the ``graphviz-pure`` fallback."""
+
+    def _with_dot(self, action, *args, **kwargs):
+        program = find_dot()
+        if program is None:
+            raise DotNotFound(f"cannot render the drawing: no `dot` program found; {INSTALL_HINT}")
+        if Path(program).name != "dot":
+            kwargs.setdefault("quiet", True)  # graphviz-pure warns about glyph widths of × and ↓
+        previous = dot_command.DOT_BINARY
+        dot_command.DOT_BINARY = Path(program)
+        try:
+            return action(*args, **kwargs)
+        finally:
+            dot_command.DOT_BINARY = previous
+
+    def pipe(self, *args, **kwargs):
+        return self._with_dot(super().pipe, *args, **kwargs)
+
+    def render(self, filename=None, directory=None, *args, **kwargs):
+        """Write the source and the rendered file; with no dot program, keep the ``.dot`` file and say how to install one."""
+        if find_dot() is None:
+            saved = self.save(filename, directory=directory)
+            raise DotNotFound(f"wrote the graph source to {saved}, but cannot render it: no `dot` program; {INSTALL_HINT}")
+        return self._with_dot(super().render, filename, *args, directory=directory, **kwargs)

@@ -1,0 +1,96 @@
+"""Drawing: values and gradients on nodes, downstream = local × upstream on edges, copy gates, frames."""
+import re
+
+import graphviz
+import pytest
+
+from minigrad import Value, draw, lectures
+
+
+def edge_labels(source):
+    return re.findall(r'<font color="red3">([^<]*)</font>', source)
+
+
+def test_before_backward_only_the_forward_pass_is_drawn():
+    f, _ = lectures.simple()
+    src = draw(f).source
+    assert isinstance(draw(f), graphviz.Digraph)
+    assert "-12.0" in src and "-2.0" in src and "5.0" in src
+    assert ">grad " not in src
+    assert "rankdir=LR" in src
+
+
+def test_after_backward_nodes_carry_grads_and_edges_downstream_local_upstream():
+    f, _ = lectures.simple()
+    f.backward()
+    src = draw(f).source
+    labels = edge_labels(src)
+    # the mul gate: dL/dq = local z (-4) x upstream 1; dL/dz = local q (3) x upstream 1
+    assert "-4.0 = -4.0 × 1.0" in labels
+    assert "3.0 = 3.0 × 1.0" in labels
+    # the add gate distributes -4 to x and y
+    assert labels.count("-4.0 = 1.0 × -4.0") == 2
+    assert "grad -4.0" in labels and "grad 3.0" in labels and "grad 1.0" in labels
+    # each value and gate appears once: 5 values, 2 gates
+    assert len(re.findall(r"^\s*v\d+ \[", src, re.M)) == 5
+    assert len(re.findall(r"^\s*g\d+ \[", src, re.M)) == 2
+
+
+def test_fan_out_is_drawn_as_a_copy_gate_with_the_sum():
+    x = Value(3.0, "x")
+    y = x * x
+    y.backward()
+    src = draw(y).source
+    assert len(re.findall(r"^\s*c\d+ \[", src, re.M)) == 1
+    assert "6.0 = 3.0 + 3.0" in edge_labels(src)
+    # two edges from the copy gate into the mul gate
+    copy_id = re.search(r"^\s*(c\d+) \[", src, re.M).group(1)
+    assert len(re.findall(rf"^\s*{copy_id} -> g\d+", src, re.M)) == 2
+
+
+def test_frame_of_a_step_highlights_its_gate_and_shows_only_known_gradients():
+    f, v = lectures.simple()
+    src = draw(f, step=0).source  # just after the mul step
+    assert src.count("fillcolor=orange") == 1
+    labels = edge_labels(src)
+    assert "grad -4.0" in labels  # q is known
+    assert "grad 3.0" in labels  # z is known
+    assert "-4.0 = 1.0 × -4.0" not in labels  # the add gate has not run
+    assert v["x"].grad == 0.0  # drawing a frame changes no gradient
+    last = draw(f, step=-1).source
+    assert edge_labels(last).count("grad -4.0") == 3  # q, x and y
+
+
+def test_step_draw_from_the_stream():
+    f, _ = lectures.simple()
+    steps = list(f.backward_steps())
+    assert steps[1].draw().source == draw(f, step=1).source
+
+
+def test_step_out_of_range_is_a_clear_error():
+    f, _ = lectures.simple()
+    with pytest.raises(IndexError, match="step 5 is out of range: this graph's backprop has 2 steps"):
+        draw(f, step=5)
+
+
+def test_draw_rejects_what_is_not_a_node():
+    with pytest.raises(TypeError, match="draw: expected a minigrad Value or Tensor"):
+        draw(3.0)
+
+
+def test_labels_are_escaped():
+    a = Value(1.0, "a<b & c>")
+    src = draw(a * 2).source
+    assert "a&lt;b &amp; c&gt;" in src
+
+
+def test_thirty_node_graph_is_left_to_right_and_renders():
+    x = Value(0.5, "x")
+    y = x
+    for i in range(15):
+        y = (y * 1.1).tanh() + x
+    y.backward()
+    d = draw(y)
+    assert d.source.count("->") > 30
+    svg = d.pipe(format="svg").decode()
+    assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
