@@ -1,9 +1,9 @@
 """``python -m bench [NAME ...] [--quick]``: run the benchmarks (all by default) and print their tables."""
 import sys
 
-from . import scalar
+from . import scalar, tensor_overhead
 
-SUITES = {"scalar": scalar.main}
+SUITES = {"scalar": scalar.main, "overhead": tensor_overhead.main}
 
 
 def main(argv):

@@ -4,10 +4,19 @@ Every operation is a gate with a forward rule and a local-gradient rule; backpro
 that multiplies upstream by local to get downstream, and that loop emits one inspectable Step
 per gate.
 """
+from .creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like
+from .debug import gradcheck
 from .engine import Step, enable_grad, is_grad_enabled, no_grad
-from .scalar import Value, maximum
+from .ops.elementwise import maximum, where
+from .ops.shape import cat, pad, stack
+from .scalar import Value
+from .tensor import Tensor, tensor
 from .viz import draw
 
 __version__ = "0.1.0"
 
-__all__ = ["Value", "Step", "maximum", "draw", "no_grad", "enable_grad", "is_grad_enabled"]
+__all__ = [
+    "Value", "Tensor", "tensor", "Step", "draw", "gradcheck", "no_grad", "enable_grad", "is_grad_enabled",
+    "maximum", "where", "cat", "stack", "pad",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
+]

@@ -278,10 +278,27 @@ def is_grad_enabled():
     return grad_mode.enabled
 
 
+class _Scope:
+    """Where new nodes are being made: the path of the Module whose forward is running."""
+
+    module = None
+
+
+scope = _Scope()
+
+
+def current_module():
+    return scope.module
+
+
 class _Anomaly:
     """Anomaly mode's switch; ``minigrad.debug`` installs the checks when it is on."""
 
     enabled = False
+
+    @staticmethod
+    def check_forward(node, gate):
+        pass
 
     @staticmethod
     def check_backward(node, gate, downstream):

@@ -14,7 +14,7 @@ from html import escape
 
 from .. import engine
 from .render import Diagram
-from .text import fmt_value
+from .text import MAX_SHOWN, fmt_value
 
 DATA_COLOR = "darkgreen"
 GRAD_COLOR = "red3"
@@ -183,7 +183,8 @@ def draw(root, step=None, *, rankdir="LR"):
         dot.node(f"v{node._id}", _value_label(node, grad), shape="plaintext", margin="0")
         if node._gate is not None:
             is_current = current is not None and current.gate != "copy" and current.output is node
-            dot.node(f"g{node._id}", escape(str(node._gate.symbol)), shape="circle", style="filled",
+            dot.node(f"g{node._id}", escape(str(node._gate.symbol)), tooltip=escape(node._gate.formula),
+                     shape="circle", style="filled",
                      fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02")
             dot.edge(f"g{node._id}", f"v{node._id}")
         fanout = consumers[node]
@@ -195,7 +196,8 @@ def draw(root, step=None, *, rankdir="LR"):
             parts = [frame.edge(c, i) for c, i in fanout] if frame is not None else []
             label = ""
             if known is not None and all(p is not None for p in parts):
-                label = _grad_label(f"{_fmt(known)} = " + " + ".join(_fmt(p[2]) for p in parts))
+                show = _grad_text if _is_tensor(node) else _fmt
+                label = _grad_label(f"{show(known)} = " + " + ".join(show(p[2]) for p in parts))
             dot.edge(f"v{node._id}", f"c{node._id}", label=label, **_edge_style(is_current))
 
     for node in nodes:
@@ -207,8 +209,7 @@ def draw(root, step=None, *, rankdir="LR"):
             found = frame.edge(node, i) if frame is not None else None
             label = ""
             if found is not None and found[2] is not None:
-                upstream, local, downstream = found
-                label = _grad_label(f"{_fmt(downstream)} = {_fmt(local)} × {_fmt(upstream)}")
+                label = _grad_label(_edge_text(node, *found))
             dot.edge(source, f"g{node._id}", label=label, **_edge_style(is_current))
     return dot
 
@@ -230,13 +231,46 @@ def _grad_label(text):
     return f'<<font color="{GRAD_COLOR}">{escape(text)}</font>>'
 
 
+def _edge_text(node, upstream, local, downstream):
+    """``downstream = local × upstream``; for tensors the rule and the gradients' norms (values when small)."""
+    if not _is_tensor(node):
+        return f"{_fmt(downstream)} = {_fmt(local)} × {_fmt(upstream)}"
+    if isinstance(local, str):
+        return f"{_grad_text(downstream)} = {local}  (upstream {_grad_text(upstream)})"
+    return f"{_grad_text(downstream)} = {_local_text(local)} ⊙ {_grad_text(upstream)}"
+
+
+def _local_text(local):
+    """A tensor gate's local gradient: its values when small, else its shape."""
+    shape = getattr(local, "shape", ())
+    if len(shape) == 0 or local.size <= MAX_SHOWN:
+        return _fmt(local)
+    return f"local{tuple(shape)}"
+
+
+def _grad_text(g):
+    import numpy as np
+
+    g = np.asarray(g)
+    if g.size <= MAX_SHOWN:
+        return _fmt(g if g.ndim else float(g))
+    return f"‖{fmt_value(float(np.linalg.norm(g.astype(np.float64))), DIGITS)}‖"
+
+
 def _value_label(node, grad):
     cells = []
     if node.label:
         cells.append(f"<b>{escape(node.label)}</b>")
-    cells.append(f'<font color="{DATA_COLOR}">{escape(_fmt(node.data))}</font>')
-    if grad is not None:
-        cells.append(f'<font color="{GRAD_COLOR}">grad {escape(_fmt(grad))}</font>')
+    if _is_tensor(node):
+        cells.append(escape(f"{tuple(node.shape)} {node.dtype}"))
+        if node.numel() <= MAX_SHOWN:
+            cells.append(f'<font color="{DATA_COLOR}">{escape(_fmt(node.data if node.ndim else float(node.data)))}</font>')
+        if grad is not None:
+            cells.append(f'<font color="{GRAD_COLOR}">grad {escape(_grad_text(grad))}</font>')
+    else:
+        cells.append(f'<font color="{DATA_COLOR}">{escape(_fmt(node.data))}</font>')
+        if grad is not None:
+            cells.append(f'<font color="{GRAD_COLOR}">grad {escape(_fmt(grad))}</font>')
     row = "".join(f"<td>{c}</td>" for c in cells)
     return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr>{row}</tr></table>>'
 

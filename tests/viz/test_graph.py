@@ -94,3 +94,46 @@ def test_thirty_node_graph_is_left_to_right_and_renders():
     assert d.source.count("->") > 30
     svg = d.pipe(format="svg").decode()
     assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+
+
+# --- tensors ----------------------------------------------------------------------------------
+
+
+def tensor_graph():
+    import numpy as np
+
+    from minigrad import Tensor
+
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="x")
+    w = Tensor(np.ones((3, 40)), requires_grad=True, label="W")
+    loss = (x @ w).relu().mean()
+    loss.label = "loss"
+    return loss, x, w
+
+
+def test_tensor_nodes_show_label_shape_dtype_and_edges_the_rule():
+    loss, x, w = tensor_graph()
+    src = draw(loss).source
+    assert "<b>x</b>" in src and "(2, 3) float64" in src and "(3, 40) float64" in src
+    assert "grad" not in "".join(edge_labels(src))
+    assert 'tooltip="dL/dX = dL/dY·Wᵀ, dL/dW = Xᵀ·dL/dY"' in src
+
+
+def test_tensor_drawing_after_retained_backward_shows_gradients_and_norms():
+    import numpy as np
+
+    loss, x, w = tensor_graph()
+    loss.backward(retain_graph=True)
+    labels = edge_labels(draw(loss).source)
+    assert any(l.startswith("grad [[") for l in labels)  # x's gradient: 6 values, shown in full
+    w_norm = np.linalg.norm(w.grad)
+    assert f"grad ‖{w_norm:.4g}‖" in labels  # W's gradient: 120 values, shown as a norm
+    assert any("Xᵀ·dL/dY" in l for l in labels)  # the matmul rule on W's edge
+
+
+def test_tensor_frames_need_the_saved_arrays():
+    loss, _, _ = tensor_graph()
+    assert "fillcolor=orange" in draw(loss, step=1).source  # before any backward: a dry run
+    loss.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        draw(loss, step=1)

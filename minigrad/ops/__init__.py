@@ -1,0 +1,1 @@
+"""Tensor gates, one module per family: elementwise, reduce, shape, matmul (and the CNN families)."""

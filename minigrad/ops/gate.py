@@ -1,0 +1,119 @@
+"""The tensor gate: a forward rule on numpy arrays and a local-gradient rule, one instance per use.
+
+A tensor gate computes ``forward(*arrays, **options)``, keeps what its backward needs with
+``save(...)``, and gives one gradient per input in ``vjp(upstream)`` (the vector-Jacobian
+product: the Jacobian is never formed, as the lectures insist). Gradients may come back in the
+broadcast shape of the output: :meth:`TensorGate.backward` sums them back to each input's shape,
+the one place in minigrad where un-broadcasting happens.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import Gate, grad_mode
+from ..tensor import Tensor
+
+
+def sum_to_shape(grad, shape):
+    """Sum ``grad`` over the axes numpy broadcasting added or stretched, so it has ``shape``.
+
+    ``(5, 13, 24, 16) -> (5, 1, 24, 1)`` sums axes 1 and 3 (keeping them); ``(4, 5) -> (5,)``
+    sums the leading axis away.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class TensorGate(Gate):
+    """Base of every tensor gate. Subclasses implement ``forward`` and ``vjp`` (and ``local`` for the drawing).
+
+    ``uses_inputs`` says whether backward reads the inputs' values; if it does, modifying an
+    input in place between forward and backward is an error (each Tensor has a version counter).
+    """
+
+    uses_inputs = True
+
+    saved = ()  # per instance once save() runs; class defaults keep a gate's creation cheap
+    versions = None
+    released = False
+
+    def save(self, *arrays):
+        """Keep what backward needs (freed after backward unless the graph is retained)."""
+        self.saved = arrays
+
+    def release(self):
+        self.saved = None
+        self.released = True
+
+    # -- what subclasses write --
+
+    def forward(self, *arrays, **options):
+        raise NotImplementedError
+
+    def vjp(self, upstream):
+        """One gradient per input (None where the input gets none), in any broadcastable shape."""
+        raise NotImplementedError
+
+    def local(self, node):
+        """What the drawing writes as "local": the rule as text by default."""
+        return (self.formula,) * len(node._inputs)
+
+    # -- the engine's side --
+
+    def backward(self, node, upstream):
+        if self.released:
+            raise RuntimeError(
+                f"{self.name}: trying to backward through the graph a second time (its saved arrays were "
+                f"freed after the first backward); call backward(retain_graph=True) the first time"
+            )
+        inputs = node._inputs
+        if self.uses_inputs and self.versions is not None:
+            for i, (x, version) in enumerate(zip(inputs, self.versions)):
+                if x._version != version:
+                    raise RuntimeError(
+                        f"{self.name}: input {i} (shape {x.shape}) was modified in place after {self.name} used it "
+                        f"(version {version} -> {x._version}), but backward needs its old value; "
+                        f"use an out-of-place operation (x = x * 2 instead of x.mul_(2)) or x.clone() first"
+                    )
+        grads = self.vjp(upstream)
+        out = []
+        for x, g in zip(inputs, grads):
+            if g is None or not x.requires_grad:
+                out.append(None)
+            else:
+                if g.dtype != x.dtype:
+                    g = g.astype(x.dtype)
+                out.append(sum_to_shape(g, x.shape))
+        return out
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the gate on input Tensors; the output joins the graph if any input requires grad."""
+        gate = cls()
+        data = gate.forward(*[x._data for x in inputs], **options)
+        if grad_mode.enabled:
+            for x in inputs:
+                if x.requires_grad:
+                    if gate.uses_inputs:
+                        gate.versions = tuple([x._version for x in inputs])
+                    return Tensor._make(data, gate, inputs)
+        return Tensor._make(data, None, ())
+
+
+def broadcast_shape(name, *shapes):
+    """The broadcast shape, or a ValueError naming the gate and the shapes."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(tuple(s)) for s in shapes)
+        raise ValueError(
+            f"{name}: shapes {listed} cannot be broadcast together (numpy rules: trailing dimensions must be "
+            f"equal or 1); reshape one of them, e.g. x.reshape(...) or x[:, None]"
+        ) from None

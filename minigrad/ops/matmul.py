@@ -1,0 +1,73 @@
+"""Matrix multiplication for 1-D, 2-D and batched (broadcast) operands, as ``numpy.matmul``.
+
+The lectures' rule for Y = X·W: dL/dX = dL/dY·Wᵀ and dL/dW = Xᵀ·dL/dY -- each the only
+product with the right shape. A 1-D operand is treated as a row (on the left) or a column
+(on the right) and the extra axis dropped again; batch axes that were broadcast are summed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .elementwise import constant
+from .gate import TensorGate
+
+
+class MatMul(TensorGate):
+    name, symbol = "matmul", "@"
+    formula = "dL/dX = dL/dY·Wᵀ, dL/dW = Xᵀ·dL/dY"
+
+    def forward(self, a, b):
+        self.save(a, b)
+        return np.matmul(a, b)
+
+    def vjp(self, up):
+        a, b = self.saved
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: the mul gate's swap, summed
+            return up * b, up * a
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            up = np.expand_dims(up, -2)
+        if b.ndim == 1:
+            up = np.expand_dims(up, -1)
+        da = np.matmul(up, np.swapaxes(b2, -1, -2))
+        db = np.matmul(np.swapaxes(a2, -1, -2), up)
+        if a.ndim == 1:
+            da = da[..., 0, :]
+        if b.ndim == 1:
+            db = db[..., 0]
+        return da, db
+
+    def local(self, node):
+        return ("dL/dY·Wᵀ", "Xᵀ·dL/dY")
+
+
+def matmul(a, b):
+    other = constant(b, a)
+    if other is None:
+        return NotImplemented
+    return matmul_checked(a, other)
+
+
+def rmatmul(a, b):
+    other = constant(b, a)
+    if other is None:
+        return NotImplemented
+    return matmul_checked(other, a)
+
+
+def matmul_checked(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {a.shape} @ {b.shape}; use * for scalars")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if inner_a != inner_b:
+        raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner dimensions {inner_a} and {inner_b} differ")
+    if a.ndim > 2 and b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: {a.shape} @ {b.shape}: batch dimensions {a.shape[:-2]} and {b.shape[:-2]} cannot be broadcast"
+            ) from None
+    return MatMul.apply(a, b)

@@ -1,0 +1,247 @@
+"""Gates that move elements without changing them: reshape, permute, indexing, cat, stack, pad.
+
+Backward moves the gradient back to where each element came from; nothing is multiplied.
+Indexing scatters the gradient into zeros of the input's shape, adding where an index repeats
+(the copy gate again: an element read twice receives both gradients).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .gate import TensorGate
+
+
+class Reshape(TensorGate):
+    name, symbol = "reshape", "reshape"
+    formula = "dL/dx = dL/dy reshaped back"
+    uses_inputs = False
+
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape {a.shape} ({a.size} elements) into {tuple(shape)}"
+            ) from None
+
+    def vjp(self, up):
+        return (up.reshape(self.in_shape),)
+
+    def local(self, node):
+        return ("reshape back",)
+
+
+class Permute(TensorGate):
+    name, symbol = "permute", "permute"
+    formula = "dL/dx = dL/dy with the axes permuted back"
+    uses_inputs = False
+
+    def forward(self, a, dims):
+        self.dims = dims
+        return a.transpose(dims)
+
+    def vjp(self, up):
+        return (up.transpose(np.argsort(self.dims)),)
+
+    def local(self, node):
+        return (f"permute back {tuple(int(d) for d in np.argsort(self.dims))}",)
+
+
+def _is_advanced(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (list, np.ndarray)) for p in parts)
+
+
+class Index(TensorGate):
+    name, symbol = "index", "[ ]"
+    formula = "dL/dx = dL/dy scattered back to the indexed places (repeats add up)"
+    uses_inputs = False
+
+    def forward(self, a, index):
+        self.in_shape, self.index = a.shape, index
+        try:
+            return a[index]
+        except IndexError as exc:
+            raise IndexError(f"index: {exc} (tensor of shape {a.shape})") from None
+
+    def vjp(self, up):
+        grad = np.zeros(self.in_shape, dtype=up.dtype)
+        if _is_advanced(self.index):
+            np.add.at(grad, self.index, up)  # an index that repeats receives every gradient sent to it
+        else:
+            grad[self.index] = up
+        return (grad,)
+
+    def local(self, node):
+        return ("scatter back",)
+
+
+class Cat(TensorGate):
+    name, symbol = "cat", "cat"
+    formula = "dL/dxᵢ = the slice of dL/dy that xᵢ filled"
+    uses_inputs = False
+
+    def forward(self, *arrays, dim=0):
+        self.dim = dim
+        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=dim)
+
+    def vjp(self, up):
+        return tuple(np.split(up, self.bounds, axis=self.dim))
+
+    def local(self, node):
+        return ("slice",) * len(node._inputs)
+
+
+class Stack(TensorGate):
+    name, symbol = "stack", "stack"
+    formula = "dL/dxᵢ = dL/dy[i] along the new axis"
+    uses_inputs = False
+
+    def forward(self, *arrays, dim=0):
+        self.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    def vjp(self, up):
+        return tuple(np.moveaxis(up, self.dim, 0))
+
+    def local(self, node):
+        return ("slice",) * len(node._inputs)
+
+
+class Pad(TensorGate):
+    name, symbol = "pad", "pad"
+    formula = "dL/dx = dL/dy with the padding cut off"
+    uses_inputs = False
+
+    def forward(self, a, widths, value=0.0):
+        self.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+        return np.pad(a, widths, mode="constant", constant_values=value)
+
+    def vjp(self, up):
+        return (up[self.inner],)
+
+    def local(self, node):
+        return ("crop",)
+
+
+# -- the functions Tensor's methods and minigrad's namespace call --
+
+
+def reshape(a, *shape):
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    if shape == a.shape:
+        return a
+    return Reshape.apply(a, shape=shape)
+
+
+def permute(a, *dims):
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)) or len(dims) != a.ndim:
+        raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions of a {a.shape} tensor")
+    return Permute.apply(a, dims=tuple(d % a.ndim for d in dims))
+
+
+def transpose(a, d0, d1):
+    if a.ndim < 2 and not a.ndim == 0:
+        return a
+    dims = list(range(a.ndim))
+    try:
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+    except IndexError:
+        raise IndexError(f"transpose: dims ({d0}, {d1}) are out of range for a tensor with {a.ndim} dimensions") from None
+    return Permute.apply(a, dims=tuple(dims))
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    if a.ndim == 0:
+        return reshape(a, 1)
+    start, end = start_dim % a.ndim, end_dim % a.ndim
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = a.shape[:start] + (int(np.prod(a.shape[start : end + 1])),) + a.shape[end + 1 :]
+    return reshape(a, shape)
+
+
+def unsqueeze(a, dim):
+    dim = dim % (a.ndim + 1)
+    return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
+
+
+def squeeze(a, dim=None):
+    if dim is None:
+        return reshape(a, tuple(n for n in a.shape if n != 1))
+    dim = dim % max(a.ndim, 1)
+    if a.shape[dim] != 1:
+        return a
+    return reshape(a, a.shape[:dim] + a.shape[dim + 1 :])
+
+
+def index(a, idx):
+    idx = _numpy_index(idx)
+    return Index.apply(a, index=idx)
+
+
+def _numpy_index(idx):
+    if isinstance(idx, Tensor):
+        return idx.data
+    if isinstance(idx, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+    return idx
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing axis ``dim``; all other dimensions must match."""
+    tensors = _tensors("cat", tensors)
+    first = tensors[0]
+    dim = _axis("cat", dim, first.ndim)
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != dim):
+            raise ValueError(
+                f"cat: tensor {i} has shape {t.shape} but tensor 0 has {first.shape}; "
+                f"all dimensions except dim={dim} must match"
+            )
+    return Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new axis ``dim``."""
+    tensors = _tensors("stack", tensors)
+    first = tensors[0]
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != first.shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has {first.shape}; they must match")
+    return Stack.apply(*tensors, dim=_axis("stack", dim, first.ndim + 1))
+
+
+def pad(a, pad, value=0.0):
+    """Constant padding as ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs from the last dim back."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > a.ndim:
+        raise ValueError(f"pad: needs (before, after) pairs for at most {a.ndim} dimensions, got {pad}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported; slice the tensor instead")
+    widths = [(0, 0)] * a.ndim
+    for k in range(len(pad) // 2):
+        widths[a.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    if not any(pad):
+        return a
+    return Pad.apply(a, widths=tuple(widths), value=value)
+
+
+def _tensors(name, tensors):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{name}: needs at least one tensor")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: expected Tensors, got {type(t).__name__}")
+    return tensors
+
+
+def _axis(name, dim, ndim):
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} is out of range for {ndim} dimensions")
+    return dim % ndim

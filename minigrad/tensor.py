@@ -1,0 +1,476 @@
+"""``Tensor``: a numpy array that is a node of the graph. Operators delegate to the gates in ``ops/``.
+
+The same engine as ``Value``: a Tensor has ``_gate``, ``_inputs``, ``_id`` and ``_g``, and
+``backward()`` runs the one backprop loop of ``engine.py``. What differs is what the gates
+multiply: "gradients of variables wrt the loss have the same dims as the original variable",
+and Jacobians are never formed.
+
+dtype rules: lists and Python numbers become float32; numpy arrays keep their dtype
+(float64 stays float64, integer arrays stay integer and cannot require grad).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import engine
+from .engine import new_id
+
+
+class Tensor:
+    """A node holding a numpy array.
+
+    >>> x = Tensor([[2.0, 1.0, -3.0], [-3.0, 4.0, 2.0]], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad.tolist()
+    [[4.0, 2.0, -6.0], [-6.0, 8.0, 4.0]]
+    """
+
+    __slots__ = (
+        "_data", "grad", "requires_grad", "label", "_gate", "_inputs", "_id", "_g",
+        "_hooks", "_retains_grad", "_version", "_module", "_site", "__weakref__",
+    )
+    __array_ufunc__ = None  # numpy defers to our reflected operators: np_array + tensor -> Tensor
+
+    def __init__(self, data, requires_grad=False, dtype=None, label=""):
+        self._data = _as_array(data, dtype)
+        self.grad = None
+        self.label = label
+        self._gate = None
+        self._inputs = ()
+        self._id = new_id()
+        self._g = None
+        self._hooks = None
+        self._retains_grad = False
+        self._version = 0
+        self._module = None
+        self._site = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, gate, inputs):
+        """The output of a gate: a node of the graph when ``gate`` is given, else a plain constant."""
+        out = cls.__new__(cls)
+        out._data = data
+        out.grad = None
+        out.requires_grad = gate is not None
+        out.label = ""
+        out._gate = gate
+        out._inputs = inputs
+        out._id = new_id()
+        out._g = None
+        out._hooks = None
+        out._retains_grad = False
+        out._version = 0
+        out._module = engine.scope.module
+        out._site = None
+        if engine._anomaly.enabled:
+            engine._anomaly.check_forward(out, gate)
+        return out
+
+    # -- the array --
+
+    @property
+    def data(self):
+        """The numpy array. Assigning a new array counts as an in-place change (the version goes up)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        value = _as_array(value, None)
+        if value.shape != self._data.shape:
+            raise ValueError(f"data: the new array has shape {value.shape} but the tensor has {self._data.shape}")
+        self._data = value
+        self._version += 1
+
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    T = property(lambda self: self.transpose(-2, -1) if self.ndim >= 2 else self)
+
+    def numel(self):
+        return self._data.size
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def __len__(self):
+        return len(self._data)
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(
+                f"item: only a one-element tensor converts to a Python number; this one has shape {self.shape}"
+            )
+        return self._data.item()
+
+    def numpy(self):
+        return self._data
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __repr__(self):
+        parts = []
+        if self._data.size <= 16:
+            parts.append(np.array2string(self._data, separator=", ", precision=4))
+        parts.append(f"shape={self.shape}")
+        parts.append(f"dtype={self.dtype}")
+        if self._gate is not None:
+            parts.append(f"gate={self._gate.name}")
+        elif self.requires_grad:
+            parts.append("requires_grad=True")
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        return f"Tensor({', '.join(parts)})"
+
+    __hash__ = object.__hash__  # nodes are keys of the engine's dicts; == is elementwise
+
+    # -- operators: each is a gate in ops/ --
+
+    def __add__(self, other):
+        return _ew.add(self, other)
+
+    def __radd__(self, other):
+        return _ew.add(self, other, reflected=True)
+
+    def __sub__(self, other):
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ew.sub(self, other, reflected=True)
+
+    def __mul__(self, other):
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ew.mul(self, other, reflected=True)
+
+    def __truediv__(self, other):
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew.div(self, other, reflected=True)
+
+    def __pow__(self, exponent):
+        return _ew.power(self, exponent)
+
+    def __rpow__(self, base):
+        return _ew.rpower(self, base)
+
+    def __neg__(self):
+        return _ew.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return _mm.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _mm.rmatmul(self, other)
+
+    def __getitem__(self, index):
+        return _sh.index(self, index)
+
+    # comparisons give boolean tensors outside the graph, as in PyTorch
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(op(self._data, other), None, ())
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+        return bool(self._data)
+
+    def any(self):
+        return bool(self._data.any())
+
+    def all(self):
+        return bool(self._data.all())
+
+    # -- elementwise --
+
+    def exp(self):
+        return _ew.Exp.apply(self)
+
+    def log(self):
+        return _ew.Log.apply(self)
+
+    def sqrt(self):
+        return _ew.Sqrt.apply(self)
+
+    def abs(self):
+        return _ew.Abs.apply(self)
+
+    def relu(self):
+        return _ew.Relu.apply(self)
+
+    def sigmoid(self):
+        return _ew.Sigmoid.apply(self)
+
+    def tanh(self):
+        return _ew.Tanh.apply(self)
+
+    def clone(self):
+        return _ew.Clone.apply(self)
+
+    def float(self):
+        return _ew.cast(self, np.float32)
+
+    def double(self):
+        return _ew.cast(self, np.float64)
+
+    def astype(self, dtype):
+        return _ew.cast(self, dtype)
+
+    # -- reductions --
+
+    def sum(self, dim=None, keepdim=False):
+        return _red.Sum.apply(self, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return _red.Mean.apply(self, dim=dim, keepdim=keepdim)
+
+    def var(self, dim=None, keepdim=False, unbiased=False):
+        return _red.Var.apply(self, dim=dim, keepdim=keepdim, unbiased=unbiased)
+
+    def max(self, dim=None, keepdim=False):
+        """Maxima over ``dim`` (torch.amax semantics: a tie splits the gradient evenly)."""
+        return _red.Max.apply(self, dim=dim, keepdim=keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return -((-self).max(dim=dim, keepdim=keepdim))
+
+    def argmax(self, dim=None, keepdim=False):
+        """Indices of the maxima (an integer tensor outside the graph)."""
+        out = self._data.argmax(axis=dim, keepdims=keepdim) if dim is not None else self._data.argmax()
+        return Tensor._make(np.asarray(out), None, ())
+
+    # -- shapes --
+
+    def reshape(self, *shape):
+        return _sh.reshape(self, *shape)
+
+    view = reshape
+
+    def transpose(self, dim0, dim1):
+        return _sh.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return _sh.permute(self, *dims)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _sh.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim):
+        return _sh.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _sh.squeeze(self, dim)
+
+    # -- autograd --
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients, this one is {self.dtype}; "
+                f"convert it first (Tensor(x.astype('float32'), requires_grad=True))"
+            )
+        if self._gate is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: a computed tensor cannot stop requiring grad; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """The same array as a new leaf outside the graph."""
+        return Tensor._make(self._data, None, ())
+
+    def retain_grad(self):
+        """Keep this (non-leaf) tensor's gradient in ``.grad`` after backward."""
+        if self._gate is not None:
+            self._retains_grad = True
+        return self
+
+    def register_hook(self, fn):
+        """Call ``fn(grad)`` when this tensor's gradient is complete; a returned array replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach it")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = _HookHandle(self)
+        self._hooks[handle.key] = fn
+        return handle
+
+    def _receive(self, grad):
+        """The engine hands over this node's complete gradient: hooks, then ``.grad`` for leaves and retainers."""
+        if self._hooks:
+            for fn in list(self._hooks.values()):
+                replaced = fn(grad)
+                if replaced is not None:
+                    replaced = np.asarray(replaced, dtype=self.dtype)
+                    if replaced.shape != self.shape:
+                        raise ValueError(
+                            f"hook: returned a gradient of shape {replaced.shape} for a tensor of shape {self.shape}"
+                        )
+                    grad = replaced
+            self._g = grad
+        if self._gate is None:
+            if self.grad is None:
+                self.grad = np.array(grad, dtype=self.dtype, copy=True)
+            else:
+                self.grad += grad
+        elif self._retains_grad:
+            self.grad = grad
+        return grad
+
+    def _seed_grad(self, grad):
+        """The gradient backprop starts from: ones for a one-element tensor, else the given one."""
+        if grad is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implied only for a one-element output; this one has shape {self.shape}. "
+                    f"Pass grad= (an array of shape {self.shape}) or reduce first: y.sum().backward()"
+                )
+            return np.ones_like(self._data)
+        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape {self.shape}")
+        return grad
+
+    def backward(self, grad=None, retain_graph=False, *, breakpoint=None):
+        """Backprop from this tensor. Leaves that require grad accumulate into ``.grad``.
+
+        Without ``retain_graph`` the gates free their saved arrays as the loop goes (memory stays
+        flat across training steps) and a second backward through the graph is an error. With it,
+        saved arrays and every node's gradient stay, for drawing and for another backward.
+        ``breakpoint`` is a predicate on a Step; where it is true, Python's ``breakpoint()`` runs
+        with ``step`` in scope, before the step's downstream gradients are sent.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no gate; was it computed under no_grad(), "
+                "or from tensors none of which has requires_grad=True?"
+            )
+        engine.run_backward(self, self._seed_grad(grad), retain=retain_graph, breakpoint=breakpoint)
+
+    def backward_steps(self, grad=None, retain_graph=False):
+        """Backprop one Step at a time (same result as ``backward()``)."""
+        return engine.backprop(self, self._seed_grad(grad), steps=True, retain=retain_graph)
+
+    # -- in-place changes (they raise the version, so a gate that needs the old value notices) --
+
+    def _inplace(self, name, fn):
+        if self.requires_grad and engine.grad_mode.enabled:
+            raise RuntimeError(
+                f"{name}: cannot change in place a tensor that requires grad while the graph is being built; "
+                f"do it under `with minigrad.no_grad():` (as optimisers do) or use an out-of-place operation"
+            )
+        fn(self._data)
+        self._version += 1
+        return self
+
+    def __setitem__(self, index, value):
+        value = value.data if isinstance(value, Tensor) else value
+        self._inplace("__setitem__", lambda a: a.__setitem__(_index_array(index), value))
+
+    def add_(self, other, alpha=1.0):
+        other = other.data if isinstance(other, Tensor) else other
+        return self._inplace("add_", lambda a: np.add(a, alpha * other if alpha != 1.0 else other, out=a, casting="unsafe"))
+
+    def sub_(self, other):
+        return self.add_(other, alpha=-1.0)
+
+    def mul_(self, other):
+        other = other.data if isinstance(other, Tensor) else other
+        return self._inplace("mul_", lambda a: np.multiply(a, other, out=a, casting="unsafe"))
+
+    def zero_(self):
+        return self._inplace("zero_", lambda a: a.fill(0))
+
+    def fill_(self, value):
+        return self._inplace("fill_", lambda a: a.fill(value))
+
+    def copy_(self, source):
+        source = source.data if isinstance(source, Tensor) else np.asarray(source)
+        return self._inplace("copy_", lambda a: np.copyto(a, source, casting="unsafe"))
+
+
+class _HookHandle:
+    _next = 0
+
+    def __init__(self, tensor):
+        _HookHandle._next += 1
+        self.key = _HookHandle._next
+        self._tensor = tensor
+
+    def remove(self):
+        hooks = self._tensor._hooks
+        if hooks is not None:
+            hooks.pop(self.key, None)
+
+
+def _as_array(data, dtype):
+    """The array a Tensor holds: lists and numbers as float32, numpy arrays as they are."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        return data if dtype is None else data.astype(dtype, copy=False)
+    if isinstance(data, (numbers.Number, list, tuple, np.generic)):
+        try:
+            array = np.asarray(data, dtype=dtype if dtype is not None else None)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"Tensor: cannot make an array from {type(data).__name__}: {exc}") from None
+        if dtype is None and array.dtype.kind in "biuf" and not isinstance(data, np.generic):
+            array = array.astype(np.float32)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"Tensor: data must be numbers, got {array.dtype} values such as {array.flat[0]!r}")
+        return array
+    raise TypeError(
+        f"Tensor: expected a numpy array, a list or a number, got {type(data).__name__}; "
+        f"convert it with numpy.asarray first"
+    )
+
+
+def _index_array(index):
+    """Indices as numpy understands them (Tensors become their arrays)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def tensor(data, requires_grad=False, dtype=None, label=""):
+    """``mg.tensor(...)`` is ``Tensor(...)``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
+
+
+from .ops import elementwise as _ew  # noqa: E402 -- the gates need the class defined first
+from .ops import matmul as _mm  # noqa: E402
+from .ops import reduce as _red  # noqa: E402
+from .ops import shape as _sh  # noqa: E402

@@ -1,0 +1,154 @@
+"""Elementwise gates: gradcheck on broadcast shape pairs (hypothesis and the issue's named pairs), the lectures' ReLU."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import minigrad as mg
+from minigrad import Tensor, gradcheck
+
+
+def away_from_zero(rng, shape, low=0.5, high=2.0):
+    return rng.uniform(low, high, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+BINARY = {
+    "add": (lambda a, b: a + b, "any"),
+    "sub": (lambda a, b: a - b, "any"),
+    "mul": (lambda a, b: a * b, "any"),
+    "div": (lambda a, b: a / b, "b nonzero"),
+    "pow": (lambda a, b: a**b, "a positive"),
+    "maximum": (lambda a, b: mg.maximum(a, b), "any"),
+}
+
+
+def operands(kind, shape_a, shape_b, seed=0):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    if kind == "b nonzero":
+        b = away_from_zero(rng, shape_b)
+    if kind == "a positive":
+        a = rng.uniform(0.5, 2.0, shape_a)
+    return a, b
+
+
+@pytest.mark.parametrize("name", BINARY)
+@settings(max_examples=15, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4))
+def test_binary_gates_broadcast_and_gradcheck(name, shapes):
+    fn, kind = BINARY[name]
+    a, b = operands(kind, *shapes.input_shapes)
+    out = fn(Tensor(a), Tensor(b))
+    assert out.shape == shapes.result_shape
+    assert gradcheck(fn, [a, b])
+
+
+NAMED_PAIRS = [((4, 1), (4, 5)), ((1, 3, 1, 7, 1), (2, 1, 5, 1, 8))]
+
+
+@pytest.mark.parametrize("name", BINARY)
+@pytest.mark.parametrize("shape_a,shape_b", NAMED_PAIRS)
+def test_binary_gates_on_the_named_broadcast_pairs(name, shape_a, shape_b):
+    fn, kind = BINARY[name]
+    assert gradcheck(fn, list(operands(kind, shape_a, shape_b)))
+    assert gradcheck(fn, list(operands(kind, shape_b, shape_a, seed=1)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_gates_on_the_large_broadcast_pair(name):
+    fn, kind = BINARY[name]
+    assert gradcheck(fn, list(operands(kind, (5, 13, 24, 16), (5, 1, 24, 1))))
+
+
+UNARY = {
+    "neg": (lambda x: -x, "any"),
+    "exp": (lambda x: x.exp(), "any"),
+    "log": (lambda x: x.log(), "positive"),
+    "sqrt": (lambda x: x.sqrt(), "positive"),
+    "abs": (lambda x: x.abs(), "nonzero"),
+    "relu": (lambda x: x.relu(), "nonzero"),
+    "sigmoid": (lambda x: x.sigmoid(), "any"),
+    "tanh": (lambda x: x.tanh(), "any"),
+    "pow 3": (lambda x: x**3, "any"),
+    "pow -1.5": (lambda x: x**-1.5, "positive"),
+    "rpow": (lambda x: 2.0**x, "any"),
+    "rsub": (lambda x: 1.0 - x, "any"),
+    "rdiv": (lambda x: 1.0 / x, "nonzero"),
+    "clone": (lambda x: x.clone(), "any"),
+}
+
+
+@pytest.mark.parametrize("name", UNARY)
+@settings(max_examples=10, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=4).map(tuple))
+def test_unary_gates_gradcheck(name, shape):
+    fn, kind = UNARY[name]
+    rng = np.random.default_rng(0)
+    x = {"any": rng.standard_normal(shape), "positive": rng.uniform(0.3, 3.0, shape)}.get(kind)
+    if x is None:
+        x = away_from_zero(rng, shape, 0.2, 2.0)
+    assert gradcheck(fn, [x])
+
+
+def test_where_routes_gradients_by_the_condition():
+    rng = np.random.default_rng(0)
+    cond = rng.random((3, 4)) > 0.5
+    assert gradcheck(lambda x, y: mg.where(cond, x, y), [rng.standard_normal((3, 4)), rng.standard_normal((1, 4))])
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    mg.where(np.array([[True, False], [False, True]]), x, 0.0).sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def test_maximum_splits_ties_evenly_like_the_max_gate():
+    a = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = Tensor([1.0, 5.0, 0.0], requires_grad=True)
+    mg.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 0.0, 1.0]
+    assert b.grad.tolist() == [0.5, 1.0, 0.0]
+
+
+def test_relu_of_the_lectures():
+    x = Tensor([1.0, -2.0, 3.0, -1.0], requires_grad=True)
+    z = x.relu()
+    assert z.data.tolist() == [1.0, 0.0, 3.0, 0.0]
+    z.backward(np.array([4.0, -1.0, 5.0, 9.0]))
+    assert x.grad.tolist() == [4.0, 0.0, 5.0, 0.0]
+    assert not np.signbit(x.grad).any()  # a clean 0, not -0
+
+
+def test_sigmoid_is_stable_and_exact():
+    x = Tensor(np.array([-1000.0, 0.0, 1000.0]))
+    assert x.sigmoid().data.tolist() == [0.0, 0.5, 1.0]
+
+
+def test_broadcast_mismatch_names_the_gate_and_both_shapes():
+    with pytest.raises(ValueError, match=r"mul: shapes \(2, 3\) and \(4,\) cannot be broadcast together"):
+        Tensor(np.ones((2, 3))) * Tensor(np.ones(4))
+
+
+def test_python_numbers_keep_the_tensor_dtype():
+    x = Tensor(np.ones(3, dtype=np.float32))
+    assert (x + 1).dtype == np.float32 and (2.5 * x).dtype == np.float32 and (1 / x).dtype == np.float32
+    y = Tensor(np.ones(3))
+    assert (y * 3).dtype == np.float64
+
+
+def test_gradient_of_a_float32_input_combined_with_float64_stays_float32():
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    (x * np.ones(3)).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_numpy_arrays_on_the_left_defer_to_tensor():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0]) * x
+    assert isinstance(y, Tensor)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_unsupported_operand_is_a_type_error():
+    with pytest.raises(TypeError):
+        Tensor([1.0]) + "a"

@@ -1,0 +1,63 @@
+"""Matrix multiplication: the lectures' worked example, 1-D/2-D/batched/broadcast gradchecks, shape errors."""
+import numpy as np
+import pytest
+
+from minigrad import Tensor, gradcheck
+
+rng = np.random.default_rng(0)
+
+
+def test_the_lectures_matmul_example():
+    x = Tensor([[2, 1, -3], [-3, 4, 2]], requires_grad=True)
+    w = Tensor([[3, 2, 1, -1], [2, 1, 3, 2], [3, 2, 1, -2]], requires_grad=True)
+    y = x @ w
+    assert y.data.tolist() == [[-1, -1, 2, 6], [5, 2, 11, 7]]
+    dy = np.array([[2, 3, -3, 9], [-8, 1, 4, 6]], dtype=np.float32)
+    y.backward(dy)
+    assert x.grad[0, 0] == 0.0  # dL/dx11 = w11·2 + w12·3 + w13·(−3) + w14·9 = 6 + 6 − 3 − 9
+    assert x.grad[1, 2] == -30.0  # dL/dx23 = 3·(−8) + 2·1 + 1·4 + (−2)·6
+    np.testing.assert_array_equal(x.grad, dy @ w.data.T)  # dL/dX = dL/dY·Wᵀ
+    np.testing.assert_array_equal(w.grad, x.data.T @ dy)  # dL/dW = Xᵀ·dL/dY
+
+
+@pytest.mark.parametrize(
+    "shape_a,shape_b",
+    [
+        ((4,), (4,)),
+        ((4,), (4, 3)),
+        ((3, 4), (4,)),
+        ((2, 3), (3, 5)),
+        ((5,), (2, 5, 3)),
+        ((2, 3, 5), (5,)),
+        ((2, 3, 4), (4, 5)),
+        ((3, 4), (2, 4, 5)),
+        ((2, 1, 3, 4), (5, 4, 2)),
+        ((4, 6, 7), (4, 7, 6)),
+    ],
+)
+def test_matmul_gradcheck(shape_a, shape_b):
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    out = Tensor(a) @ Tensor(b)
+    np.testing.assert_allclose(out.data, np.matmul(a, b))
+    assert gradcheck(lambda x, y: x @ y, [a, b])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape_a,shape_b", [((10, 45, 65), (10, 65, 45)), ((3, 3, 45, 65), (3, 3, 65, 45))])
+def test_matmul_gradcheck_on_the_large_batched_shapes(shape_a, shape_b):
+    assert gradcheck(lambda x, y: x @ y, [rng.standard_normal(shape_a), rng.standard_normal(shape_b)])
+
+
+def test_inner_dimension_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"matmul: \(2, 3\) @ \(4, 5\): inner dimensions 3 and 4 differ"):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 5)))
+
+
+def test_batch_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match="batch dimensions"):
+        Tensor(np.ones((2, 3, 4))) @ Tensor(np.ones((3, 4, 5)))
+
+
+def test_scalar_operand_is_refused():
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        Tensor(np.ones(3)) @ Tensor(np.float64(2.0))

@@ -1,0 +1,75 @@
+"""Shape gates: reshape, transpose, permute, flatten, indexing (repeats add), cat, stack, pad."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor, gradcheck
+
+rng = np.random.default_rng(0)
+A = rng.standard_normal((2, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "name,fn",
+    [
+        ("reshape", lambda x: x.reshape(4, 6)),
+        ("reshape -1", lambda x: x.reshape(-1, 2)),
+        ("view tuple", lambda x: x.view((3, 8))),
+        ("transpose", lambda x: x.transpose(0, 2)),
+        ("T", lambda x: x.T),
+        ("permute", lambda x: x.permute(2, 0, 1)),
+        ("flatten", lambda x: x.flatten()),
+        ("flatten 1", lambda x: x.flatten(1)),
+        ("unsqueeze", lambda x: x.unsqueeze(1)),
+        ("squeeze", lambda x: x.unsqueeze(0).squeeze(0)),
+        ("slice", lambda x: x[1, :, 1:3]),
+        ("step slice", lambda x: x[:, ::2, ::-1]),
+        ("ellipsis none", lambda x: x[..., None, 0]),
+        ("int array", lambda x: x[np.array([1, 0, 1])]),
+        ("tensor index", lambda x: x[:, Tensor(np.array([2, 2, 0]))]),
+        ("pair of arrays", lambda x: x[np.array([0, 1, 1]), np.array([2, 2, 0])]),
+        ("bool mask", lambda x: x[A > 0]),
+        ("pad", lambda x: mg.pad(x, (1, 2, 0, 1))),
+        ("pad value", lambda x: mg.pad(x, (2, 0), value=3.0)),
+    ],
+)
+def test_shape_gates_gradcheck(name, fn):
+    assert gradcheck(fn, [A])
+
+
+def test_repeated_indices_scatter_add():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[np.array([0, 0, 2, 0])].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_cat_and_stack_gradcheck():
+    b = rng.standard_normal((2, 5, 4))
+    assert gradcheck(lambda x, y: mg.cat([x, y], dim=1), [A, b])
+    assert gradcheck(lambda x, y: mg.cat([x, x, y], dim=-2), [A, b])
+    assert gradcheck(lambda x, y: mg.stack([x, y, x], dim=1), [A, A + 1])
+
+
+def test_cat_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"cat: tensor 1 has shape \(2, 4\) but tensor 0 has \(3, 3\)"):
+        mg.cat([Tensor(np.ones((3, 3))), Tensor(np.ones((2, 4)))], dim=1)
+
+
+def test_reshape_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape \(2, 3, 4\) \(24 elements\) into \(5, 5\)"):
+        Tensor(A).reshape(5, 5)
+
+
+def test_permute_rejects_a_non_permutation():
+    with pytest.raises(ValueError, match="permute"):
+        Tensor(A).permute(0, 0, 1)
+
+
+def test_negative_pad_is_refused():
+    with pytest.raises(ValueError, match="pad: negative padding"):
+        mg.pad(Tensor(A), (-1, 0))
+
+
+def test_index_out_of_range_names_the_shape():
+    with pytest.raises(IndexError, match=r"index: .*\(tensor of shape \(2, 3, 4\)\)"):
+        Tensor(A)[5]
