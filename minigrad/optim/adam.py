@@ -1,0 +1,85 @@
+"""Adam and AdamW: moving averages of the gradient and of its square, bias-corrected.
+
+PyTorch's update rule (non-amsgrad, single-tensor), for a gradient ``g`` of parameter ``p`` at step ``t``::
+
+    p   = p * (1 - lr * weight_decay)            AdamW: decoupled decay, applied first
+    g   = g + weight_decay * p                   Adam: L2 penalty added to the gradient
+    m   = m + (1 - beta1) * (g - m)              (torch's lerp_, i.e. beta1 * m + (1 - beta1) * g)
+    v   = beta2 * v + (1 - beta2) * g * g
+    denom = sqrt(v) / sqrt(1 - beta2**t) + eps
+    p   = p - lr / (1 - beta1**t) * m / denom
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .optimizer import Optimizer, _check_nonnegative
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)``; weight decay is an L2 term."""
+
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+        betas = tuple(betas) if isinstance(betas, list) else betas
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        _check_nonnegative(self, group, "eps", "epsilon")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            if not isinstance(beta, numbers.Real) or not 0.0 <= beta < 1.0:
+                raise ValueError(
+                    f"{type(self).__name__}: invalid beta parameter at index {i}: {beta!r} (it must be in [0, 1))"
+                )
+
+    def _update(self, p, grad, group, state):
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        state["step"] += 1
+        step = state["step"]
+
+        g = grad
+        if weight_decay != 0:
+            if self._decoupled:
+                p.mul_(1 - lr * weight_decay)
+            else:
+                g = g + weight_decay * p.data
+        _lerp_(exp_avg, g, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g
+
+        step_size = lr / (1 - beta1**step)
+        denom = np.sqrt(exp_avg_sq) / (1 - beta2**step) ** 0.5 + eps
+        p.add_(-step_size * exp_avg / denom)
+
+
+class AdamW(Adam):
+    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)``: decoupled weight decay
+    (Loshchilov & Hutter), the parameter shrinks by ``lr * weight_decay`` before the Adam step."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+def _lerp_(a, end, weight):
+    """``a += weight * (end - a)`` in place, with the two-sided formula of ``torch.lerp`` (same rounding)."""
+    if abs(weight) < 0.5:
+        a += weight * (end - a)
+    else:
+        a[...] = end - (end - a) * (1 - weight)
+
