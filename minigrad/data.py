@@ -1,0 +1,265 @@
+"""Datasets and batches: the real 8x8 digits, MNIST-format IDX files, ``DataLoader`` and augmentation.
+
+Images are float32 arrays of shape (N, 1, H, W) scaled to [0, 1]; labels are int64 class indices.
+Batches are plain numpy arrays: wrap them in ``minigrad.Tensor`` where the model needs it.
+
+Augmentations are small callables ``fn(batch) -> batch`` on an (N, C, H, W) batch; the factories
+``random_shift``, ``random_flip`` make them and ``compose`` chains them. Each draws its randomness
+from the Generator it was made with, or else from the package generator ``minigrad.rng()`` (so
+``minigrad.manual_seed`` repeats it).
+"""
+from __future__ import annotations
+
+import gzip
+import math
+import numbers
+import os
+import zlib
+
+import numpy as np
+
+from . import creation
+from .tensor import Tensor
+
+DIGITS_SPLIT_SEED = 20240605
+DIGITS_TEST_FRACTION = 0.2
+
+# -- the real handwritten digits bundled with scikit-learn --
+
+
+def load_digits():
+    """The 1,797 8x8 handwritten digits (UCI, bundled with scikit-learn) with a fixed stratified split.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``: images float32 (N, 1, 8, 8) in [0, 1] (the raw
+    pixels are 0..16), labels int64. 20% of each class (rounded) is held out for testing: 1,438 train,
+    359 test. The split comes from a fixed seed and this module's own code, not scikit-learn's
+    splitter, so it is the same on every call and every machine.
+    """
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError:
+        raise ImportError(
+            "load_digits needs scikit-learn, which bundles the digits: "
+            "pip install scikit-learn (or, in a minigrad checkout, pip install -e \".[demo]\")"
+        ) from None
+    digits = sklearn_digits()
+    x = (digits.images.astype(np.float32) / np.float32(16.0)).reshape(-1, 1, 8, 8)
+    y = digits.target.astype(np.int64)
+    train, test = _stratified_split(y, DIGITS_TEST_FRACTION, DIGITS_SPLIT_SEED)
+    return (x[train], y[train]), (x[test], y[test])
+
+
+def _stratified_split(y, test_fraction, seed):
+    """Indices (train, test), each sorted: from every class, round(test_fraction * count) go to test.
+
+    Each sample gets a uniform random key from a seeded PCG64 stream (a bit-exact, documented
+    algorithm); within a class the samples with the smallest keys are the test ones.
+    """
+    keys = np.random.Generator(np.random.PCG64(seed)).random(len(y))
+    is_test = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        n_test = int(round(test_fraction * len(members)))
+        is_test[members[np.argsort(keys[members], kind="stable")[:n_test]]] = True
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+# -- MNIST and Fashion-MNIST from IDX files --
+
+IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def load_mnist(root):
+    """MNIST (or Fashion-MNIST, same file names) from the four IDX files in the folder ``root``.
+
+    Looks for ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``
+    and ``t10k-labels-idx1-ubyte``, each raw or with ``.gz``. Returns
+    ``(x_train, y_train), (x_test, y_test)``: images float32 (N, 1, 28, 28) in [0, 1], labels int64.
+    """
+    root = os.fspath(root)
+    if not os.path.isdir(root):
+        raise FileNotFoundError(
+            f"load_mnist: the folder {root!r} does not exist (absolute path {os.path.abspath(root)!r}); "
+            f"pass the folder that holds the four MNIST IDX files"
+        )
+    paths, missing = {}, []
+    for names in MNIST_FILES.values():
+        for name in names:
+            found = [p for p in (os.path.join(root, name), os.path.join(root, name + ".gz")) if os.path.isfile(p)]
+            if found:
+                paths[name] = found[0]
+            else:
+                missing.append(f"{name}[.gz]")
+    if missing:
+        raise FileNotFoundError(
+            f"load_mnist: the folder {os.path.abspath(root)!r} has no {', no '.join(missing)} "
+            f"(each name was looked for raw and with .gz). An MNIST or Fashion-MNIST folder holds four files: "
+            + ", ".join(n for names in MNIST_FILES.values() for n in names)
+        )
+    splits = []
+    for image_name, label_name in MNIST_FILES.values():
+        images = read_idx(paths[image_name], IMAGES_MAGIC)
+        labels = read_idx(paths[label_name], LABELS_MAGIC)
+        if len(images) != len(labels):
+            raise ValueError(
+                f"load_mnist: {paths[image_name]!r} holds {len(images)} images but {paths[label_name]!r} "
+                f"holds {len(labels)} labels; the two files of a split must match"
+            )
+        x = images.astype(np.float32)[:, None] / np.float32(255.0)
+        splits.append((x, labels.astype(np.int64)))
+    return tuple(splits)
+
+
+def read_idx(path, magic):
+    """The unsigned-byte array in one IDX file (raw or gzip), checking its magic number and size.
+
+    IDX: a big-endian int32 magic number (2051 for images: 3 dimensions; 2049 for labels: 1),
+    then one big-endian int32 per dimension, then the bytes.
+    """
+    path = os.fspath(path)
+    what = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(magic, "IDX data")
+    if path.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise ValueError(f"read_idx: {path!r} is not a complete gzip file ({exc}); download it again") from None
+    else:
+        with open(path, "rb") as f:
+            raw = f.read()
+    if len(raw) < 4:
+        raise ValueError(f"read_idx: {path!r} is truncated: {len(raw)} bytes, not even the 4-byte magic number")
+    found = int.from_bytes(raw[:4], "big")
+    if found != magic:
+        hint = " It looks gzip-compressed: name it with .gz." if raw[:2] == b"\x1f\x8b" else ""
+        raise ValueError(
+            f"read_idx: {path!r} starts with magic number {found} but a file of MNIST {what} starts with {magic} "
+            f"(images 2051, labels 2049); is it the right file?{hint}"
+        )
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"read_idx: {path!r} is truncated inside its header ({len(raw)} of {header} bytes)")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = math.prod(shape)
+    body = len(raw) - header
+    if body != expected:
+        problem = "is truncated" if body < expected else "has extra bytes"
+        raise ValueError(
+            f"read_idx: {path!r} {problem}: its header says {what} of shape {shape} = {expected} bytes "
+            f"but {body} bytes follow the header"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+# -- batches --
+
+
+class DataLoader:
+    """Mini-batches ``(x_batch, y_batch)`` of numpy arrays, one pass per ``for`` loop.
+
+    ``len(loader)`` is the number of batches. With ``shuffle`` every pass has a new order that
+    depends only on ``seed`` and the pass number (``loader.epoch``, which counts passes and can be
+    set to resume), so runs repeat. ``transform`` (optional) maps each x batch, e.g. an augmentation.
+    """
+
+    def __init__(self, x, y, batch_size, shuffle=True, seed=0, drop_last=False, transform=None):
+        x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in (x, y))
+        if len(x) != len(y):
+            raise ValueError(f"DataLoader: x has {len(x)} samples but y has {len(y)}")
+        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if transform is not None and not callable(transform):
+            raise TypeError(f"DataLoader: transform must be a function of the x batch, got {type(transform).__name__}")
+        self.x, self.y = x, y
+        self.batch_size = int(batch_size)
+        self.shuffle, self.seed, self.drop_last, self.transform = shuffle, seed, drop_last, transform
+        self.epoch = 0
+
+    def __len__(self):
+        n = len(self.x)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.x)
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
+        else:
+            order = np.arange(n)
+        self.epoch += 1
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            index = order[start : start + self.batch_size]
+            xb = self.x[index]
+            if self.transform is not None:
+                xb = self.transform(xb)
+            yield xb, self.y[index]
+
+
+# -- augmentation: functions of an (N, C, H, W) batch --
+
+
+def random_shift(max_shift, rng=None):
+    """An augmentation that moves each image by its own random (dy, dx), each in
+    [-max_shift, max_shift] pixels, filling the uncovered border with zeros.
+
+    ``rng``: a ``numpy.random.Generator`` to draw from; None uses ``minigrad.rng()`` at call time.
+    """
+    if not isinstance(max_shift, numbers.Integral) or max_shift < 0:
+        raise ValueError(f"random_shift: max_shift must be a non-negative integer of pixels, got {max_shift!r}")
+    s = int(max_shift)
+
+    def shift(batch):
+        batch = _check_batch("random_shift", batch)
+        n = len(batch)
+        offsets = (rng if rng is not None else creation.rng()).integers(-s, s + 1, size=(n, 2))
+        if s == 0:
+            return batch.copy()
+        padded = np.pad(batch, ((0, 0), (0, 0), (s, s), (s, s)))
+        windows = np.lib.stride_tricks.sliding_window_view(padded, batch.shape[2:], axis=(2, 3))
+        # the window at (s - dy, s - dx) shows the image moved down by dy and right by dx
+        return np.ascontiguousarray(windows[np.arange(n), :, s - offsets[:, 0], s - offsets[:, 1]])
+
+    return shift
+
+
+def random_flip(p=0.5, rng=None):
+    """An augmentation that mirrors each image left-right with probability ``p``.
+
+    ``rng``: a ``numpy.random.Generator`` to draw from; None uses ``minigrad.rng()`` at call time.
+    """
+    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"random_flip: p must be a probability in [0, 1], got {p!r}")
+
+    def flip(batch):
+        batch = _check_batch("random_flip", batch)
+        out = batch.copy()
+        chosen = (rng if rng is not None else creation.rng()).random(len(batch)) < p
+        out[chosen] = batch[chosen][..., ::-1]
+        return out
+
+    return flip
+
+
+def compose(*fns):
+    """One augmentation that applies ``fns`` in order: ``compose(random_shift(1), random_flip())``."""
+    for i, fn in enumerate(fns):
+        if not callable(fn):
+            raise TypeError(f"compose: argument {i} is of type {type(fn).__name__}, not a function of a batch")
+
+    def composed(batch):
+        for fn in fns:
+            batch = fn(batch)
+        return batch
+
+    return composed
+
+
+def _check_batch(name, batch):
+    batch = np.asarray(batch)
+    if batch.ndim != 4:
+        raise ValueError(f"{name}: expected an (N, C, H, W) batch of images, got shape {batch.shape}")
+    return batch
