@@ -4,6 +4,8 @@ Every operation is a gate with a forward rule and a local-gradient rule; backpro
 that multiplies upstream by local to get downstream, and that loop emits one inspectable Step
 per gate.
 """
+from . import data, optim
+from .checkpoint import load, save
 from .creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like
 from .debug import gradcheck
 from .engine import Step, enable_grad, is_grad_enabled, no_grad
@@ -19,4 +21,5 @@ __all__ = [
     "Value", "Tensor", "tensor", "Step", "draw", "gradcheck", "no_grad", "enable_grad", "is_grad_enabled",
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
+    "data", "optim", "save", "load",
 ]
