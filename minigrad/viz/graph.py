@@ -13,8 +13,9 @@ from __future__ import annotations
 from html import escape
 
 from .. import engine
+from .clusters import Layout, cluster_tree
 from .render import Diagram
-from .text import MAX_SHOWN, fmt_value
+from .text import fmt_value
 
 DATA_COLOR = "darkgreen"
 GRAD_COLOR = "red3"
@@ -22,6 +23,8 @@ GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
 DIGITS = 4
+SHOWN = 8
+"""Tensors with at most this many elements show their values in a drawing (a matrix row by row); larger ones a norm."""
 LEGEND = "edge labels: downstream = local × upstream     values in green, gradients in red"
 
 
@@ -155,7 +158,7 @@ def _is_tensor(node):
 # --- the drawing -------------------------------------------------------------------------------
 
 
-def draw(root, step=None, *, rankdir="LR"):
+def draw(root, step=None, *, depth=None, grad_colors=False, show_saved=False, max_nodes=500, rankdir="LR"):
     """Draw the graph that computes ``root``; returns a ``graphviz.Digraph`` (a :class:`Diagram`).
 
     Value nodes show label, data and (after backward) grad; gate nodes show the gate; after
@@ -163,55 +166,208 @@ def draw(root, step=None, *, rankdir="LR"):
     several gates is drawn through a copy gate whose edge shows the sum. ``step`` (a number,
     or a Step from ``backward_steps()``) draws the moment just after that step: its gate
     highlighted, only the gradients known by then.
+
+    Nodes made inside a Module's forward are drawn in a cluster named by the module's path;
+    ``depth=1`` collapses each top-level module into one box (``depth=2`` the next level, ...),
+    keeping the edges between boxes with the norms of the gradients that cross them. Above
+    ``max_nodes`` the drawing collapses on its own and says so in its title. ``grad_colors``
+    colours edges and nodes by gradient size on a log scale (vanishing, healthy, exploding);
+    ``show_saved`` lists the arrays each gate saved for backward.
     """
     _check_node(root)
+    if max_nodes < 2:
+        raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes}")
     frame = frame_for(root, step)
     nodes, consumers = collect(root)
     if isinstance(frame, StepFrame):
         frame.expect(consumers)
-    current = frame.current if frame is not None else None
+    layout = Layout(root, nodes, depth, max_nodes)
+    return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir).dot
 
-    dot = Diagram(name="minigrad", graph_attr={
-        "rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.45", "fontname": "Helvetica",
-        "fontsize": "11", "label": LEGEND if frame is not None else "forward pass", "labelloc": "t",
-    })
-    dot.attr("node", fontname="Helvetica", fontsize="11")
-    dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
 
-    for node in nodes:
+class _Drawing:
+    """Builds one Diagram from the layout: nodes in their clusters, boxes, edges, legends."""
+
+    def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir):
+        self.frame, self.layout, self.consumers = frame, layout, consumers
+        self.grad_colors, self.show_saved = grad_colors, show_saved
+        self.current = frame.current if frame is not None else None
+        title = LEGEND if frame is not None else "forward pass"
+        if layout.note:
+            title = f"{title}\n{layout.note}"
+        self.dot = Diagram(name="minigrad", graph_attr={
+            "rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.45", "fontname": "Helvetica",
+            "fontsize": "11", "label": title, "labelloc": "t", "compound": "true",
+        })
+        self.dot.attr("node", fontname="Helvetica", fontsize="11")
+        self.dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
+        self.clusters = {}  # module path (None: top level) -> [(name, label, attrs)] of its nodes
+        self.box_gates = {}  # collapsed module path -> how many gates it hides
+        self.crossings = {}  # (source, target) between boxes -> the gradients that cross
+        shown = [n for n in nodes if n not in layout.hidden]
+        for node in shown:
+            self._node(node)
+        for node in shown:
+            self._edges(node)
+        self._emit_clusters()
+        if layout.hidden:
+            count = len(layout.hidden)
+            self.dot.node("hidden", f"... {count:,} earlier nodes not drawn", shape="note", style="dashed")
+        if grad_colors and frame is not None:
+            self._legend()
+
+    # -- nodes --
+
+    def _place(self, node, name, label, **attrs):
+        path = None if self.layout.box(node) else self.layout.owners.get(node)
+        self.clusters.setdefault(path, []).append((name, label, attrs))
+
+    def _node(self, node):
+        frame, current = self.frame, self.current
+        box = self.layout.box(node)
+        if box is not None:
+            self.box_gates[box] = self.box_gates.get(box, 0) + (node._gate is not None)
+            return
         grad = frame.grad(node) if frame is not None else None
-        dot.node(f"v{node._id}", _value_label(node, grad), shape="plaintext", margin="0")
+        color = self._grad_color(grad)
+        self._place(node, f"v{node._id}", _value_label(node, grad, color), shape="plaintext", margin="0")
         if node._gate is not None:
+            gate = node._gate
             is_current = current is not None and current.gate != "copy" and current.output is node
-            dot.node(f"g{node._id}", escape(str(node._gate.symbol)), tooltip=escape(node._gate.formula),
-                     shape="circle", style="filled",
-                     fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02")
-            dot.edge(f"g{node._id}", f"v{node._id}")
-        fanout = consumers[node]
+            label = escape(str(gate.symbol))
+            if self.show_saved:
+                label = f"{label}\n{escape(_saved_text(gate))}"
+            self._place(node, f"g{node._id}", label, tooltip=escape(gate.formula),
+                        shape="circle" if not self.show_saved else "ellipse", style="filled",
+                        fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02")
+            self.dot.edge(f"g{node._id}", f"v{node._id}")
+        fanout = [(c, i) for c, i in self.consumers[node] if c not in self.layout.hidden]
         if len(fanout) > 1:
             is_current = current is not None and current.gate == "copy" and current.output is node
-            dot.node(f"c{node._id}", "copy", shape="circle", style="filled",
-                     fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02", fontsize="9")
+            self._place(node, f"c{node._id}", "copy", shape="circle", style="filled",
+                        fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02", fontsize="9")
             known = frame.grad(node) if frame is not None else None
             parts = [frame.edge(c, i) for c, i in fanout] if frame is not None else []
             label = ""
             if known is not None and all(p is not None for p in parts):
                 show = _grad_text if _is_tensor(node) else _fmt
                 label = _grad_label(f"{show(known)} = " + " + ".join(show(p[2]) for p in parts))
-            dot.edge(f"v{node._id}", f"c{node._id}", label=label, **_edge_style(is_current))
+            self.dot.edge(f"v{node._id}", f"c{node._id}", label=label, **self._edge_style(is_current, known))
 
-    for node in nodes:
+    # -- edges --
+
+    def _source(self, parent):
+        if parent in self.layout.hidden:
+            return "hidden"
+        box = self.layout.box(parent)
+        if box is not None:
+            return f"m{box}"
+        fanout = [c for c, _ in self.consumers[parent] if c not in self.layout.hidden]
+        return f"c{parent._id}" if len(fanout) > 1 else f"v{parent._id}"
+
+    def _edges(self, node):
         if node._gate is None:
-            continue
+            return
+        frame, current = self.frame, self.current
+        box = self.layout.box(node)
+        target = f"m{box}" if box is not None else f"g{node._id}"
         is_current = current is not None and current.gate != "copy" and current.output is node
         for i, parent in enumerate(node._inputs):
-            source = f"c{parent._id}" if len(consumers[parent]) > 1 else f"v{parent._id}"
+            source = self._source(parent)
+            if source == target:
+                continue  # an edge inside a collapsed box
             found = frame.edge(node, i) if frame is not None else None
+            downstream = found[2] if found is not None else None
+            if source.startswith(("m", "hidden")) or box is not None:
+                # between boxes: one edge per pair, labelled with the gradient norms that cross it
+                self.crossings.setdefault((source, target), []).append(downstream)
+                continue
+            label = _grad_label(_edge_text(node, *found)) if downstream is not None else ""
+            self.dot.edge(source, target, label=label, **self._edge_style(is_current, downstream))
+
+    def _emit_clusters(self):
+        for (source, target), grads in self.crossings.items():
+            known = [g for g in grads if g is not None]
             label = ""
-            if found is not None and found[2] is not None:
-                label = _grad_label(_edge_text(node, *found))
-            dot.edge(source, f"g{node._id}", label=label, **_edge_style(is_current))
-    return dot
+            if known:
+                texts = [_grad_text(g) if hasattr(g, "shape") else _fmt(g) for g in known[:3]]
+                label = _grad_label(", ".join(texts) + (" …" if len(known) > 3 else ""))
+            self.dot.edge(source, target, label=label, **self._edge_style(False, known[0] if known else None))
+        for box, gates in self.box_gates.items():
+            self.clusters.setdefault(None, []).append(
+                (f"m{box}", escape(f"{box}\n{gates} gate{'s' if gates != 1 else ''}"),
+                 {"shape": "box3d", "style": "filled", "fillcolor": "aliceblue"}))
+        graphs = {}
+        for path in cluster_tree([p for p in self.clusters if p is not None]):
+            sub = Diagram(name=f"cluster_{path}", graph_attr={
+                "label": path, "style": "rounded,dashed", "color": "gray50", "fontcolor": "gray30"})
+            for name, label, attrs in self.clusters.get(path, []):
+                sub.node(name, label, **attrs)
+            for child_path, child in list(graphs.items()):
+                if child_path.rpartition(".")[0] == path:
+                    sub.subgraph(child)
+                    del graphs[child_path]
+            graphs[path] = sub
+        for name, label, attrs in self.clusters.get(None, []):
+            self.dot.node(name, label, **attrs)
+        for graph in graphs.values():
+            self.dot.subgraph(graph)
+
+    # -- colours --
+
+    def _grad_color(self, grad):
+        if not self.grad_colors or grad is None:
+            return None
+        return grad_color(grad)
+
+    def _edge_style(self, is_current, grad):
+        if is_current:
+            return {"color": CURRENT_EDGE, "penwidth": "2.2"}
+        color = self._grad_color(grad)
+        return {"color": color, "penwidth": "1.6"} if color else {}
+
+    def _legend(self):
+        legend = Diagram(name="cluster_legend", graph_attr={"label": "gradient size (RMS, log scale)",
+                                                            "style": "rounded", "color": "gray60"})
+        previous = None
+        for i, (upper, color, words) in enumerate(GRAD_BANDS):
+            legend.node(f"legend{i}", words, shape="box", style="filled", fillcolor=color, fontcolor="white",
+                        fontsize="9")
+            if previous:
+                legend.edge(previous, f"legend{i}", style="invis")
+            previous = f"legend{i}"
+        self.dot.subgraph(legend)
+
+
+GRAD_BANDS = (
+    (1e-5, "#3b4cc0", "vanishing  < 1e-5"),
+    (1e-3, "#6f92f3", "small  1e-5 – 1e-3"),
+    (1e1, "#2ca02c", "healthy  1e-3 – 10"),
+    (1e2, "#e7745b", "large  10 – 100"),
+    (float("inf"), "#b40426", "exploding  > 100"),
+)
+
+
+def grad_color(grad):
+    """The colour of a gradient's size: its root-mean-square value placed in GRAD_BANDS (a log scale)."""
+    import numpy as np
+
+    g = np.asarray(grad, dtype=np.float64)
+    rms = float(np.sqrt(np.mean(g * g))) if g.size else 0.0
+    if not np.isfinite(rms):
+        return GRAD_BANDS[-1][1]
+    for upper, color, _ in GRAD_BANDS:
+        if rms < upper:
+            return color
+    return GRAD_BANDS[-1][1]
+
+
+def _saved_text(gate):
+    saved = getattr(gate, "saved", None)
+    if not saved:
+        return "saved: nothing" if saved is not None else "saved: freed"
+    shapes = [str(tuple(a.shape)) if hasattr(a, "shape") else type(a).__name__ for a in saved]
+    return "saved: " + ", ".join(shapes)
 
 
 def draw_step(step, **kwargs):
@@ -223,12 +379,8 @@ def _fmt(value):
     return fmt_value(value, DIGITS)
 
 
-def _edge_style(is_current):
-    return {"color": CURRENT_EDGE, "penwidth": "2.2"} if is_current else {}
-
-
 def _grad_label(text):
-    return f'<<font color="{GRAD_COLOR}">{escape(text)}</font>>'
+    return f'<<font color="{GRAD_COLOR}">{_html(text)}</font>>'
 
 
 def _edge_text(node, upstream, local, downstream):
@@ -240,11 +392,31 @@ def _edge_text(node, upstream, local, downstream):
     return f"{_grad_text(downstream)} = {_local_text(local)} ⊙ {_grad_text(upstream)}"
 
 
+def _rows(a):
+    """A small array's values, a matrix one row per line; a 0-d array as a number."""
+    import numpy as np
+
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return _fmt(float(a))
+    if a.ndim == 2 and a.shape[0] > 1:
+        return "\n".join(_fmt(row) for row in a)
+    return _fmt(a)
+
+
+# glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
+_PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
+
+
+def _html(text):
+    return escape(text.translate(_PLAIN)).replace("\n", "<br/>")
+
+
 def _local_text(local):
     """A tensor gate's local gradient: its values when small, else its shape."""
     shape = getattr(local, "shape", ())
-    if len(shape) == 0 or local.size <= MAX_SHOWN:
-        return _fmt(local)
+    if len(shape) == 0 or local.size <= SHOWN:
+        return _rows(local)
     return f"local{tuple(shape)}"
 
 
@@ -252,27 +424,28 @@ def _grad_text(g):
     import numpy as np
 
     g = np.asarray(g)
-    if g.size <= MAX_SHOWN:
-        return _fmt(g if g.ndim else float(g))
+    if g.size <= SHOWN:
+        return _rows(g)
     return f"‖{fmt_value(float(np.linalg.norm(g.astype(np.float64))), DIGITS)}‖"
 
 
-def _value_label(node, grad):
+def _value_label(node, grad, border=None):
     cells = []
     if node.label:
         cells.append(f"<b>{escape(node.label)}</b>")
     if _is_tensor(node):
         cells.append(escape(f"{tuple(node.shape)} {node.dtype}"))
-        if node.numel() <= MAX_SHOWN:
-            cells.append(f'<font color="{DATA_COLOR}">{escape(_fmt(node.data if node.ndim else float(node.data)))}</font>')
+        if node.numel() <= SHOWN:
+            cells.append(f'<font color="{DATA_COLOR}">{_html(_rows(node.data))}</font>')
         if grad is not None:
-            cells.append(f'<font color="{GRAD_COLOR}">grad {escape(_grad_text(grad))}</font>')
+            cells.append(f'<font color="{GRAD_COLOR}">grad {_html(_grad_text(grad))}</font>')
     else:
         cells.append(f'<font color="{DATA_COLOR}">{escape(_fmt(node.data))}</font>')
         if grad is not None:
             cells.append(f'<font color="{GRAD_COLOR}">grad {escape(_fmt(grad))}</font>')
     row = "".join(f"<td>{c}</td>" for c in cells)
-    return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr>{row}</tr></table>>'
+    color = f' color="{border}"' if border else ""
+    return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"{color}><tr>{row}</tr></table>>'
 
 
 def _check_node(root):
