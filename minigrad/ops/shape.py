@@ -245,3 +245,28 @@ def _axis(name, dim, ndim):
     if not -ndim <= dim < ndim:
         raise IndexError(f"{name}: dim {dim} is out of range for {ndim} dimensions")
     return dim % ndim
+
+
+def zero_pad_shortcut(x, out_channels, stride=1):
+    """The lectures' ResNet shortcut for a spatial reduction: subsample by ``stride``, zero-pad the channels.
+
+    For x (N, C, H, W) and J = out_channels ≥ C, the result x̃ has shape (N, J, ⌈H/s⌉, ⌈W/s⌉) with
+    x̃[b, j, i, k] = x[b, j, s·i, s·k] for j < C and 0 for the C ≤ j < J new channels, so it can
+    be added to a residual branch that strides by s and widens to J. Composed from the index and
+    pad gates: the gradient goes back to the sampled positions of the first C channels only.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"zero_pad_shortcut: expected a Tensor, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"zero_pad_shortcut: expected an input of shape (N, C, H, W), got {x.shape}")
+    if not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"zero_pad_shortcut: stride must be a positive integer, got {stride!r}")
+    channels = x.shape[1]
+    if not isinstance(out_channels, (int, np.integer)) or out_channels < channels:
+        raise ValueError(
+            f"zero_pad_shortcut: out_channels ({out_channels}) must be at least the input's {channels} channels "
+            f"(the shortcut can only add zero channels); use a 1x1 convolution (projection shortcut) to reduce them"
+        )
+    if stride > 1:
+        x = index(x, (slice(None), slice(None), slice(None, None, stride), slice(None, None, stride)))
+    return pad(x, (0, 0, 0, 0, 0, int(out_channels) - channels))

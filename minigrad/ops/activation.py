@@ -1,0 +1,144 @@
+"""Activations as functions (``torch.nn.functional`` names): relu, sigmoid, tanh, leaky_relu, softmax, log_softmax.
+
+relu, sigmoid and tanh are the Tensor methods' gates (``ops/elementwise.py``). leaky_relu is the
+relu gate with a slope instead of a zero. softmax and log_softmax are each one gate with an
+analytic backward, not a chain of exp/sum/div gates: with s = softmax(x) along ``dim``,
+
+    softmax:      dL/dx = s ⊙ (g − Σ g⊙s)         (the Jacobian diag(s) − s·sᵀ, applied to g)
+    log_softmax:  dL/dx = g − s · Σ g
+
+where g is the upstream gradient and Σ sums along ``dim``. Both subtract the maximum before
+exponentiating, so logits of ±1000 stay finite.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..tensor import Tensor
+from .gate import TensorGate
+
+
+def as_tensor(op, x, what="input"):
+    """``x`` as a Tensor: Tensors pass through, arrays and numbers become constants (no gradient)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return Tensor._make(np.asarray(x), None, ())
+    if isinstance(x, (numbers.Number, list, tuple)):
+        return Tensor(x)  # float32, as Tensor's own rule for lists and numbers
+    raise TypeError(f"{op}: {what} must be a Tensor or a numpy array, got {type(x).__name__}")
+
+
+def class_axis(op, dim, ndim):
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor, or a clear error."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if ndim == 0:
+        raise ValueError(f"{op}: needs a tensor with at least 1 dimension, got a 0-d one; reshape it first")
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return int(dim) % ndim
+
+
+class LeakyRelu(TensorGate):
+    name, symbol = "leaky_relu", "lrelu"
+    formula = "dL/dx = dL/dy where x > 0, else negative_slope·dL/dy"
+    uses_inputs = False
+
+    def forward(self, x, negative_slope):
+        positive = x > 0
+        self.slope = negative_slope
+        self.save(positive)
+        return np.where(positive, x, x * negative_slope).astype(x.dtype, copy=False)
+
+    def _local(self, dtype):
+        (positive,) = self.saved
+        return np.where(positive, np.ones((), dtype), np.asarray(self.slope, dtype))
+
+    def vjp(self, up):
+        return (up * self._local(up.dtype),)
+
+    def local(self, node):
+        return (self._local(node.dtype),)
+
+
+class Softmax(TensorGate):
+    name, symbol = "softmax", "softmax"
+    formula = "dL/dx = s ⊙ (dL/ds − Σ dL/ds ⊙ s), s = softmax(x)"
+    uses_inputs = False
+
+    def forward(self, x, dim):
+        self.dim = dim
+        # softmax(x) = softmax(x − max): the shift keeps exp from overflowing
+        s = np.exp(x - x.max(axis=dim, keepdims=True))
+        s /= s.sum(axis=dim, keepdims=True)
+        self.save(s)
+        return s
+
+    def vjp(self, up):
+        (s,) = self.saved
+        return (s * (up - (up * s).sum(axis=self.dim, keepdims=True)),)
+
+    def local(self, node):
+        return ("s ⊙ (g − Σ g⊙s)",)
+
+
+class LogSoftmax(TensorGate):
+    name, symbol = "log_softmax", "logsoftmax"
+    formula = "dL/dx = dL/dy − softmax(x) · Σ dL/dy"
+    uses_inputs = False
+
+    def forward(self, x, dim):
+        self.dim = dim
+        shifted = x - x.max(axis=dim, keepdims=True)
+        # log Σ exp(shifted) ≥ 0 since the largest term is exp(0) = 1: no log(0), no overflow
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save(out)
+        return out
+
+    def vjp(self, up):
+        (out,) = self.saved
+        return (up - np.exp(out) * up.sum(axis=self.dim, keepdims=True),)
+
+    def local(self, node):
+        return ("g − softmax · Σ g",)
+
+
+# -- the functions (torch.nn.functional names and defaults) --
+
+
+def relu(x):
+    """max(x, 0) elementwise: the relu gate routes the gradient where x > 0."""
+    return as_tensor("relu", x).relu()
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e⁻ˣ); local gradient σ(x)(1 − σ(x))."""
+    return as_tensor("sigmoid", x).sigmoid()
+
+
+def tanh(x):
+    """tanh(x); local gradient 1 − tanh²(x)."""
+    return as_tensor("tanh", x).tanh()
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope·x (as ``torch.nn.functional.leaky_relu``; at 0 the slope applies)."""
+    x = as_tensor("leaky_relu", x)
+    if not isinstance(negative_slope, numbers.Real):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__}")
+    return LeakyRelu.apply(x, negative_slope=float(negative_slope))
+
+
+def softmax(x, dim):
+    """exp(x) / Σ exp(x) along ``dim`` (stable: computed as exp(x − max))."""
+    x = as_tensor("softmax", x)
+    return Softmax.apply(x, dim=class_axis("softmax", dim, x.ndim))
+
+
+def log_softmax(x, dim):
+    """x − log Σ exp(x) along ``dim``, computed as (x − max) − log Σ exp(x − max) so it never overflows."""
+    x = as_tensor("log_softmax", x)
+    return LogSoftmax.apply(x, dim=class_axis("log_softmax", dim, x.ndim))

@@ -1,0 +1,313 @@
+"""Losses (``torch.nn.functional`` names, signatures and reductions), each one gate with its analytic backward.
+
+With g the upstream gradient of the reduced loss, "mean" divides it by the number of terms,
+"sum" hands it to every term, "none" gives each term its own:
+
+    cross_entropy(z, t) = −log softmax(z)[t]        dL/dz = (softmax(z) − onehot(t))·g   (÷ N for the mean)
+    nll_loss(a, t)      = −a[t]                     dL/da = −onehot(t)·g
+    mse_loss(x, y)      = (x − y)²                  dL/dx = 2(x − y)·g = −dL/dy
+    kl_div(a, p)        = p·(log p − a), 0·log 0 = 0  dL/da = −p·g,  dL/dp = (log p + 1 − a)·g
+    binary_cross_entropy(q, t) = −(t·log q + (1 − t)·log(1 − q)), logs clamped at −100
+                                                    dL/dq = (q − t)/(q(1 − q))·g,  dL/dt = (log(1 − q) − log q)·g
+
+cross_entropy fuses log-softmax and the pick into one gate: it subtracts the row maximum before
+exponentiating, so logits of ±1000 give a finite loss and gradient. Class targets are integer
+indices of shape (N,) for logits (N, C), or (N, d1, ...) for logits (N, C, d1, ...).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .activation import as_tensor
+from .gate import TensorGate
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(op, reduction, allowed=REDUCTIONS):
+    if reduction not in allowed:
+        choices = ", ".join(repr(r) for r in allowed)
+        raise ValueError(f"{op}: reduction must be one of {choices}, got {reduction!r}")
+
+
+def _reduce(losses, reduction, divisor=None):
+    """The per-term losses reduced; ``divisor`` overrides the count for "mean" (kl_div's batchmean)."""
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return np.asarray(total)
+    return np.asarray(total / (divisor if divisor is not None else max(losses.size, 1)), dtype=losses.dtype)
+
+
+def _spread(up, reduction, count):
+    """The upstream gradient each term receives: g (sum or none, elementwise for none) or g/count (mean)."""
+    if reduction == "mean":
+        return up / count
+    return up
+
+
+# -- class-index losses: cross_entropy and nll_loss ---------------------------------------------
+
+
+def _class_targets(op, scores, target):
+    """Integer class targets checked against the scores' shape and class count, flattened to (M,).
+
+    Classes sit on dim 1 of (N, C, d1, ...), on dim 0 of an unbatched (C,); the target has the
+    scores' shape without that dim.
+    """
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        hint = " (class probabilities as targets are not supported)" if t.dtype.kind == "f" else ""
+        raise TypeError(
+            f"{op}: target has dtype {t.dtype}, but it must hold integer class indices; "
+            f"pass e.g. y.astype(np.int64){hint}"
+        )
+    if scores.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    class_dim = 0 if scores.ndim == 1 else 1
+    classes = scores.shape[class_dim]
+    expected = scores.shape[:class_dim] + scores.shape[class_dim + 1:]
+    if t.shape != expected:
+        if scores.ndim >= 2 and t.ndim >= 1 and t.shape[0] != scores.shape[0]:
+            raise ValueError(
+                f"{op}: input has batch size {scores.shape[0]} (shape {scores.shape}) but target has batch size "
+                f"{t.shape[0]} (shape {t.shape}); they must match"
+            )
+        raise ValueError(
+            f"{op}: target has shape {t.shape} but input {scores.shape} needs class indices of shape {expected} "
+            f"(classes are dim {class_dim})"
+        )
+    if t.size:
+        low, high = t.min(), t.max()
+        if low < 0 or high >= classes:
+            bad = low if low < 0 else high
+            raise IndexError(
+                f"{op}: target holds class {bad}, but the input has only C = {classes} classes "
+                f"(valid targets are 0..{classes - 1})"
+            )
+    return t.reshape(-1)
+
+
+def _rows(scores):
+    """The scores as rows (M, C), classes last, so row m belongs to target.flat[m]."""
+    if scores.ndim > 2:
+        scores = np.moveaxis(scores, 1, -1)
+    return scores.reshape(-1, scores.shape[-1])
+
+
+def _unrows(rows, layout):
+    """Rows (M, C) back into the scores' layout (inverse of ``_rows``)."""
+    if len(layout) > 2:
+        shape = (layout[0],) + layout[2:] + (layout[1],)
+        return np.moveaxis(rows.reshape(shape), -1, 1)
+    return rows.reshape(layout)
+
+
+def _loss_shape(layout):
+    """The shape of the unreduced loss: the scores' shape without the class dim."""
+    return layout[:1] + layout[2:] if len(layout) > 1 else ()
+
+
+def _per_row(up, reduction, count):
+    """The upstream gradient as a column (M, 1) for "none", else a scalar."""
+    g = _spread(up, reduction, count)
+    return g.reshape(-1, 1) if reduction == "none" else g
+
+
+class CrossEntropy(TensorGate):
+    name, symbol = "cross_entropy", "CE"
+    formula = "dL/dz = (softmax(z) − onehot(target))·dL/dloss (÷ N for the mean)"
+    uses_inputs = False
+
+    def forward(self, logits, target, reduction):
+        self.layout, self.reduction = logits.shape, reduction
+        rows = _rows(logits)
+        self.picked = (np.arange(target.size), target)
+        shifted = rows - rows.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        losses = np.log(total[:, 0]) - shifted[self.picked]  # −log softmax(z)[t] = log Σ exp − z[t]
+        exp /= total  # softmax, kept for backward
+        self.save(exp)
+        return _reduce(losses.reshape(_loss_shape(self.layout)), reduction)
+
+    def _grad(self, up):
+        (probs,) = self.saved
+        grad = probs.copy()  # the saved softmax stays intact for a second backward or a drawing
+        grad[self.picked] -= 1
+        grad *= _per_row(up, self.reduction, probs.shape[0])
+        return _unrows(grad, self.layout)
+
+    def vjp(self, up):
+        return (self._grad(up),)
+
+    def local(self, node):
+        return ("(softmax − onehot)" + (" / N" if self.reduction == "mean" else ""),)
+
+
+class NLLLoss(TensorGate):
+    name, symbol = "nll_loss", "NLL"
+    formula = "dL/da = −onehot(target)·dL/dloss (÷ N for the mean)"
+    uses_inputs = False
+
+    def forward(self, log_probs, target, reduction):
+        self.layout, self.reduction = log_probs.shape, reduction
+        rows = _rows(log_probs)
+        self.rows_shape, self.dtype = rows.shape, rows.dtype
+        self.picked = (np.arange(target.size), target)
+        return _reduce(-rows[self.picked].reshape(_loss_shape(self.layout)), reduction)
+
+    def vjp(self, up):
+        grad = np.zeros(self.rows_shape, dtype=np.result_type(self.dtype, up.dtype))
+        g = _per_row(up, self.reduction, self.rows_shape[0])
+        grad[self.picked] = -(g[:, 0] if self.reduction == "none" else g)
+        return (_unrows(grad, self.layout),)
+
+    def local(self, node):
+        return ("−onehot" + (" / N" if self.reduction == "mean" else ""),)
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """−log softmax(logits)[target] per sample, reduced; ``target`` holds integer class indices.
+
+    logits (N, C) with target (N,), or (N, C, d1, ...) with target (N, d1, ...), or (C,) with a
+    0-d target. One gate: log-softmax and the pick fused, stable for any finite logits.
+    """
+    logits = as_tensor("cross_entropy", logits)
+    _check_reduction("cross_entropy", reduction)
+    t = _class_targets("cross_entropy", logits.data, target)
+    return CrossEntropy.apply(logits, target=t, reduction=reduction)
+
+
+def nll_loss(log_probs, target, reduction="mean"):
+    """−log_probs[target] per sample, reduced (pair it with ``log_softmax(x, dim=1)``)."""
+    log_probs = as_tensor("nll_loss", log_probs)
+    _check_reduction("nll_loss", reduction)
+    t = _class_targets("nll_loss", log_probs.data, target)
+    return NLLLoss.apply(log_probs, target=t, reduction=reduction)
+
+
+# -- pointwise losses: mse_loss, kl_div, binary_cross_entropy -----------------------------------
+
+
+def _pair(op, a, b, names=("input", "target")):
+    """Two Tensors of the same shape (arrays become constants), or a clear error."""
+    a, b = as_tensor(op, a, names[0]), as_tensor(op, b, names[1])
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{op}: {names[0]} has shape {a.shape} but {names[1]} has shape {b.shape}; they must be equal "
+            f"(minigrad does not broadcast losses; reshape one, e.g. target.reshape({', '.join(map(str, a.shape))}))"
+        )
+    return a, b
+
+
+class MSELoss(TensorGate):
+    name, symbol = "mse_loss", "MSE"
+    formula = "dL/dx = 2(x − y)·dL/dloss (÷ n for the mean), dL/dy = −dL/dx"
+    uses_inputs = False
+
+    def forward(self, x, y, reduction):
+        self.reduction = reduction
+        diff = x - y
+        self.save(diff)
+        return _reduce(diff * diff, reduction)
+
+    def vjp(self, up):
+        (diff,) = self.saved
+        dx = diff * (2 * _spread(up, self.reduction, diff.size))
+        return dx, -dx
+
+    def local(self, node):
+        return ("2(x − y)", "−2(x − y)")
+
+
+class KLDiv(TensorGate):
+    name, symbol = "kl_div", "KL"
+    formula = "dL/da = −p·dL/dloss, dL/dp = (log p + 1 − a)·dL/dloss (÷ N for batchmean)"
+
+    def forward(self, log_input, target, reduction):
+        self.reduction = reduction
+        self.count = _kl_count(log_input, reduction)
+        self.save(log_input, target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # xlogy(p, p): 0·log 0 = 0 (a class the target never picks costs nothing)
+            p_log_p = np.where(target == 0, 0, target * np.log(target)).astype(target.dtype, copy=False)
+        pointwise = p_log_p - target * log_input
+        if reduction == "batchmean":
+            return _reduce(pointwise, "mean", divisor=self.count)
+        return _reduce(pointwise, reduction)
+
+    def vjp(self, up):
+        log_input, target = self.saved
+        g = _spread(up, "mean" if self.reduction == "batchmean" else self.reduction, self.count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -target * g, (np.log(target) + 1 - log_input) * g
+
+    def local(self, node):
+        return ("−p", "log p + 1 − a")
+
+
+def _kl_count(log_input, reduction):
+    """What the mean divides by: the batch size for "batchmean", the number of elements for "mean"."""
+    if reduction == "batchmean":
+        return log_input.shape[0] if log_input.ndim else 1
+    return max(log_input.size, 1)
+
+
+class BinaryCrossEntropy(TensorGate):
+    name, symbol = "binary_cross_entropy", "BCE"
+    formula = "dL/dq = (q − t)/(q(1 − q))·dL/dloss, dL/dt = (log(1 − q) − log q)·dL/dloss (÷ n for the mean)"
+
+    def forward(self, q, t, reduction):
+        self.reduction = reduction
+        with np.errstate(divide="ignore"):
+            # PyTorch's clamp: log 0 = −∞ would make 0·log 0 a nan and a wrong label an infinite loss
+            log_q = np.maximum(np.log(q), -100)
+            log_not_q = np.maximum(np.log1p(-q), -100)
+        self.save(q, t, log_q, log_not_q)
+        return _reduce(-(t * log_q + (1 - t) * log_not_q), reduction)
+
+    def vjp(self, up):
+        q, t, log_q, log_not_q = self.saved
+        g = _spread(up, self.reduction, q.size)
+        # as PyTorch: the denominator is kept ≥ 1e-12 so q = 0 or 1 gives a large, finite gradient
+        dq = (q - t) / np.maximum(q * (1 - q), 1e-12) * g
+        return dq, (log_not_q - log_q) * g
+
+    def local(self, node):
+        return ("(q − t)/(q(1 − q))", "log(1 − q) − log q")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input − target)², reduced; both may require grad. Shapes must be equal."""
+    _check_reduction("mse_loss", reduction)
+    x, y = _pair("mse_loss", input, target)
+    return MSELoss.apply(x, y, reduction=reduction)
+
+
+def kl_div(log_input, target, reduction="batchmean"):
+    """KL(target ‖ input) with ``log_input`` holding log-probabilities and ``target`` probabilities.
+
+    Pointwise target·(log target − log_input), with 0·log 0 = 0. "batchmean" divides the sum by
+    the batch size N = log_input.shape[0] (the true KL divergence per sample); "mean" divides by
+    the number of elements, "sum" and "none" as usual.
+    """
+    _check_reduction("kl_div", reduction, ("batchmean", "mean", "sum", "none"))
+    a, p = _pair("kl_div", log_input, target, ("log_input", "target"))
+    return KLDiv.apply(a, p, reduction=reduction)
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """−(t·log q + (1 − t)·log(1 − q)) with q = input in [0, 1] (logs clamped at −100, as PyTorch)."""
+    _check_reduction("binary_cross_entropy", reduction)
+    q, t = _pair("binary_cross_entropy", input, target)
+    if q.data.size:
+        low, high = float(q.data.min()), float(q.data.max())
+        if not (low >= 0.0 and high <= 1.0):  # written so that nan fails too
+            raise ValueError(
+                f"binary_cross_entropy: all elements of input should be probabilities in [0, 1], but they range "
+                f"from {low:g} to {high:g}; apply sigmoid first (input.sigmoid())"
+            )
+    return BinaryCrossEntropy.apply(q, t, reduction=reduction)
