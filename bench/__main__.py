@@ -1,9 +1,9 @@
 """``python -m bench [NAME ...] [--quick]``: run the benchmarks (all by default) and print their tables."""
 import sys
 
-from . import scalar, tensor_overhead
+from . import norm, scalar, tensor_overhead
 
-SUITES = {"scalar": scalar.main, "overhead": tensor_overhead.main}
+SUITES = {"scalar": scalar.main, "overhead": tensor_overhead.main, "norm": norm.main}
 
 
 def main(argv):
