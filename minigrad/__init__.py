@@ -7,7 +7,7 @@ per gate.
 from . import data, optim
 from .checkpoint import load, save
 from .creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like
-from .debug import gradcheck
+from .debug import AnomalyError, detect_anomaly, gradcheck
 from .engine import Step, enable_grad, is_grad_enabled, no_grad
 from .ops.elementwise import maximum, where
 from .ops.shape import cat, pad, stack
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "tensor", "Step", "draw", "gradcheck", "no_grad", "enable_grad", "is_grad_enabled",
+    "detect_anomaly", "AnomalyError",
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "data", "optim", "save", "load",
