@@ -1,9 +1,13 @@
-"""The ``minigrad`` command."""
+"""The ``minigrad`` command: ``minigrad demo`` and ``minigrad step SCRIPT``."""
 from __future__ import annotations
 
 import argparse
+import builtins
 import sys
 from pathlib import Path
+
+ROOT_NAMES = ("root", "loss", "f")
+"""Where ``minigrad step`` looks for the graph's output, in this order (see :func:`find_root`)."""
 
 
 def main(argv=None):
@@ -14,12 +18,28 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser("demo", help="run the main job: the lectures' graphs, printed step by step and drawn")
     demo.add_argument("--out", default="minigrad-demo", help="folder to write pictures into (default: %(default)s)")
+    step = commands.add_parser(
+        "step", help="run a Python script, then step through its graph's backprop in the terminal",
+        description=(
+            "Run SCRIPT as `python SCRIPT ARGS...` would (same folder, sys.argv = [SCRIPT, ARGS...]), then print "
+            "its graph's backprop one step per Enter (q + Enter quits; at the end of input it runs to the end). "
+            "The graph is the module-level variable named by --var, else `root`, `loss` or `f` (the first that "
+            "is a Value or Tensor), else the newest Value or Tensor made by a gate among the script's "
+            "module-level variables. The steps come from a dry run: the script's gradients are not changed."
+        ),
+    )
+    step.add_argument("--all", action="store_true", help="print every step without waiting for Enter")
+    step.add_argument("--var", metavar="NAME", help="the module-level variable holding the graph's output")
+    step.add_argument("script", help="the Python script to run (e.g. examples/neuron.py)")
+    step.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     if args.command == "demo":
         return run_demo(Path(args.out))
+    if args.command == "step":
+        return run_step(Path(args.script), args.args, wait=not args.all, var=args.var)
     return 0
 
 
@@ -36,6 +56,118 @@ def run_demo(out):
     for path in written:
         print("  ", path)
     return 0
+
+
+def run_step(script, script_args, wait=True, var=None, stdin=None, stdout=None):
+    """``minigrad step``: run ``script``, find its graph, print one Step per line of input."""
+    from .viz.stepper import backprop_steps, final_gradients
+    from .viz.text import fmt_value
+
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    if not script.is_file():
+        print(f"minigrad step: no such file: {script}", file=sys.stderr)
+        return 2
+    namespace = run_script(script, list(script_args[1:] if script_args[:1] == ["--"] else script_args))
+    try:
+        name, root = find_root(namespace, var)
+    except (LookupError, TypeError) as exc:
+        print(f"minigrad step: {script}: {exc}", file=sys.stderr)
+        return 2
+    if hasattr(root, "shape") and root.numel() != 1:
+        print(f"minigrad step: {script}: `{name}` has shape {tuple(root.shape)}; stepping starts from a one-element "
+              f"output, e.g. {name}.sum() or a loss", file=sys.stderr)
+        return 2
+    try:
+        steps = backprop_steps(root, who=f"minigrad step: {script}")
+    except (TypeError, ValueError, RuntimeError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    def say(text=""):
+        print(text, file=stdout, flush=True)
+
+    n = len(steps)
+    keys = "  (Enter: next step, q + Enter: quit)" if wait else ""
+    say(f"\n== backprop of `{name}` from {script}: {n} step{'s' if n != 1 else ''}{keys}")
+    interactive = wait and stdin.isatty()
+    for i, step in enumerate(steps):
+        if wait and i > 0:
+            if interactive:
+                print("   [Enter/q] ", end="", file=stdout, flush=True)
+            line = stdin.readline()
+            if not line:  # end of input: run to the end
+                wait = False
+            elif line.strip().lower() in ("q", "quit"):
+                say("(quit)")
+                return 0
+        say(f"step {i + 1}/{n}: {step}")
+    out = root.label or name
+    say(f"gradients of {out}:")
+    for leaf, grad in final_gradients(steps):
+        say(f"  d{out}/d{_leaf_name(leaf)} = {fmt_value(grad)}")
+    return 0
+
+
+def run_script(script, script_args):
+    """Run ``script`` as ``python SCRIPT ARGS`` would and return its module-level variables.
+
+    The script sees ``sys.argv == [SCRIPT, *ARGS]`` (none of minigrad's own arguments) and its
+    folder first on ``sys.path``; it runs in the current folder, so the examples write their
+    pictures into ./pictures unless given ``--out DIR``. ``sys.exit(0)`` at its end is fine.
+    """
+    namespace = {"__name__": "__main__", "__file__": str(script), "__builtins__": builtins}
+    code = compile(script.read_bytes(), str(script), "exec")
+    saved_argv, saved_path = sys.argv, sys.path[:]
+    sys.argv = [str(script), *script_args]
+    sys.path.insert(0, str(script.resolve().parent))
+    try:
+        exec(code, namespace)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            raise
+    finally:
+        sys.argv = saved_argv
+        sys.path[:] = saved_path
+    return namespace
+
+
+def find_root(namespace, var=None):
+    """The graph to step through: ``(variable name, node)``.
+
+    The variable named ``var`` if given; else the first of ``root``, ``loss``, ``f`` that holds
+    a Value or Tensor; else the newest Value or Tensor made by a gate among the module-level
+    variables (nodes inside lists, dicts or objects are not searched).
+    """
+    from .scalar import Value
+    from .tensor import Tensor
+
+    nodes = {k: v for k, v in namespace.items() if isinstance(v, (Value, Tensor)) and not k.startswith("__")}
+    if var is not None:
+        if var not in namespace:
+            raise LookupError(f"the script defines no module-level variable `{var}`")
+        if var not in nodes:
+            raise TypeError(f"`{var}` is a {type(namespace[var]).__name__}, not a minigrad Value or Tensor")
+        return var, nodes[var]
+    for name in ROOT_NAMES:
+        if name in nodes:
+            return name, nodes[name]
+    made = [(v._id, k) for k, v in nodes.items() if v._gate is not None]
+    if not made:
+        raise LookupError(
+            "found no graph: the script has no module-level Value or Tensor made by a gate; assign the output to "
+            "a variable named root, loss or f, or pass --var NAME"
+        )
+    name = max(made)[1]
+    return name, nodes[name]
+
+
+def _leaf_name(leaf):
+    if leaf.label:
+        return leaf.label
+    if hasattr(leaf, "shape"):
+        return f"(tensor {tuple(leaf.shape)})"
+    return f"(constant {leaf.data!r})"
 
 
 if __name__ == "__main__":

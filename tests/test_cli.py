@@ -1,6 +1,8 @@
 """The `minigrad` command."""
+import io
 import subprocess
 import sys
+from pathlib import Path
 
 from minigrad.cli import main
 
@@ -16,3 +18,81 @@ def test_demo_prints_steps_and_writes_drawings(tmp_path, capsys):
     assert "mul: upstream 1.0 × local (-4.0, 3.0) = downstream (-4.0, 3.0)" in out
     assert "copy: upstream" in out
     assert (tmp_path / "simple.svg").read_text().count("<svg") == 1
+
+
+# --- minigrad step: backprop in the terminal, one step per Enter ---------------------------------
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_step_all_prints_every_step_and_the_leaves_gradients(tmp_path, capsys):
+    script = ROOT / "examples" / "simple.py"
+    assert main(["step", "--all", str(script), "--", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.split(f"== backprop of `f` from {script}: 2 steps\n")[1]
+    assert out.splitlines() == [
+        "step 1/2: mul: upstream 1.0 × local (-4.0, 3.0) = downstream (-4.0, 3.0)",
+        "step 2/2: add: upstream -4.0 × local (1.0, 1.0) = downstream (-4.0, -4.0)",
+        "gradients of f:",
+        "  df/dx = -4.0",
+        "  df/dy = -4.0",
+        "  df/dz = 3.0",
+    ]
+    assert (tmp_path / "simple.svg").exists()  # the script ran with its own arguments
+
+
+def test_step_through_the_neuron_one_enter_at_a_time_then_quit(tmp_path):
+    # a real terminal session would be a TTY; piped lines work the same way: one line, one step
+    run = subprocess.run(
+        [sys.executable, "-m", "minigrad", "step", str(ROOT / "examples" / "neuron.py"), "--out", str(tmp_path)],
+        input="\n\nq\n", capture_output=True, text=True, check=True, timeout=60,
+    )
+    stepped = [line for line in run.stdout.splitlines() if line.startswith("step ")]
+    assert stepped == [
+        "step 1/5: sigmoid: upstream 1.0 × local (0.196612) = downstream (0.196612)",
+        "step 2/5: add: upstream 0.196612 × local (1.0, 1.0) = downstream (0.196612, 0.196612)",
+        "step 3/5: add: upstream 0.196612 × local (1.0, 1.0) = downstream (0.196612, 0.196612)",
+    ]
+    assert run.stdout.rstrip().endswith("(quit)")
+
+
+def test_step_runs_to_the_end_when_input_ends(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))  # one Enter, then end of input
+    assert main(["step", str(ROOT / "examples" / "neuron.py"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "step 5/5: mul: upstream 0.196612 × local (-1.0, 2.0) = downstream (-0.196612, 0.393224)" in out
+    assert "  df/dw0 = -0.196612" in out and "  df/dx1 = -0.589836" in out
+
+
+def test_step_finds_the_graph_by_the_documented_rule(tmp_path, capsys):
+    script = tmp_path / "mine.py"
+    script.write_text(
+        "import sys\n"
+        "from minigrad import Value\n"
+        "assert sys.argv[1:] == [], sys.argv  # none of minigrad's own arguments\n"
+        "a = Value(2.0, 'a')\n"
+        "loss = a * a\n"
+        "other = a + 1.0\n"
+        "sys.exit(0)\n"
+    )
+    assert main(["step", "--all", str(script)]) == 0
+    out = capsys.readouterr().out
+    assert "backprop of `loss`" in out and "copy: upstream 2.0 + 2.0 = downstream 4.0" in out
+    assert main(["step", "--all", "--var", "other", str(script)]) == 0
+    assert "  dother/da = 1.0" in capsys.readouterr().out
+    script.write_text("from minigrad import Value\nx = Value(1.0, 'x')\ny = x * 3\nz = y.exp()\n")
+    assert main(["step", "--all", str(script)]) == 0
+    assert "backprop of `z`" in capsys.readouterr().out  # no root/loss/f: the newest node
+
+
+def test_step_errors_are_clear(tmp_path, capsys):
+    assert main(["step", str(tmp_path / "missing.py")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    script = tmp_path / "empty.py"
+    script.write_text("x = 1\n")
+    assert main(["step", "--all", str(script)]) == 2
+    assert "found no graph" in capsys.readouterr().err
+    assert main(["step", "--all", "--var", "x", str(script)]) == 2
+    assert "`x` is a int, not a minigrad Value or Tensor" in capsys.readouterr().err
+    script.write_text("import minigrad as mg\nx = mg.tensor([1.0, 2.0], requires_grad=True)\nloss = (x * x).sum()\nloss.backward()\n")
+    assert main(["step", "--all", str(script)]) == 2
+    assert "freed by an earlier backward()" in capsys.readouterr().err

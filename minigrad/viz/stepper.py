@@ -68,26 +68,27 @@ def _untouched(root):
             node._g = g
 
 
-def backprop_steps(root, grad=None):
+def backprop_steps(root, grad=None, *, who="stepper"):
     """Every Step of backprop from ``root``, computed by a dry run that leaves the graph as it was.
 
-    ``grad`` is the gradient to start from (needed for a tensor with more than one element).
+    ``grad`` is the gradient to start from (needed for a tensor with more than one element);
+    ``who`` starts the error messages.
     """
-    _check_root(root)
+    _check_root(root, who)
     seed = _seed_for(root, grad)
     with _untouched(root):
-        return _dry_run(root, seed)
+        return _dry_run(root, seed, who)
 
 
-def _dry_run(root, seed):
+def _dry_run(root, seed, who="stepper"):
     try:
         return list(engine.backprop(root, seed, steps=True, dry=True))
     except RuntimeError as exc:
         if "second time" not in str(exc):
             raise
         raise RuntimeError(
-            "stepper: this tensor graph's saved arrays were freed by an earlier backward(); step through it "
-            "before calling backward(), or call backward(retain_graph=True)"
+            f"{who}: this tensor graph's saved arrays were freed by an earlier backward(); step through it "
+            f"before calling backward(), or call backward(retain_graph=True)"
         ) from exc
 
 
@@ -111,14 +112,14 @@ def _seed_for(root, grad):
     return float(grad)
 
 
-def _check_root(root):
+def _check_root(root, who="stepper"):
     if not hasattr(root, "_inputs"):
         raise TypeError(
-            f"stepper: expected a minigrad Value or Tensor (the output of a computation), got {type(root).__name__}"
+            f"{who}: expected a minigrad Value or Tensor (the output of a computation), got {type(root).__name__}"
         )
     if not root.requires_grad:
         raise ValueError(
-            "stepper: this tensor does not require grad, so backprop has nothing to do; was it computed under "
+            f"{who}: this tensor does not require grad, so backprop has nothing to do; was it computed under "
             "no_grad(), or from tensors none of which has requires_grad=True?"
         )
 
