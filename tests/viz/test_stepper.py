@@ -85,6 +85,17 @@ def test_small_tensor_graph_shows_shapes_values_and_norms(tmp_path):
     assert x.grad is None  # nothing accumulated
 
 
+def test_a_non_scalar_root_takes_a_starting_gradient_and_a_leaf_has_no_steps(tmp_path):
+    x = Tensor(np.array([1.0, -2.0]), requires_grad=True, label="x")
+    y = x * 3.0
+    page = Path(stepper(y, tmp_path / "y.html", grad=np.array([1.0, 10.0]))).read_text(encoding="utf-8")
+    assert "downstream ([3.0, 30.0], —)" in "\n".join(panels(page))
+    with pytest.raises(RuntimeError, match="grad can be implied only for a one-element output"):
+        stepper(y, tmp_path / "z.html")
+    page = Path(stepper(Value(2.0, "a"), tmp_path / "leaf.html")).read_text(encoding="utf-8")
+    assert [c for _, c in frames(page)] == ["forward pass · 0/0"]
+
+
 def test_a_tensor_graph_whose_arrays_were_freed_is_a_clear_error(tmp_path):
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
