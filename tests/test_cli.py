@@ -93,6 +93,8 @@ def test_step_errors_are_clear(tmp_path, capsys):
     assert "found no graph" in capsys.readouterr().err
     assert main(["step", "--all", "--var", "x", str(script)]) == 2
     assert "`x` is a int, not a minigrad Value or Tensor" in capsys.readouterr().err
-    script.write_text("import minigrad as mg\nx = mg.tensor([1.0, 2.0], requires_grad=True)\nloss = (x * x).sum()\nloss.backward()\n")
+    script.write_text(
+        "import minigrad as mg\nx = mg.tensor([1.0, 2.0], requires_grad=True)\nloss = (x * x).sum()\nloss.backward()\n"
+    )
     assert main(["step", "--all", str(script)]) == 2
     assert "freed by an earlier backward()" in capsys.readouterr().err

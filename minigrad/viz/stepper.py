@@ -153,7 +153,9 @@ def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None):
             f"stepper: the folder {str(folder)!r} does not exist; create it first (os.makedirs) or write elsewhere"
         )
     if path.is_dir():
-        raise IsADirectoryError(f"stepper: {str(path)!r} is a folder; give a file name such as {str(path / 'backprop.html')!r}")
+        raise IsADirectoryError(
+            f"stepper: {str(path)!r} is a folder; give a file name such as {str(path / 'backprop.html')!r}"
+        )
     size = count_steps(root)
     if size > max_steps:
         raise ValueError(
@@ -287,7 +289,8 @@ header h1 { font-size: 1.05rem; margin: 0 1rem 0 0; }
 .drawing { flex: 1; min-width: 0; overflow: auto; }
 body.fit .drawing svg { max-width: 100%; height: auto; }
 label.fit { font-size: 12px; color: #555; }
-.panel { width: 24rem; flex: none; background: #fafafa; border: 1px solid #ddd; border-radius: 6px; padding: .25rem 1rem; }
+.panel { width: 24rem; flex: none; background: #fafafa; border: 1px solid #ddd; border-radius: 6px;
+         padding: .25rem 1rem; }
 .panel h2 { font-size: 1rem; }
 .gate { font-family: ui-monospace, monospace; background: orange; padding: 0 .3rem; border-radius: 3px; }
 .formula { font-style: italic; }

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import minigrad as mg
 from minigrad import Tensor, Value, draw, lectures
 from minigrad.viz import DotNotFound, render, stepper
 from minigrad.viz.stepper import backprop_steps, count_steps, final_gradients
