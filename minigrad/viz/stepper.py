@@ -127,7 +127,7 @@ def _check_root(root, who="stepper"):
 # --- the page ----------------------------------------------------------------------------------
 
 
-def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None):
+def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None, **draw_options):
     """Write one self-contained HTML page that steps through the backprop of ``root``; return its path.
 
     Frame 0 is the forward pass; frame k is the graph just after step k (``draw(root,
@@ -144,6 +144,9 @@ def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None):
     subgraph (a smaller root) or raise ``max_steps``. The file is written atomically (a
     temporary file in the same folder, then renamed); the folder must exist.
     Raises ``DotNotFound`` (before writing) when no ``dot`` program is installed.
+
+    ``draw_options`` go to every frame's :func:`~minigrad.viz.graph.draw` (``depth=``,
+    ``grad_colors=``, ``show_saved=``, ``max_nodes=``): they change the pictures, not the steps.
     """
     _check_root(root)
     path = Path(path)
@@ -170,13 +173,13 @@ def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None):
     with _untouched(root) as nodes:
         for node in nodes:
             node._g = None  # so the first frame shows the forward pass only, even after a backward
-        forward = _svg(draw(root), 0)
+        forward = _svg(draw(root, **draw_options), 0)
         steps = _dry_run(root, seed)
         n = len(steps)
         frames = [_frame(0, n, forward, _forward_panel(root, n))]
         for step in steps:
             k = step.index + 1
-            frames.append(_frame(k, n, _svg(draw(root, step=step), k), _step_panel(step, n)))
+            frames.append(_frame(k, n, _svg(draw(root, step=step, **draw_options), k), _step_panel(step, n)))
 
     name = title or f"Backprop of {root.label or 'the graph'}"
     page = PAGE.format(title=escape(name), frames="\n".join(frames), last=len(steps),

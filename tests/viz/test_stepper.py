@@ -84,6 +84,16 @@ def test_small_tensor_graph_shows_shapes_values_and_norms(tmp_path):
     assert x.grad is None  # nothing accumulated
 
 
+def test_drawing_options_reach_every_frame(tmp_path):
+    f, _ = lectures.simple()
+    plain = Path(stepper(f, tmp_path / "a.html")).read_text(encoding="utf-8")
+    colored = Path(stepper(f, tmp_path / "b.html", grad_colors=True)).read_text(encoding="utf-8")
+    assert "gradient size" not in plain and colored.count("gradient size") == 2  # the legend, on each backprop frame
+    with pytest.raises(TypeError):
+        stepper(f, tmp_path / "c.html", no_such_option=1)
+    assert not (tmp_path / "c.html").exists()
+
+
 def test_a_non_scalar_root_takes_a_starting_gradient_and_a_leaf_has_no_steps(tmp_path):
     x = Tensor(np.array([1.0, -2.0]), requires_grad=True, label="x")
     y = x * 3.0
