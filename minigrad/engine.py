@@ -139,20 +139,25 @@ def has_gradient(node):
     return g is not None and g.__class__ is not _Waiting
 
 
-def topological_order(root, waiting=None):
+def topological_order(root, waiting=None, previous=None):
     """Every node the gradient of ``root`` reaches, newest first (a valid backprop order).
 
     One iterative pass (no recursion: a 1,000,000-gate chain is fine) collects the nodes and
     marks their gradient slots ``waiting``, which is also how the pass knows a node is already
     collected; sorting by creation number orders them, since a node is created after its inputs.
+    ``previous``, a list, receives each node's gradient slot as it was, to put back later.
     """
     waiting = waiting or _Waiting()
+    if previous is not None:
+        previous.append((root, root._g))
     root._g = waiting
     order = [root]
     stack = [root]
     while stack:
         for parent in stack.pop()._inputs:
             if parent._g is not waiting and parent.requires_grad:
+                if previous is not None:
+                    previous.append((parent, parent._g))
                 parent._g = waiting
                 order.append(parent)
                 stack.append(parent)
@@ -171,10 +176,20 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
 
     ``retain=False`` releases each gate's saved arrays and the node's gradient as soon as
     the gate is done, so memory is freed as the loop goes. ``dry=True`` computes without
-    touching ``.grad`` or calling hooks (used to draw frames).
+    touching ``.grad`` or calling hooks, and puts every node's gradient slot back as it was
+    when it ends (used to draw frames): the graph is left exactly as it was.
     """
     waiting = _Waiting()
-    order = topological_order(root, waiting)
+    previous = [] if dry else None
+    order = topological_order(root, waiting, previous)
+    try:
+        yield from _loop(root, grad, order, waiting, steps, retain, dry)
+    finally:
+        for node, g in previous or ():
+            node._g = g
+
+
+def _loop(root, grad, order, waiting, steps, retain, dry):
     root._g = grad
     run = Run(root, grad, order) if steps else None
     arrivals = {} if steps else None

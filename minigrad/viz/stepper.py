@@ -58,7 +58,7 @@ def count_steps(root):
 
 @contextlib.contextmanager
 def _untouched(root):
-    """Put every node's engine gradient slot back as it was (a dry run leaves its gradients there)."""
+    """Put every node's engine gradient slot back as it was after the block (used to draw the forward frame)."""
     nodes, _ = collect(root)
     saved = [node._g for node in nodes]
     try:
@@ -75,9 +75,7 @@ def backprop_steps(root, grad=None, *, who="stepper"):
     ``who`` starts the error messages.
     """
     _check_root(root, who)
-    seed = _seed_for(root, grad)
-    with _untouched(root):
-        return _dry_run(root, seed, who)
+    return _dry_run(root, _seed_for(root, grad), who)
 
 
 def _dry_run(root, seed, who="stepper"):

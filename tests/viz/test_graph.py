@@ -137,3 +137,13 @@ def test_tensor_frames_need_the_saved_arrays():
     loss.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         draw(loss, step=1)
+
+
+def test_drawing_a_frame_leaves_the_graph_as_it_was():
+    f, v = lectures.simple()
+    draw(f, step=0)
+    assert ">grad " not in draw(f).source  # still the forward pass only: the dry run put everything back
+    f.backward()
+    before = draw(f).source
+    draw(f, step=0)
+    assert draw(f).source == before and v["x"].grad == -4.0
