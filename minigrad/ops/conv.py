@@ -35,9 +35,10 @@ from .gate import TensorGate
 class _Geometry:
     """Where the windows of one convolution sit in the padded input, stored flat.
 
-    Padded images live in a buffer of shape (C, N, S): channel-major, so a group's GEMM reads one
-    block, and one flat row of S elements per image. ``windows`` views the buffer as
-    (C, kH, kW, N, oh, row): entry [c, i, j, n, r, q] is the input under tap (i, j) of output (r, q).
+    Padded images live in a buffer of shape (N, C, S), each image channel one flat row of S elements,
+    so a slice of the batch is one block of memory. ``windows`` views it as (C, kH, kW, N, oh, row):
+    entry [c, i, j, n, r, q] is the input under tap (i, j) of output (r, q), and im2col copies that
+    view into the columns, channel-major, so each group's GEMM reads one block.
 
     With stride 1, outputs are computed for whole padded rows (``row`` = padded width, not ow): then
     neighbouring outputs read neighbouring inputs, every tap's window is one long contiguous run of
@@ -59,14 +60,14 @@ class _Geometry:
         self.flat = self.Hp * self.Wp + self.dw * (self.kw - 1)
 
     def images(self, buf, writeable=False):
-        """The padded images (C, N, Hp, Wp) inside a flat buffer (C, N, S)."""
+        """The padded images (N, C, Hp, Wp) inside a flat buffer (N, C, S)."""
         e = buf.itemsize
         return as_strided(buf, shape=buf.shape[:2] + (self.Hp, self.Wp), strides=buf.strides[:2] + (self.Wp * e, e),
                           writeable=writeable)
 
     def windows(self, buf, writeable=False):
         """The view (C, kH, kW, N, oh, row) of a flat buffer: what each kernel tap sees at each output."""
-        (C, N, _), (cs, ns, e) = buf.shape, buf.strides
+        (N, C, _), (ns, cs, e) = buf.shape, buf.strides
         return as_strided(
             buf,
             shape=(C, self.kh, self.kw, N, self.oh, self.row),
@@ -75,46 +76,55 @@ class _Geometry:
         )
 
     def pad(self, x, dtype):
-        """x (N, C, H, W) -> the zero-padded flat buffer (C, N, S)."""
-        N, C = x.shape[:2]
-        buf = np.zeros((C, N, self.flat), dtype)
-        self.images(buf, writeable=True)[:, :, self.top : self.top + self.H, self.left : self.left + self.W] = x.transpose(1, 0, 2, 3)
+        """x (N, C, H, W) -> the zero-padded flat buffer (N, C, S)."""
+        buf = np.zeros(x.shape[:2] + (self.flat,), dtype)
+        self.images(buf, writeable=True)[:, :, self.top : self.top + self.H, self.left : self.left + self.W] = x
         return buf
 
     def crop(self, buf):
-        """The flat buffer (C, N, S) -> the unpadded images (N, C, H, W)."""
-        inner = self.images(buf)[:, :, self.top : self.top + self.H, self.left : self.left + self.W]
-        return np.ascontiguousarray(inner.transpose(1, 0, 2, 3))
+        """The flat buffer (N, C, S) -> the unpadded images (N, C, H, W)."""
+        return self.images(buf)[:, :, self.top : self.top + self.H, self.left : self.left + self.W].copy()
 
     def im2col(self, buf):
         """Every window as a column, in one contiguous copy: (C, kH, kW, N·oh·row)."""
-        C, N, _ = buf.shape
-        return np.ascontiguousarray(self.windows(buf)).reshape(C, self.kh, self.kw, -1)
+        return np.ascontiguousarray(self.windows(buf)).reshape(buf.shape[1], self.kh, self.kw, -1)
 
-    def col2im(self, cols, N):
-        """The adjoint of im2col: each tap adds its columns back into the slice it read (kH·kW adds)."""
-        C = cols.shape[0]
+    def col2im(self, cols, buf):
+        """The adjoint of im2col: each tap adds its columns back into the slice of ``buf`` it read (kH·kW adds)."""
+        N, C, _ = buf.shape
         cols = cols.reshape(C, self.kh, self.kw, N, self.oh, self.row)
-        buf = np.zeros((C, N, self.flat), cols.dtype)
         win = self.windows(buf, writeable=True)
         for i in range(self.kh):
             for j in range(self.kw):
                 win[:, i, j] += cols[:, i, j]
-        return buf
 
     def extend(self, y):
         """y (N, C, oh, ow) -> (C, N·oh·row), channel-major, zero at the outputs ``unextend`` drops."""
         N, C = y.shape[:2]
         if self.row == self.ow:
             return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(C, -1)
-        z = np.zeros((C, N, self.oh, self.row), y.dtype)
+        z = np.empty((C, N, self.oh, self.row), y.dtype)
         z[..., : self.ow] = y.transpose(1, 0, 2, 3)
+        z[..., self.ow :] = 0
         return z.reshape(C, -1)
 
-    def unextend(self, z, N):
-        """(C, N·oh·row) -> (N, C, oh, ow)."""
-        z = z.reshape(z.shape[0], N, self.oh, self.row)[..., : self.ow]
-        return np.ascontiguousarray(z.transpose(1, 0, 2, 3))
+    def unextend(self, z, out):
+        """(C, N·oh·row) written into ``out`` (N, C, oh, ow)."""
+        out[...] = z.reshape(z.shape[0], out.shape[0], self.oh, self.row)[..., : self.ow].transpose(1, 0, 2, 3)
+
+    def batches(self, N, channels, dtype):
+        """Slices of the batch whose columns take about ``CACHE_BYTES``.
+
+        im2col, the GEMMs and col2im run one slice at a time: the columns are still in the CPU's
+        cache when the next step reads them (1.1-2x faster than one pass over the whole batch), and
+        only one slice of columns, kH·kW times the size of its input, exists at a time.
+        """
+        per_image = channels * self.kh * self.kw * self.oh * self.row * np.dtype(dtype).itemsize
+        step = max(1, CACHE_BYTES // per_image)
+        return [slice(n, min(n + step, N)) for n in range(0, N, step)]
+
+
+CACHE_BYTES = 4 << 20
 
 
 def _filter(w, cols, groups):
@@ -158,21 +168,30 @@ class Conv2d(_ConvGate):
 
     def forward(self, x, w, *bias, stride, padding, dilation, groups):
         dtype = np.result_type(x, w, *bias)
-        geo = _Geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
-        cols = geo.im2col(geo.pad(x, dtype))
-        z = _filter(w, cols, groups)
-        if bias:
-            z += bias[0][:, None]
-        self.geo, self.groups, self.batch = geo, groups, x.shape[0]
-        self.save(w, cols)
-        return geo.unextend(z, x.shape[0])
+        geo = self.geo = _Geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        self.groups = groups
+        buf = geo.pad(x, dtype)
+        out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
+        for part in geo.batches(x.shape[0], x.shape[1], dtype):
+            z = _filter(w, geo.im2col(buf[part]), groups)
+            if bias:
+                z += bias[0][:, None]
+            geo.unextend(z, out[part])
+        self.save(w, buf)  # the padded input, not its columns: im2col again in backward is cheap, 9x less memory
+        return out
 
     def vjp(self, up):
-        w, cols = self.saved
+        w, buf = self.saved
         geo, groups, needs = self.geo, self.groups, self.needs
-        z = geo.extend(up)
-        dx = geo.crop(geo.col2im(_spread(w, z, groups), self.batch)) if needs[0] else None
-        dw = _correlate(z, cols, groups, w.shape) if needs[1] else None
+        dbuf = np.zeros(buf.shape, up.dtype) if needs[0] else None
+        dw = np.zeros(w.shape, up.dtype) if needs[1] else None
+        for part in geo.batches(up.shape[0], buf.shape[1], up.dtype):
+            z = geo.extend(up[part])
+            if needs[1]:
+                dw += _correlate(z, geo.im2col(buf[part]), groups, w.shape)
+            if needs[0]:
+                geo.col2im(_spread(w, z, groups), dbuf[part])
+        dx = geo.crop(dbuf) if needs[0] else None
         db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
 
@@ -189,21 +208,30 @@ class ConvTranspose2d(_ConvGate):
 
     def forward(self, x, w, *bias, geometry, groups):
         dtype = np.result_type(x, w, *bias)
-        geo = geometry
-        z = geo.extend(x.astype(dtype, copy=False))
-        y = geo.crop(geo.col2im(_spread(w, z, groups), x.shape[0]))
+        geo = self.geo = geometry
+        self.groups = groups
+        out_channels = w.shape[1] * groups
+        ybuf = np.zeros((x.shape[0], out_channels, geo.flat), dtype)
+        for part in geo.batches(x.shape[0], out_channels, dtype):
+            geo.col2im(_spread(w, geo.extend(x[part].astype(dtype, copy=False)), groups), ybuf[part])
+        y = geo.crop(ybuf)
         if bias:
             y += bias[0][:, None, None]
-        self.geo, self.groups, self.batch = geo, groups, x.shape[0]
-        self.save(w, z)
+        self.save(w, x)
         return y
 
     def vjp(self, up):
-        w, z = self.saved
+        w, x = self.saved
         geo, groups, needs = self.geo, self.groups, self.needs
-        cols = geo.im2col(geo.pad(up, up.dtype))
-        dx = geo.unextend(_filter(w, cols, groups), self.batch) if needs[0] else None
-        dw = _correlate(z, cols, groups, w.shape) if needs[1] else None
+        dbuf = geo.pad(up, up.dtype)
+        dx = np.empty(x.shape, up.dtype) if needs[0] else None
+        dw = np.zeros(w.shape, up.dtype) if needs[1] else None
+        for part in geo.batches(x.shape[0], dbuf.shape[1], up.dtype):
+            cols = geo.im2col(dbuf[part])
+            if needs[0]:
+                geo.unextend(_filter(w, cols, groups), dx[part])
+            if needs[1]:
+                dw += _correlate(geo.extend(x[part]), cols, groups, w.shape)
         db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
 
