@@ -311,6 +311,18 @@ def test_conv2d_gradcheck_sweep(k, s, p, d):
     assert gradcheck(lambda *t: conv2d(*t, stride=s, padding=p, dilation=d), [x, w, b])
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "k,s,p,d,groups",
+    [(k, s, p, d, g) for k in (2, 3) for s in (1, 2, 3) for p in (0, 1) for d in (1, 2) for g in (1, 2)],
+)
+def test_conv_transpose2d_gradcheck_sweep(k, s, p, d, groups):
+    for output_padding in range(max(s, d)):
+        x, w, b = rng.standard_normal((2, 4, 3, 2)), rng.standard_normal((4, 3, k, k)), rng.standard_normal(3 * groups)
+        options = dict(stride=s, padding=p, output_padding=output_padding, dilation=d, groups=groups)
+        assert gradcheck(lambda *t: conv_transpose2d(*t, **options), [x, w, b])
+
+
 # -- bad input ------------------------------------------------------------------------------------------
 
 

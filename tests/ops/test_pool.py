@@ -134,6 +134,16 @@ def test_adaptive_avg_pool2d_gradcheck(size):
     assert gradcheck(lambda t: adaptive_avg_pool2d(t, size), [rng.standard_normal((2, 2, 6, 5))])
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("k,s,p", [(k, s, p) for k in (2, 3, (2, 3)) for s in (1, 2, 3) for p in (0, 1)])
+def test_pooling_gradcheck_sweep(k, s, p):
+    x = rng.permutation(2 * 2 * 7 * 8).reshape(2, 2, 7, 8) * 0.01
+    for d in (1, 2):
+        assert gradcheck(lambda t: max_pool2d(t, k, s, p, d), [x])
+    for count_include_pad in (True, False):
+        assert gradcheck(lambda t: avg_pool2d(t, k, s, p, count_include_pad), [x])
+
+
 # -- PyTorch cross-check (skipped when torch is not installed) ----------------------------------------------
 
 
