@@ -166,7 +166,7 @@ def main(quick=False, threads=None):
         ["numpy float32 matmul", "GFLOP/s", f"conv 3×3 pad 1 ({conv_rates[0]:.1f} GFLOP/s) as a share"],
     ))
     if limit is not None:
-        limit.unregister()
+        limit.restore_original_limits()
     return rows
 
 
