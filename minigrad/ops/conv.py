@@ -1,0 +1,397 @@
+"""Convolution gates: ``conv2d`` and ``conv_transpose2d``, by im2col and one GEMM per group.
+
+conv2d is a cross-correlation (as in PyTorch). For output channel o in group g:
+
+    O[n, o, r, q] = b[o] + Σ_{c ∈ g, i, j} W[o, c, i, j] · Xp[n, c, s·r + dil·i, s·q + dil·j]
+
+with Xp the input zero-padded by p, so the output size is o = ⌊(d + 2p − dil·(k−1) − 1)/s⌋ + 1.
+im2col copies every window into a column, ``cols[(c, i, j), (n, r, q)]``, and the sum becomes one
+matrix product per group: O = W·cols, with W read as (out, in/groups·kH·kW).
+
+Backward, as the lectures derive it (each weight is shared by every position, so its gradients add):
+
+    dL/dW = X ⋆ dL/dO           = dL/dO·colsᵀ: the correlation of the input with dL/dO, summed over the batch
+    dL/db = Σ dL/dO              over the batch and every position
+    dL/dX = pad(dL/dO) ⋆ flip(W) the "full" correlation of dL/dO, zero-padded by dil·(k−1) − p and, for
+                                 stride > 1, with s − 1 zeros inserted between rows and columns, with the
+                                 filter flipped top-bottom and left-right (in and out channels swapped)
+
+dL/dX is computed as col2im(Wᵀ·dL/dO): for each kernel tap (i, j), the slice of X that the tap read
+receives W[:, :, i, j]ᵀ·dL/dO. Written out per element this is exactly the sum of the full correlation
+with the flipped filter, but the inserted and padded zeros are never built nor multiplied.
+
+``conv_transpose2d`` is that same map used as a layer: its forward is conv2d's dL/dX computation
+and its input gradient is conv2d's forward, so the two gates share all their machinery.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..tensor import Tensor
+from .gate import TensorGate
+
+
+class _Geometry:
+    """Where the windows of one convolution sit in the padded input, stored flat.
+
+    Padded images live in a buffer of shape (N, C, S), each image channel one flat row of S elements,
+    so a slice of the batch is one block of memory. ``windows`` views it as (C, kH, kW, N, oh, row):
+    entry [c, i, j, n, r, q] is the input under tap (i, j) of output (r, q), and im2col copies that
+    view into the columns, channel-major, so each group's GEMM reads one block.
+
+    With stride 1, outputs are computed for whole padded rows (``row`` = padded width, not ow): then
+    neighbouring outputs read neighbouring inputs, every tap's window is one contiguous run per image
+    channel, and im2col/col2im copy and add runs of oh·Wp elements instead of ow-element pieces (numpy
+    pays per run: 3-4x faster). The extra outputs per row straddle the right edge: ``unextend`` drops
+    them and ``extend`` gives them zero gradient, so they change nothing. (Strided convolutions keep
+    ow-element runs; a space-to-depth layout would lift that.)
+    """
+
+    def __init__(self, size, kernel, stride, padding, dilation, out=None):
+        (self.H, self.W), (self.kh, self.kw), (self.sh, self.sw), (self.dh, self.dw) = size, kernel, stride, dilation
+        (top, bottom), (left, right) = padding
+        self.top, self.left = top, left
+        self.Hp, self.Wp = self.H + top + bottom, self.W + left + right
+        if out is None:
+            out = ((self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1, (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1)
+        self.oh, self.ow = out
+        self.row = self.Wp if self.sh == self.sw == 1 else self.ow
+        # the last row's extra outputs read up to dil·(kW−1) elements past the image
+        self.flat = self.Hp * self.Wp + self.dw * (self.kw - 1)
+
+    def images(self, buf, writeable=False):
+        """The padded images (N, C, Hp, Wp) inside a flat buffer (N, C, S)."""
+        e = buf.itemsize
+        return as_strided(buf, shape=buf.shape[:2] + (self.Hp, self.Wp), strides=buf.strides[:2] + (self.Wp * e, e),
+                          writeable=writeable)
+
+    def windows(self, buf, writeable=False):
+        """The view (C, kH, kW, N, oh, row) of a flat buffer: what each kernel tap sees at each output."""
+        (N, C, _), (ns, cs, e) = buf.shape, buf.strides
+        return as_strided(
+            buf,
+            shape=(C, self.kh, self.kw, N, self.oh, self.row),
+            strides=(cs, self.dh * self.Wp * e, self.dw * e, ns, self.sh * self.Wp * e, self.sw * e),
+            writeable=writeable,
+        )
+
+    def pad(self, x, dtype):
+        """x (N, C, H, W) -> the zero-padded flat buffer (N, C, S)."""
+        buf = np.zeros(x.shape[:2] + (self.flat,), dtype)
+        self.images(buf, writeable=True)[:, :, self.top : self.top + self.H, self.left : self.left + self.W] = x
+        return buf
+
+    def crop(self, buf):
+        """The flat buffer (N, C, S) -> the unpadded images (N, C, H, W)."""
+        return self.images(buf)[:, :, self.top : self.top + self.H, self.left : self.left + self.W].copy()
+
+    def im2col(self, buf):
+        """Every window as a column, in one contiguous copy: (C, kH, kW, N·oh·row)."""
+        return np.ascontiguousarray(self.windows(buf)).reshape(buf.shape[1], self.kh, self.kw, -1)
+
+    def col2im(self, cols, buf):
+        """The adjoint of im2col: each tap adds its columns back into the slice of ``buf`` it read (kH·kW adds)."""
+        N, C, _ = buf.shape
+        cols = cols.reshape(C, self.kh, self.kw, N, self.oh, self.row)
+        win = self.windows(buf, writeable=True)
+        for i in range(self.kh):
+            for j in range(self.kw):
+                win[:, i, j] += cols[:, i, j]
+
+    def extend(self, y):
+        """y (N, C, oh, ow) -> (C, N·oh·row), channel-major, zero at the outputs ``unextend`` drops."""
+        N, C = y.shape[:2]
+        if self.row == self.ow:
+            return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(C, -1)
+        z = np.empty((C, N, self.oh, self.row), y.dtype)
+        z[..., : self.ow] = y.transpose(1, 0, 2, 3)
+        z[..., self.ow :] = 0
+        return z.reshape(C, -1)
+
+    def unextend(self, z, out):
+        """(C, N·oh·row) written into ``out`` (N, C, oh, ow)."""
+        out[...] = z.reshape(z.shape[0], out.shape[0], self.oh, self.row)[..., : self.ow].transpose(1, 0, 2, 3)
+
+    def batches(self, N, channels, dtype):
+        """Slices of the batch whose columns take about ``CACHE_BYTES``.
+
+        im2col, the GEMMs and col2im run one slice at a time: the columns are still in the CPU's
+        cache when the next step reads them (1.1-2x faster than one pass over the whole batch), and
+        only one slice of columns, kH·kW times the size of its input, exists at a time.
+        """
+        per_image = channels * self.kh * self.kw * self.oh * self.row * np.dtype(dtype).itemsize
+        step = max(1, CACHE_BYTES // per_image)
+        return [slice(n, min(n + step, N)) for n in range(0, N, step)]
+
+
+CACHE_BYTES = 4 << 20
+
+
+def _filter(w, cols, groups):
+    """W·cols, one GEMM per group: (out, positions)."""
+    G, out = groups, w.shape[0]
+    return np.matmul(w.reshape(G, out // G, -1), cols.reshape(G, -1, cols.shape[-1])).reshape(out, -1)
+
+
+def _spread(w, z, groups):
+    """Wᵀ·z, one GEMM per group: the columns (C, kH, kW, positions) that col2im adds back."""
+    G = groups
+    out, per_group, kh, kw = w.shape
+    wt, z = w.reshape(G, out // G, -1).transpose(0, 2, 1), z.reshape(G, out // G, -1)
+    # one output channel per group (depthwise): an outer product, where numpy's matmul is ~10x slower than broadcasting
+    cols = wt * z if out == G else np.matmul(wt, z)
+    return cols.reshape(G * per_group, kh, kw, -1)
+
+
+def _correlate(z, cols, groups, shape):
+    """z·colsᵀ, one GEMM per group, summed over the batch and positions inside the product: dL/dW."""
+    G = groups
+    positions = z.shape[1]
+    return np.matmul(z.reshape(G, -1, positions), cols.reshape(G, -1, positions).transpose(0, 2, 1)).reshape(shape)
+
+
+class _ConvGate(TensorGate):
+    needs = (True, True, True)
+
+    def backward(self, node, upstream):
+        # the first layer's input needs no gradient: skip computing it, the dearest part of backward
+        self.needs = tuple(x.requires_grad for x in node._inputs)
+        return super().backward(node, upstream)
+
+
+class Conv2d(_ConvGate):
+    name, symbol = "conv2d", "conv"
+    formula = (
+        "dL/dX = pad(dL/dO) ⋆ flip(W) (full correlation with the flipped filter; zeros inserted between "
+        "rows/columns for stride > 1), dL/dW = X ⋆ dL/dO summed over the batch, dL/db = Σ dL/dO"
+    )
+
+    def forward(self, x, w, *bias, stride, padding, dilation, groups):
+        dtype = np.result_type(x, w, *bias)
+        geo = self.geo = _Geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        self.groups = groups
+        buf = geo.pad(x, dtype)
+        out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
+        for part in geo.batches(x.shape[0], x.shape[1], dtype):
+            z = _filter(w, geo.im2col(buf[part]), groups)
+            if bias:
+                z += bias[0][:, None]
+            geo.unextend(z, out[part])
+        self.save(w, buf)  # the padded input, not its columns: im2col again in backward is cheap, 9x less memory
+        return out
+
+    def vjp(self, up):
+        w, buf = self.saved
+        geo, groups, needs = self.geo, self.groups, self.needs
+        dbuf = np.zeros(buf.shape, up.dtype) if needs[0] else None
+        dw = np.zeros(w.shape, up.dtype) if needs[1] else None
+        for part in geo.batches(up.shape[0], buf.shape[1], up.dtype):
+            z = geo.extend(up[part])
+            if needs[1]:
+                dw += _correlate(z, geo.im2col(buf[part]), groups, w.shape)
+            if needs[0]:
+                geo.col2im(_spread(w, z, groups), dbuf[part])
+        dx = geo.crop(dbuf) if needs[0] else None
+        db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+        return (dx, dw, db)[: len(needs)]
+
+    def local(self, node):
+        return ("dL/dX = pad(dL/dO) ⋆ flip(W)", "dL/dW = X ⋆ dL/dO", "dL/db = Σ dL/dO")[: len(node._inputs)]
+
+
+class ConvTranspose2d(_ConvGate):
+    name, symbol = "conv_transpose2d", "convᵀ"
+    formula = (
+        "dL/dX = dL/dO ⋆ W (the strided conv2d this layer transposes), dL/dW = dL/dO ⋆ X summed over the batch, "
+        "dL/db = Σ dL/dO"
+    )
+
+    def forward(self, x, w, *bias, geometry, groups):
+        dtype = np.result_type(x, w, *bias)
+        geo = self.geo = geometry
+        self.groups = groups
+        out_channels = w.shape[1] * groups
+        ybuf = np.zeros((x.shape[0], out_channels, geo.flat), dtype)
+        for part in geo.batches(x.shape[0], out_channels, dtype):
+            geo.col2im(_spread(w, geo.extend(x[part].astype(dtype, copy=False)), groups), ybuf[part])
+        y = geo.crop(ybuf)
+        if bias:
+            y += bias[0][:, None, None]
+        self.save(w, x)
+        return y
+
+    def vjp(self, up):
+        w, x = self.saved
+        geo, groups, needs = self.geo, self.groups, self.needs
+        dbuf = geo.pad(up, up.dtype)
+        dx = np.empty(x.shape, up.dtype) if needs[0] else None
+        dw = np.zeros(w.shape, up.dtype) if needs[1] else None
+        for part in geo.batches(x.shape[0], dbuf.shape[1], up.dtype):
+            cols = geo.im2col(dbuf[part])
+            if needs[0]:
+                geo.unextend(_filter(w, cols, groups), dx[part])
+            if needs[1]:
+                dw += _correlate(geo.extend(x[part]), cols, groups, w.shape)
+        db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+        return (dx, dw, db)[: len(needs)]
+
+    def local(self, node):
+        return ("dL/dX = dL/dO ⋆ W", "dL/dW = dL/dO ⋆ X", "dL/db = Σ dL/dO")[: len(node._inputs)]
+
+
+# -- the functions (re-exported as minigrad.nn.functional) and their argument checks --------------
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of ``x`` (N, C, H, W) with ``w`` (out, C/groups, kH, kW), plus ``b`` (out,).
+
+    ``stride``, ``padding``, ``dilation``: an int or a pair (height, width). ``padding`` may also be
+    ``"valid"`` (no padding) or ``"same"`` (stride 1 only; output size = input size, the odd
+    pixel of an even total padding going bottom/right as in PyTorch). ``groups`` splits the channels
+    into independent convolutions; ``groups == C`` is a depthwise convolution.
+    """
+    op = "conv2d"
+    _check_inputs(op, x, w, b, "(out_channels, in_channels/groups, kH, kW)")
+    stride, dilation, groups = _positive(op, "stride", stride), _positive(op, "dilation", dilation), _groups(op, groups)
+    (_, C, H, W), (out, per_group, kh, kw) = x.shape, w.shape
+    _check_channels(op, C, per_group, out, w.shape, groups)
+    _check_bias(op, b, out)
+    padding = _conv_padding(op, padding, stride, dilation, (kh, kw))
+    for axis, size, k, s, (lo, hi), dil in zip(("height", "width"), (H, W), (kh, kw), stride, padding, dilation):
+        if dil * (k - 1) + 1 > size + lo + hi:
+            raise ValueError(
+                f"{op}: the kernel {(kh, kw)} with dilation {dilation} spans {dil * (k - 1) + 1} in {axis}, more than "
+                f"the padded input ({size} + padding {lo + hi} = {size + lo + hi}; input {x.shape}); "
+                f"use a smaller kernel or dilation, or more padding"
+            )
+    bias = () if b is None else (b,)
+    return Conv2d.apply(x, w, *bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution of ``x`` (N, C, H, W) with ``w`` (C, out/groups, kH, kW), as PyTorch's.
+
+    The gradient map of conv2d with respect to its input, used as a layer: each input pixel adds
+    its weighted filter into the output, s apart. Output size (d − 1)·s − 2p + dil·(k − 1) +
+    output_padding + 1, which maps conv2d's output size o back to its input size d (output_padding
+    chooses among the d that conv2d rounds down to the same o).
+    """
+    op = "conv_transpose2d"
+    _check_inputs(op, x, w, b, "(in_channels, out_channels/groups, kH, kW)")
+    stride, dilation, groups = _positive(op, "stride", stride), _positive(op, "dilation", dilation), _groups(op, groups)
+    padding = _non_negative(op, "padding", padding)
+    output_padding = _non_negative(op, "output_padding", output_padding)
+    (_, C, H, W), (w_in, per_group, kh, kw) = x.shape, w.shape
+    if C % groups or w_in % groups:
+        raise ValueError(
+            f"{op}: channels must be divisible by groups={groups}, but the input has {C} and the weight {w.shape} "
+            f"expects {w_in}; choose groups dividing both"
+        )
+    if C != w_in:
+        raise ValueError(
+            f"{op}: input has {C} channels but weight expects {w_in} (weight {w.shape}, groups={groups}); "
+            f"a transposed convolution's weight is (in_channels, out_channels/groups, kH, kW)"
+        )
+    _check_bias(op, b, per_group * groups)
+    for op_pad, s, dil in zip(output_padding, stride, dilation):
+        if op_pad >= max(s, dil):
+            raise ValueError(
+                f"{op}: output_padding {output_padding} must be smaller than the stride {stride} or the dilation "
+                f"{dilation} (in each dimension), as in PyTorch; it only picks among the sizes conv2d maps to the same size"
+            )
+    size = tuple((d - 1) * s - 2 * p + dil * (k - 1) + o + 1
+                 for d, s, p, dil, k, o in zip((H, W), stride, padding, dilation, (kh, kw), output_padding))
+    if min(size) < 1:
+        raise ValueError(
+            f"{op}: the output size would be {size} for input {x.shape}, weight {w.shape}, stride {stride}, "
+            f"padding {padding}; use less padding"
+        )
+    geometry = _Geometry(size, (kh, kw), stride, tuple((p, p) for p in padding), dilation, out=(H, W))
+    bias = () if b is None else (b,)
+    return ConvTranspose2d.apply(x, w, *bias, geometry=geometry, groups=groups)
+
+
+def pair(op, what, value):
+    """An int or a pair of ints as a pair (height, width), or a TypeError naming ``op``."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+    if is_int(value):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
+        return (int(value[0]), int(value[1]))
+    raise TypeError(f"{op}: {what} must be an int or a pair of ints (height, width), got {value!r}")
+
+
+def _positive(op, what, value):
+    value = pair(op, what, value)
+    if min(value) < 1:
+        raise ValueError(f"{op}: {what} must be at least 1, got {value}; use 1 for the plain operation")
+    return value
+
+
+def _non_negative(op, what, value):
+    value = pair(op, what, value)
+    if min(value) < 0:
+        raise ValueError(f"{op}: {what} must be ≥ 0, got {value}; negative {what} is not supported, crop the tensor instead")
+    return value
+
+
+def _groups(op, groups):
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be at least 1, got {groups}")
+    return int(groups)
+
+
+def check_4d(op, what, t, layout):
+    """``t`` is a minigrad Tensor with 4 dimensions, or a clear error."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {what} must be a minigrad Tensor, got {type(t).__name__}; wrap it: Tensor(array)")
+    if t.ndim != 4:
+        hint = "; add the batch axis with x.unsqueeze(0)" if what == "input" and t.ndim == 3 else ""
+        raise ValueError(f"{op}: {what} must be 4-D {layout}, got shape {t.shape}{hint}")
+
+
+def _check_inputs(op, x, w, b, weight_layout):
+    check_4d(op, "input", x, "(N, C, H, W)")
+    check_4d(op, "weight", w, weight_layout)
+    if b is not None and not isinstance(b, Tensor):
+        raise TypeError(f"{op}: bias must be a minigrad Tensor or None, got {type(b).__name__}")
+
+
+def _check_channels(op, C, per_group, out, shape, groups):
+    if C % groups or out % groups:
+        raise ValueError(
+            f"{op}: channels must be divisible by groups={groups}, but the input has {C} channels and the weight "
+            f"{shape} has {out} output channels; choose groups dividing both"
+        )
+    if C != per_group * groups:
+        raise ValueError(
+            f"{op}: input has {C} channels but weight expects {per_group * groups} (weight {shape}, groups={groups}); "
+            f"the weight must be (out_channels, {C // groups}, kH, kW) for this input"
+        )
+
+
+def _check_bias(op, b, out):
+    if b is not None and b.shape != (out,):
+        raise ValueError(f"{op}: bias has shape {b.shape} but there are {out} output channels; bias must be ({out},)")
+
+
+def _conv_padding(op, padding, stride, dilation, kernel):
+    """``padding`` as ((top, bottom), (left, right))."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(
+                    f"{op}: padding='same' needs stride 1, got stride {stride} (as in PyTorch); "
+                    f"give the padding explicitly, e.g. padding={tuple(d * (k - 1) // 2 for d, k in zip(dilation, kernel))}"
+                )
+            # the total dil·(k−1) split as evenly as possible, the odd one at the bottom/right (PyTorch's choice)
+            return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for d, k in zip(dilation, kernel))
+        raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    return tuple((p, p) for p in _non_negative(op, "padding", padding))

@@ -1,0 +1,238 @@
+"""Pooling gates: max_pool2d, avg_pool2d, adaptive_avg_pool2d (NCHW, every channel on its own).
+
+A pooling window of K = kH·kW elements sits at s·(r, q) in the padded input; each kernel tap (i, j)
+reads the strided slice ``Xp[:, :, s·r + dil·i, s·q + dil·j]`` over all outputs (r, q) at once,
+so forward and backward are loops over the K taps, never over output positions.
+
+    max:  y = max over the window        dL/dx = dL/dy routed to the window's argmax only (the max
+                                          gate: a gradient router); overlapping windows add
+    avg:  y = (1/K²) Σ over the window   dL/dx = dL/dy / K² spread over every element of the window
+                                          (/ count of real, unpadded elements with count_include_pad=False)
+
+Max pooling picks ONE argmax per window, the first in row-major order on a tie, as PyTorch does
+(unlike ``Tensor.max``, which splits a tie evenly). Padding is -inf for max and 0 for avg.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .conv import check_4d, pair
+from .gate import TensorGate
+
+
+def _taps(xp, kernel, stride, dilation, out):
+    """(t, view) for each kernel tap t = i·kW + j: view[n, c, r, q] = xp[n, c, s·r + dil·i, s·q + dil·j]."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            yield i * kw + j, xp[:, :, rows, cols]
+
+
+class _Pool(TensorGate):
+    """Padding and cropping shared by the pooling gates."""
+
+    uses_inputs = False
+
+    def setup(self, x, kernel, stride, padding, dilation):
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.in_shape = x.shape
+        self.out = tuple((d + 2 * p - dil * (k - 1) - 1) // s + 1
+                         for d, k, s, p, dil in zip(x.shape[2:], kernel, stride, padding, dilation))
+
+    def pad(self, x, fill):
+        (ph, pw), (H, W) = self.padding, x.shape[2:]
+        if ph == pw == 0:
+            return x
+        xp = np.full(x.shape[:2] + (H + 2 * ph, W + 2 * pw), fill, x.dtype)
+        xp[:, :, ph : ph + H, pw : pw + W] = x
+        return xp
+
+    def crop(self, xp):
+        (ph, pw), (H, W) = self.padding, self.in_shape[2:]
+        return xp[:, :, ph : ph + H, pw : pw + W]
+
+    def taps(self, xp):
+        return _taps(xp, self.kernel, self.stride, self.dilation, self.out)
+
+    def padded_zeros(self, dtype):
+        (ph, pw), (N, C, H, W) = self.padding, self.in_shape
+        return np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype)
+
+
+class MaxPool2d(_Pool):
+    name, symbol = "max_pool2d", "max"
+    formula = "dL/dx = dL/dy routed to the argmax of each window (max gate: gradient router); overlapping windows add"
+
+    def forward(self, x, kernel, stride, padding, dilation):
+        self.setup(x, kernel, stride, padding, dilation)
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        taps = self.taps(self.pad(x, fill))
+        _, first = next(taps)
+        best = first.copy()
+        arg = np.zeros(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
+        # PyTorch's rule: a tap takes over when strictly greater (a tie keeps the first maximum) or NaN
+        nan_aware = x.dtype.kind == "f" and x.size > 0 and np.isnan(x.max())
+        for t, win in taps:
+            better = win > best
+            if nan_aware:
+                better |= win != win
+            np.maximum(best, win, out=best)
+            # taps come in increasing order, so the newest winner is the largest index; arithmetic, not
+            # np.where/copyto with a mask, which are ~10x slower on unpredictable masks
+            np.maximum(arg, better * arg.dtype.type(t), out=arg)
+        self.save(arg)
+        return best
+
+    def vjp(self, up):
+        (arg,) = self.saved
+        dxp = self.padded_zeros(up.dtype)
+        for t, win in self.taps(dxp):
+            win += up * (arg == t)
+        return (self.crop(dxp),)
+
+    def local(self, node):
+        return ("route dL/dy to each window's argmax",)
+
+
+class AvgPool2d(_Pool):
+    name, symbol = "avg_pool2d", "avg"
+    formula = "dL/dx = dL/dy / K² spread over every element of each window (/ count of real elements without padding)"
+
+    def forward(self, x, kernel, stride, padding, count_include_pad):
+        self.setup(x, kernel, stride, padding, (1, 1))
+        taps = self.taps(self.pad(x, 0))
+        _, first = next(taps)
+        total = first.astype(np.result_type(x.dtype, np.float32), copy=True)
+        for _, win in taps:
+            total += win
+        if count_include_pad or padding == (0, 0):
+            self.divisor = kernel[0] * kernel[1]
+        else:
+            # how many real (unpadded) elements each window holds: pool a map of ones over the same windows
+            ones = self.pad(np.ones((1, 1) + x.shape[2:], total.dtype), 0)
+            self.divisor = sum(win for _, win in self.taps(ones))
+        return total / self.divisor
+
+    def vjp(self, up):
+        share = up / self.divisor
+        dxp = self.padded_zeros(share.dtype)
+        for _, win in self.taps(dxp):
+            win += share
+        return (self.crop(dxp),)
+
+    def local(self, node):
+        d = self.divisor
+        return (f"1/{d} spread over each window" if np.isscalar(d) else "1/count spread over each window",)
+
+
+class AdaptiveAvgPool2d(TensorGate):
+    """Average over bins that tile the input: bin r spans rows ⌊r·H/oh⌋ … ⌈(r+1)·H/oh⌉ − 1 (PyTorch's bins).
+
+    When the output size divides the input size the bins are the windows of an average pooling
+    with kernel = stride = H/oh, and the mean is taken over a reshaped view. Otherwise bins overlap
+    and differ in size; averaging rows then columns is then a matrix on each side, y = A_h·x·A_wᵀ with
+    A_h[r, h] = 1/|bin r| for the rows h in bin r, so dL/dx = A_hᵀ·dL/dy·A_w. Either way every
+    element receives its bins' gradients divided by the bins' sizes.
+    """
+
+    name, symbol = "adaptive_avg_pool2d", "avg"
+    formula = "dL/dx = dL/dy / |bin| spread evenly over each bin (A_hᵀ·dL/dy·A_w)"
+    uses_inputs = False
+
+    def forward(self, x, out):
+        (N, C, H, W), (oh, ow) = x.shape, out
+        self.in_shape, self.out = x.shape, out
+        self.even = H % oh == 0 and W % ow == 0
+        if self.even:
+            return x.reshape(N, C, oh, H // oh, ow, W // ow).mean(axis=(3, 5))
+        dtype = np.result_type(x.dtype, np.float32)
+        self.rows, self.cols = _bins(H, oh, dtype), _bins(W, ow, dtype)
+        return np.matmul(np.matmul(self.rows, x), self.cols.T)
+
+    def vjp(self, up):
+        if not self.even:
+            return (np.matmul(np.matmul(self.rows.T, up), self.cols),)
+        (N, C, H, W), (oh, ow) = self.in_shape, self.out
+        share = up[:, :, :, None, :, None] / ((H // oh) * (W // ow))
+        return (np.broadcast_to(share, (N, C, oh, H // oh, ow, W // ow)).reshape(self.in_shape),)
+
+    def local(self, node):
+        return ("spread evenly over each bin",)
+
+
+def _bins(size, out, dtype):
+    """The (out, size) averaging matrix of adaptive pooling along one axis."""
+    a = np.zeros((out, size), dtype)
+    for r in range(out):
+        start, stop = (r * size) // out, -(-((r + 1) * size) // out)
+        a[r, start:stop] = 1.0 / (stop - start)
+    return a
+
+
+# -- the functions (re-exported as minigrad.nn.functional) and their argument checks --------------
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """Max over kH×kW windows of ``x`` (N, C, H, W); ``stride`` defaults to ``kernel_size``.
+
+    ``padding`` pads with -inf (at most half the kernel, as in PyTorch); ``dilation`` spaces the
+    window's taps. Output size ⌊(d + 2p − dil·(k−1) − 1)/s⌋ + 1.
+    """
+    kernel, stride, padding, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation)
+    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    """Mean over kH×kW windows of ``x`` (N, C, H, W); ``stride`` defaults to ``kernel_size``.
+
+    ``padding`` pads with zeros; with ``count_include_pad=False`` a window's mean divides by the
+    number of real elements it covers instead of kH·kW.
+    """
+    kernel, stride, padding, _ = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1)
+    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, count_include_pad=bool(count_include_pad))
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average ``x`` (N, C, H, W) down to ``output_size`` (an int, a pair, None in a pair keeps that size).
+
+    ``adaptive_avg_pool2d(x, 1)`` is global average pooling. Bins follow PyTorch's rule, so sizes
+    that do not divide the input give overlapping bins of unequal size, exactly as there.
+    """
+    op = "adaptive_avg_pool2d"
+    check_4d(op, "input", x, "(N, C, H, W)")
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        output_size = tuple(d if o is None else o for d, o in zip(x.shape[2:], output_size))
+    out = pair(op, "output_size", output_size)
+    if min(out) < 1:
+        raise ValueError(f"{op}: output_size must be at least 1, got {out}; use 1 for global average pooling")
+    if min(x.shape[2:]) < 1:
+        raise ValueError(f"{op}: input {x.shape} has an empty spatial dimension")
+    return AdaptiveAvgPool2d.apply(x, out=out)
+
+
+def _pool_args(op, x, kernel_size, stride, padding, dilation):
+    check_4d(op, "input", x, "(N, C, H, W)")
+    kernel = pair(op, "kernel_size", kernel_size)
+    stride = kernel if stride is None else pair(op, "stride", stride)
+    padding, dilation = pair(op, "padding", padding), pair(op, "dilation", dilation)
+    for what, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+        if min(value) < 1:
+            raise ValueError(f"{op}: {what} must be at least 1, got {value}")
+    if min(padding) < 0:
+        raise ValueError(f"{op}: padding must be ≥ 0, got {padding}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        # PyTorch's rule: more padding would let a window hold nothing but padding
+        raise ValueError(
+            f"{op}: padding {padding} is more than half the kernel {kernel}; PyTorch's rule is padding ≤ kernel_size // 2, "
+            f"so use padding ≤ {tuple(k // 2 for k in kernel)} or a larger kernel"
+        )
+    H, W = x.shape[2:]
+    spans = tuple(dil * (k - 1) + 1 for k, dil in zip(kernel, dilation))
+    if any(span > d + 2 * p for span, d, p in zip(spans, (H, W), padding)):
+        raise ValueError(
+            f"{op}: the window {kernel} (dilation {dilation}, spanning {spans}) is larger than the padded input "
+            f"{(H + 2 * padding[0], W + 2 * padding[1])} (input {x.shape}, padding {padding}); use a smaller kernel"
+        )
+    return kernel, stride, padding, dilation

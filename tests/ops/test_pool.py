@@ -1,0 +1,236 @@
+"""Pooling: the max gate routes to one argmax, average pooling spreads; gradchecks over stride, padding,
+dilation and count_include_pad; adaptive bins; PyTorch cross-checks (ties included); bad-input errors."""
+import numpy as np
+import pytest
+
+from minigrad import Tensor, gradcheck
+from minigrad.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+
+try:  # only the cross-checks need PyTorch; every other test runs without it
+    import torch
+except ImportError:
+    torch = None
+
+rng = np.random.default_rng(0)
+
+
+def _image(rows):
+    return Tensor(np.array(rows, dtype=np.float64)[None, None], requires_grad=True)
+
+
+# -- the lectures' numbers --------------------------------------------------------------------------------
+
+
+def test_max_pooling_sends_the_whole_gradient_to_the_6():
+    x = _image([[1, 3], [6, 5]])
+    y = max_pool2d(x, 2)
+    assert y.data.item() == 6
+    y.backward(np.array([[[[2.5]]]]))
+    # changing 1, 3 or 5 a little does not change the output: their derivative is 0
+    assert x.grad[0, 0].tolist() == [[0, 0], [2.5, 0]]
+
+
+def test_a_tie_sends_the_gradient_to_the_first_maximum_only():
+    x = _image([[6, 6], [1, 6]])
+    max_pool2d(x, 2).backward(np.ones((1, 1, 1, 1)))
+    assert x.grad[0, 0].tolist() == [[1, 0], [0, 0]]  # one argmax per window, row-major first, as PyTorch
+
+
+def test_overlapping_max_windows_add_their_gradients():
+    x = _image([[0, 1, 0], [2, 9, 3], [0, 4, 0]])
+    y = max_pool2d(x, 2, stride=1)  # the 9 is the maximum of all four windows
+    assert y.data[0, 0].tolist() == [[9, 9], [9, 9]]
+    y.backward(np.array([[[[1, 2], [3, 4]]]], dtype=np.float64))
+    assert x.grad[0, 0].tolist() == [[0, 0, 0], [0, 10, 0], [0, 0, 0]]
+
+
+def test_average_pooling_spreads_one_over_k_squared():
+    x = _image([[1, 2, 3, 4], [5, 6, 7, 8]])
+    y = avg_pool2d(x, 2)  # windows [[1, 2], [5, 6]] and [[3, 4], [7, 8]]
+    assert y.data[0, 0].tolist() == [[3.5, 5.5]]
+    y.backward(np.array([[[[4.0, 8.0]]]]))
+    assert x.grad[0, 0].tolist() == [[1, 1, 2, 2], [1, 1, 2, 2]]  # 4/4 and 8/4 to every element of the window
+
+
+@pytest.mark.parametrize(
+    "count_include_pad,expected,grad",
+    [
+        # padded 2×2 ones, 2×2 windows at stride 1: a corner window holds 1 real element, an edge 2, the centre 4
+        (True, [[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]], [[1, 1], [1, 1]]),  # each x in 4 windows, 1/4 each
+        # dividing by the real count: every window's mean is 1; x₁₁ gets 1/1 + 1/2 + 1/2 + 1/4
+        (False, [[1, 1, 1], [1, 1, 1], [1, 1, 1]], [[2.25, 2.25], [2.25, 2.25]]),
+    ],
+)
+def test_count_include_pad(count_include_pad, expected, grad):
+    x = _image([[1, 1], [1, 1]])
+    y = avg_pool2d(x, 2, stride=1, padding=1, count_include_pad=count_include_pad)
+    assert y.data[0, 0].tolist() == expected
+    y.backward(np.ones(y.shape))
+    assert x.grad[0, 0].tolist() == grad
+
+
+def test_max_pooling_propagates_nan_like_pytorch():
+    x = Tensor(np.array([[[[1.0, np.nan], [3.0, 2.0]]]]))
+    assert np.isnan(max_pool2d(x, 2).data.item())
+
+
+def test_global_average_pooling():
+    x = Tensor(rng.standard_normal((2, 3, 5, 4)), requires_grad=True)
+    y = adaptive_avg_pool2d(x, 1)
+    assert y.shape == (2, 3, 1, 1)
+    np.testing.assert_allclose(y.data[..., 0, 0], x.data.mean(axis=(2, 3)))
+    y.backward(np.ones(y.shape))
+    np.testing.assert_allclose(x.grad, np.full(x.shape, 1 / 20))
+
+
+def test_float32_stays_float32():
+    x = Tensor(rng.standard_normal((1, 2, 6, 6)).astype(np.float32), requires_grad=True)
+    for y in (max_pool2d(x, 2), avg_pool2d(x, 3, 1, 1), adaptive_avg_pool2d(x, (2, 3)), adaptive_avg_pool2d(x, 4)):
+        assert y.dtype == np.float32
+        x.grad = None
+        y.backward(np.ones(y.shape, np.float32))
+        assert x.grad.dtype == np.float32
+
+
+# -- gradchecks -------------------------------------------------------------------------------------------
+
+MAX_CASES = {
+    "2x2": ((2, 3, 6, 6), 2, None, 0, 1),
+    "3x3 stride 2 overlapping": ((1, 2, 7, 6), 3, 2, 0, 1),
+    "stride 1 padding 1": ((2, 2, 5, 4), 3, 1, 1, 1),
+    "pairs": ((1, 2, 7, 8), (2, 3), (1, 2), (1, 1), 1),
+    "dilation 2": ((1, 2, 8, 7), 3, 2, 1, 2),
+    "stride > kernel": ((1, 1, 9, 9), 2, 3, 0, 1),
+}
+
+
+@pytest.mark.parametrize("name", MAX_CASES)
+def test_max_pool2d_gradcheck(name):
+    shape, k, s, p, d = MAX_CASES[name]
+    # distinct values a step apart: the maximum of a window never changes within ±eps
+    x = rng.permutation(np.prod(shape)).reshape(shape) * 0.01
+    assert gradcheck(lambda t: max_pool2d(t, k, s, p, d), [x])
+
+
+AVG_CASES = {
+    "2x2": ((2, 3, 6, 6), 2, None, 0),
+    "3x3 stride 2": ((1, 2, 7, 6), 3, 2, 0),
+    "padding 1": ((2, 2, 5, 4), 3, 1, 1),
+    "pairs": ((1, 2, 7, 8), (2, 3), (1, 2), (1, 1)),
+    "stride > kernel": ((1, 1, 9, 8), 2, 3, 1),
+}
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("name", AVG_CASES)
+def test_avg_pool2d_gradcheck(name, count_include_pad):
+    shape, k, s, p = AVG_CASES[name]
+    assert gradcheck(lambda t: avg_pool2d(t, k, s, p, count_include_pad), [rng.standard_normal(shape)])
+
+
+@pytest.mark.parametrize("size", [1, 2, (3, 2), (2, 5), (4, 3), (None, 2), (7, 9)])
+def test_adaptive_avg_pool2d_gradcheck(size):
+    # (2, 5) divides the 6×5 input (reshaped means); (4, 3) does not (overlapping bins of unequal size)
+    assert gradcheck(lambda t: adaptive_avg_pool2d(t, size), [rng.standard_normal((2, 2, 6, 5))])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k,s,p", [(k, s, p) for k in (2, 3, (2, 3)) for s in (1, 2, 3) for p in (0, 1)])
+def test_pooling_gradcheck_sweep(k, s, p):
+    x = rng.permutation(2 * 2 * 7 * 8).reshape(2, 2, 7, 8) * 0.01
+    for d in (1, 2):
+        assert gradcheck(lambda t: max_pool2d(t, k, s, p, d), [x])
+    for count_include_pad in (True, False):
+        assert gradcheck(lambda t: avg_pool2d(t, k, s, p, count_include_pad), [x])
+
+
+# -- PyTorch cross-check (skipped when torch is not installed) ----------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def torch_on_one_thread():
+    if torch is None:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _compare_with_torch(ours, theirs, x):
+    pytest.importorskip("torch")
+    t = torch.tensor(x, requires_grad=True)
+    ref = theirs(t)
+    ours_x = Tensor(x.copy(), requires_grad=True)
+    out = ours(ours_x)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours_x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+POOL_OPTIONS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0)),
+                dict(kernel_size=2, stride=3), dict(kernel_size=3, stride=1)]
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("options", POOL_OPTIONS)
+def test_max_pool2d_matches_pytorch(options, dilation, ties):
+    pytest.importorskip("torch")
+    x = rng.standard_normal((2, 3, 9, 8))
+    if ties:
+        x = np.round(x)  # many equal values in a window: both must pick the same (first) one
+    _compare_with_torch(lambda t: max_pool2d(t, dilation=dilation, **options),
+                        lambda t: torch.nn.functional.max_pool2d(t, dilation=dilation, **options), x)
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("options", POOL_OPTIONS)
+def test_avg_pool2d_matches_pytorch(options, count_include_pad):
+    pytest.importorskip("torch")
+    _compare_with_torch(lambda t: avg_pool2d(t, count_include_pad=count_include_pad, **options),
+                        lambda t: torch.nn.functional.avg_pool2d(t, count_include_pad=count_include_pad, **options),
+                        rng.standard_normal((2, 3, 9, 8)))
+
+
+@pytest.mark.parametrize("size", [1, 3, (3, 4), (None, 5), (4, 3), (11, 10)])
+def test_adaptive_avg_pool2d_matches_pytorch(size):
+    pytest.importorskip("torch")
+    _compare_with_torch(lambda t: adaptive_avg_pool2d(t, size),
+                        lambda t: torch.nn.functional.adaptive_avg_pool2d(t, size), rng.standard_normal((2, 3, 9, 8)))
+
+
+# -- bad input ------------------------------------------------------------------------------------------
+
+
+def _t(*shape):
+    return Tensor(np.zeros(shape))
+
+
+@pytest.mark.parametrize(
+    "call,error,message",
+    [
+        (lambda: max_pool2d(_t(1, 1, 8, 8), 3, padding=2), ValueError,
+         r"max_pool2d: padding \(2, 2\) is more than half the kernel \(3, 3\); PyTorch's rule is padding ≤ kernel_size // 2"),
+        (lambda: max_pool2d(_t(1, 1, 8, 8), 2, padding=2, dilation=2), ValueError, r"max_pool2d: padding \(2, 2\) is more than half"),
+        (lambda: avg_pool2d(_t(1, 1, 8, 8), (2, 4), padding=(2, 1)), ValueError, r"avg_pool2d: padding \(2, 1\) is more than half the kernel \(2, 4\)"),
+        (lambda: max_pool2d(_t(1, 1, 8, 8), 2, padding=-1), ValueError, r"max_pool2d: padding must be ≥ 0, got \(-1, -1\)"),
+        (lambda: max_pool2d(_t(1, 8, 8), 2), ValueError, r"max_pool2d: input must be 4-D \(N, C, H, W\), got shape \(1, 8, 8\); add the batch axis"),
+        (lambda: avg_pool2d(_t(8, 8), 2), ValueError, r"avg_pool2d: input must be 4-D \(N, C, H, W\), got shape \(8, 8\)"),
+        (lambda: max_pool2d(_t(1, 1, 2, 2), 3), ValueError, r"max_pool2d: the window \(3, 3\) .* is larger than the padded input \(2, 2\)"),
+        (lambda: max_pool2d(_t(1, 1, 5, 5), 2, dilation=5), ValueError, r"max_pool2d: the window \(2, 2\) \(dilation \(5, 5\), spanning \(6, 6\)\)"),
+        (lambda: max_pool2d(_t(1, 1, 8, 8), 2, stride=0), ValueError, r"max_pool2d: stride must be at least 1, got \(0, 0\)"),
+        (lambda: avg_pool2d(_t(1, 1, 8, 8), 0), ValueError, r"avg_pool2d: kernel_size must be at least 1"),
+        (lambda: max_pool2d(_t(1, 1, 8, 8), 2.0), TypeError, r"max_pool2d: kernel_size must be an int or a pair of ints"),
+        (lambda: max_pool2d(np.zeros((1, 1, 4, 4)), 2), TypeError, r"max_pool2d: input must be a minigrad Tensor"),
+        (lambda: adaptive_avg_pool2d(_t(1, 1, 8, 8), 0), ValueError, r"adaptive_avg_pool2d: output_size must be at least 1, got \(0, 0\)"),
+        (lambda: adaptive_avg_pool2d(_t(1, 8, 8), 1), ValueError, r"adaptive_avg_pool2d: input must be 4-D"),
+        (lambda: adaptive_avg_pool2d(_t(1, 1, 8, 8), "global"), TypeError, r"adaptive_avg_pool2d: output_size must be an int or a pair"),
+    ],
+)
+def test_bad_input_is_a_clear_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
