@@ -1,4 +1,4 @@
-"""The ``minigrad`` command: ``minigrad demo`` and ``minigrad step SCRIPT``."""
+"""The ``minigrad`` command: ``minigrad demo``, ``minigrad train`` and ``minigrad step SCRIPT``."""
 from __future__ import annotations
 
 import argparse
@@ -16,8 +16,22 @@ def main(argv=None):
         description="minigrad: a tiny autodiff framework that draws and steps through its own backprop.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="run the main job: the lectures' graphs, printed step by step and drawn")
-    demo.add_argument("--out", default="minigrad-demo", help="folder to write pictures into (default: %(default)s)")
+    demo = commands.add_parser(
+        "demo", help="the main job: backprop of a lecture graph, then a CNN trained on real digits, drawn and stepped",
+        description="Print the lectures' first graph step by step, train a small CNN on the 1,797 real 8x8 digits "
+                    "bundled with scikit-learn, and write learning curves, the drawn graph of one training step, an "
+                    "HTML backprop stepper and a checkpoint into --out.",
+    )
+    demo.add_argument("--out", default="minigrad-demo", help="folder to write into (default: %(default)s)")
+    demo.add_argument("--epochs", type=int, default=15, help="training epochs (default: %(default)s)")
+    train = commands.add_parser("train", help="train a model of the zoo on digits or MNIST")
+    train.add_argument("--model", default="digits_cnn", help="digits_cnn, lenet5 (28x28), resnet, vgg or googlenet")
+    train.add_argument("--data", default="digits", help="digits, or mnist:PATH for a folder of MNIST IDX files")
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    train.add_argument("--out", default="minigrad-train", help="folder for the checkpoint and curves")
     step = commands.add_parser(
         "step", help="run a Python script, then step through its graph's backprop in the terminal",
         description=(
@@ -37,24 +51,21 @@ def main(argv=None):
         parser.print_help()
         return 0
     if args.command == "demo":
-        return run_demo(Path(args.out))
+        from .jobs import run_demo
+
+        run_demo(Path(args.out), epochs=args.epochs)
+        return 0
+    if args.command == "train":
+        from .jobs import run_train
+
+        try:
+            run_train(args.model, args.data, args.epochs, args.lr, args.batch_size, args.optimizer, args.out)
+        except (ValueError, FileNotFoundError, ImportError) as exc:
+            print(f"minigrad train: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "step":
         return run_step(Path(args.script), args.args, wait=not args.all, var=args.var)
-    return 0
-
-
-def run_demo(out):
-    from . import lectures
-    from .viz.walkthrough import walkthrough
-
-    written = []
-    for name, build in lectures.EXAMPLES.items():
-        root, leaves = build()
-        print(f"\n== {name}: {build.__doc__.splitlines()[0]}")
-        written += walkthrough(root, leaves, out, name)
-    print("\nwrote:")
-    for path in written:
-        print("  ", path)
     return 0
 
 

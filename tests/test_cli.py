@@ -1,9 +1,13 @@
 """The `minigrad` command."""
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import minigrad
 from minigrad.cli import main
 
 
@@ -12,12 +16,30 @@ def test_help_works():
     assert "demo" in out.stdout
 
 
-def test_demo_prints_steps_and_writes_drawings(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+def test_demo_with_one_epoch_trains_and_writes_everything(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    assert main(["demo", "--out", str(tmp_path), "--epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "mul: upstream 1.0 × local (-4.0, 3.0) = downstream (-4.0, 3.0)" in out
-    assert "copy: upstream" in out
-    assert (tmp_path / "simple.svg").read_text().count("<svg") == 1
+    accuracy = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
+    assert accuracy > 80  # one epoch; the full demo (15 epochs) reaches about 99%
+    written = {p.name for p in tmp_path.iterdir()}
+    assert written == {"learning_curves.png", "training_step.svg", "training_step_layers.svg",
+                       "backprop_stepper.html", "checkpoint.npz"}
+    assert (tmp_path / "training_step.svg").read_text().count("<svg") == 1
+    assert minigrad.load(tmp_path / "checkpoint.npz")["epoch"] == 1
+    for name in written:
+        assert str(tmp_path / name) in out  # it says what it wrote
+
+
+def test_train_command_and_its_errors(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    assert main(["train", "--model", "resnet", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert "resnet on digits: test accuracy" in capsys.readouterr().out
+    assert main(["train", "--model", "lenet5", "--out", str(tmp_path)]) == 2
+    assert "lenet5 needs 28×28 inputs" in capsys.readouterr().err
+    assert main(["train", "--data", "mnist:" + str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
 
 
 # --- minigrad step: backprop in the terminal, one step per Enter ---------------------------------

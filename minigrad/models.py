@@ -1,0 +1,254 @@
+"""The lectures' model zoo, built only from ``minigrad.nn``.
+
+Parameter counts follow the lectures: a conv layer has n_l·n_{l+1}·k₁·k₂ + n_{l+1} parameters
+(``nn.summary`` prints them per layer).
+"""
+from __future__ import annotations
+
+from . import nn
+from .nn import functional as F
+from .ops.shape import cat
+
+
+def lenet5(num_classes=10, in_channels=1):
+    """LeNet-5 for 28×28 inputs: C-P-C-P then a 3-layer MLP (ReLU and max pooling, the modern variant).
+
+    conv 5×5 (padding 2) 28×28×6 → pool 14×14×6 → conv 5×5 10×10×16 → pool 5×5×16 → 120 → 84 → classes;
+    61,706 parameters for 10 classes.
+    """
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, num_classes),
+    )
+
+
+def alexnet(num_classes=1000):
+    """AlexNet exactly as the classic table (one tower, no LRN), 227×227×3 input, 62,378,344 parameters.
+
+    227×227×3 → conv 11×11/4 55×55×96 → pool 3/2 27×27×96 → conv 5×5 27×27×256 → pool 13×13×256
+    → conv 3×3 13×13×384 → conv 13×13×384 → conv 13×13×256 → pool 6×6×256 → 4096 → 4096 → 1000.
+    """
+    return nn.Sequential(
+        nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Flatten(),
+        nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
+        nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(),
+        nn.Linear(4096, num_classes),
+    )
+
+
+def vgg_block(in_channels, out_channels, num_convs):
+    """VGG's unit: ``num_convs`` 3×3 convolutions (padding 1) with ReLU, then a 2×2 max pool halving the size."""
+    layers = []
+    for i in range(num_convs):
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(2))
+
+
+def vgg(config=((1, 16), (1, 32)), num_classes=10, in_channels=1, input_size=8, hidden=64):
+    """A small VGG: one ``vgg_block`` per (num_convs, channels) in ``config``, then a 2-layer classifier."""
+    blocks, channels, size = [], in_channels, input_size
+    for num_convs, out in config:
+        blocks.append(vgg_block(channels, out, num_convs))
+        channels, size = out, size // 2
+    return nn.Sequential(
+        *blocks, nn.Flatten(), nn.Linear(channels * size * size, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+    )
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block: relu(BN(conv3×3(relu(BN(conv3×3(x))))) + shortcut(x)).
+
+    When the shape changes (stride > 1 or more channels) the shortcut is either a 1×1 convolution
+    with batch norm (``"projection"``) or the lectures' parameter-free construction
+    (``"zeropad"``): subsample by the stride and zero-pad the new channels.
+    """
+
+    def __init__(self, in_ch, out_ch, stride=1, shortcut="projection"):
+        super().__init__()
+        if shortcut not in ("projection", "zeropad"):
+            raise ValueError(f"BasicBlock: shortcut must be 'projection' or 'zeropad', got {shortcut!r}")
+        if shortcut == "zeropad" and out_ch < in_ch:
+            raise ValueError(f"BasicBlock: a zeropad shortcut cannot reduce channels ({in_ch} -> {out_ch})")
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_ch)
+        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_ch)
+        self.reshapes = stride != 1 or in_ch != out_ch
+        self.kind, self.out_ch, self.stride = shortcut, out_ch, stride
+        if self.reshapes and shortcut == "projection":
+            self.shortcut = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride=stride, bias=False), nn.BatchNorm2d(out_ch))
+
+    def forward(self, x):
+        out = self.bn1(self.conv1(x)).relu()
+        out = self.bn2(self.conv2(out))
+        if not self.reshapes:
+            skip = x
+        elif self.kind == "projection":
+            skip = self.shortcut(x)
+        else:
+            skip = F.zero_pad_shortcut(x, self.out_ch, self.stride)
+        return (out + skip).relu()  # the residual add: the add gate sends the gradient down both paths
+
+
+class Bottleneck(nn.Module):
+    """ResNet's bottleneck: 1×1 reduce to ``mid_ch``, 3×3 (with the stride), 1×1 expand to ``out_ch``, plus the shortcut."""
+
+    def __init__(self, in_ch, mid_ch, out_ch, stride=1):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(in_ch, mid_ch, 1, bias=False), nn.BatchNorm2d(mid_ch)
+        self.conv2, self.bn2 = nn.Conv2d(mid_ch, mid_ch, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(mid_ch)
+        self.conv3, self.bn3 = nn.Conv2d(mid_ch, out_ch, 1, bias=False), nn.BatchNorm2d(out_ch)
+        self.shortcut = None
+        if stride != 1 or in_ch != out_ch:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride=stride, bias=False), nn.BatchNorm2d(out_ch))
+
+    def forward(self, x):
+        out = self.bn1(self.conv1(x)).relu()
+        out = self.bn2(self.conv2(out)).relu()
+        out = self.bn3(self.conv3(out))
+        return (out + (x if self.shortcut is None else self.shortcut(x))).relu()
+
+
+class InceptionBlock(nn.Module):
+    """GoogLeNet's inception module: four branches concatenated along the channels.
+
+    1×1 | 1×1 → 3×3 | 1×1 → 5×5 | 3×3 max pool → 1×1. Inception (3a) is
+    ``InceptionBlock(192, 64, 96, 128, 16, 32, 32)``: 256 output channels; its 3×3 branch has
+    192·96 + 96 + 96·128·9 + 128 = 129,248 parameters.
+    """
+
+    def __init__(self, in_ch, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+        super().__init__()
+        relu = nn.ReLU
+        self.branch1 = nn.Sequential(nn.Conv2d(in_ch, ch1x1, 1), relu())
+        self.branch3 = nn.Sequential(nn.Conv2d(in_ch, ch3x3red, 1), relu(), nn.Conv2d(ch3x3red, ch3x3, 3, padding=1), relu())
+        self.branch5 = nn.Sequential(nn.Conv2d(in_ch, ch5x5red, 1), relu(), nn.Conv2d(ch5x5red, ch5x5, 5, padding=2), relu())
+        self.branch_pool = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(in_ch, pool_proj, 1), relu())
+        self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj
+
+    def forward(self, x):
+        return cat([self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)], dim=1)
+
+
+class DenseBlock(nn.Module):
+    """DenseNet's block: each layer (BN, ReLU, 3×3 conv) sees every earlier feature map and adds ``growth_rate`` more.
+
+    Output channels: ``in_ch + num_layers·growth_rate``.
+    """
+
+    def __init__(self, in_ch, growth_rate, num_layers):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Sequential(nn.BatchNorm2d(in_ch + i * growth_rate), nn.ReLU(),
+                          nn.Conv2d(in_ch + i * growth_rate, growth_rate, 3, padding=1, bias=False))
+            for i in range(num_layers)
+        )
+        self.out_channels = in_ch + num_layers * growth_rate
+
+    def forward(self, x):
+        features = x
+        for layer in self.layers:
+            features = cat([features, layer(features)], dim=1)
+        return features
+
+
+class DepthwiseSeparable(nn.Module):
+    """MobileNet's block: a depthwise 3×3 conv (one filter per channel) then a pointwise 1×1 conv, each with BN and ReLU.
+
+    Weights: in·3·3 + in·out instead of a full 3×3 conv's in·out·3·3 -- for 64 → 128 channels,
+    576 + 8,192 = 8,768 instead of 73,728, 8.4× fewer.
+    """
+
+    def __init__(self, in_ch, out_ch, stride=1):
+        super().__init__()
+        self.depthwise = nn.Conv2d(in_ch, in_ch, 3, stride=stride, padding=1, groups=in_ch, bias=False)
+        self.bn1 = nn.BatchNorm2d(in_ch)
+        self.pointwise = nn.Conv2d(in_ch, out_ch, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_ch)
+
+    def forward(self, x):
+        return self.bn2(self.pointwise(self.bn1(self.depthwise(x)).relu())).relu()
+
+
+class ResNet(nn.Module):
+    """A small ResNet for 8×8 or 28×28 inputs: a 3×3 stem, one stage of basic blocks per width, global pooling."""
+
+    def __init__(self, num_classes=10, in_channels=1, widths=(16, 32, 64), blocks=(1, 1, 1), shortcut="projection"):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]),
+                                  nn.ReLU())
+        stages, channels = [], widths[0]
+        for i, (width, count) in enumerate(zip(widths, blocks)):
+            layer = []
+            for j in range(count):
+                layer.append(BasicBlock(channels, width, stride=2 if (i > 0 and j == 0) else 1, shortcut=shortcut))
+                channels = width
+            stages.append(nn.Sequential(*layer))
+        self.layers = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.pool(self.layers(self.stem(x))).flatten(1))
+
+
+def resnet(num_classes=10, in_channels=1, widths=(16, 32, 64), blocks=(1, 1, 1), shortcut="projection"):
+    return ResNet(num_classes, in_channels, widths, blocks, shortcut)
+
+
+class GoogLeNet(nn.Module):
+    """A small GoogLeNet-style classifier: a stem, two inception blocks, global average pooling.
+
+    With ``aux=True`` an auxiliary classifier on the first inception block's output is also
+    returned in training mode, ``(logits, aux_logits)``; combine the losses with :func:`aux_loss`.
+    """
+
+    def __init__(self, num_classes=10, in_channels=1, aux=False):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, 32, 3, padding=1), nn.ReLU())
+        self.inception1 = InceptionBlock(32, 16, 16, 24, 4, 8, 8)
+        self.inception2 = InceptionBlock(56, 32, 24, 48, 8, 16, 16)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(112, num_classes)
+        self.aux = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(56, num_classes)) if aux else None
+
+    def forward(self, x):
+        mid = self.inception1(self.stem(x))
+        logits = self.fc(self.pool(self.inception2(mid)).flatten(1))
+        if self.aux is not None and self.training:
+            return logits, self.aux(mid)
+        return logits
+
+
+def googlenet(num_classes=10, in_channels=1, aux=False):
+    return GoogLeNet(num_classes, in_channels, aux)
+
+
+def aux_loss(outputs, target, weight=0.3, loss_fn=None):
+    """Main loss plus ``weight`` × each auxiliary head's loss (GoogLeNet used 0.3); a lone output is just its loss."""
+    loss_fn = loss_fn or F.cross_entropy
+    if not isinstance(outputs, tuple):
+        return loss_fn(outputs, target)
+    main, *aux = outputs
+    total = loss_fn(main, target)
+    for head in aux:
+        total = total + weight * loss_fn(head, target)
+    return total
+
+
+def digits_cnn(num_classes=10, in_channels=1, width=16):
+    """The demo's CNN for 8×8 digits: (conv 3×3, batch norm, ReLU, 2×2 max pool) twice, then a linear classifier."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(2 * width * 2 * 2, num_classes),
+    )

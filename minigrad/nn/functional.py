@@ -1,0 +1,18 @@
+"""``minigrad.nn.functional``: the gates under PyTorch's names, signatures and defaults (NCHW layout).
+
+Each function is defined next to its gate in ``minigrad/ops/``; this module only gathers them,
+so ``import minigrad.nn.functional as F`` reads like ``torch.nn.functional``.
+"""
+from ..ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.linear import linear
+from ..ops.loss import binary_cross_entropy, cross_entropy, kl_div, mse_loss, nll_loss
+from ..ops.norm import batch_norm, dropout
+from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..ops.shape import pad, zero_pad_shortcut
+
+__all__ = [
+    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
+    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "nll_loss",
+    "mse_loss", "kl_div", "binary_cross_entropy", "pad", "zero_pad_shortcut",
+]

@@ -1,0 +1,312 @@
+"""The layers: PyTorch's constructor arguments, defaults, parameter shapes and initialisation.
+
+Each layer holds its parameters and calls one function of ``minigrad.nn.functional``; the
+gates (and their local-gradient rules) live in ``minigrad/ops/``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+def _pair(v, name="kernel_size"):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name}: expected an int or a pair, got {v!r}")
+        return tuple(int(x) for x in v)
+    return (int(v), int(v))
+
+
+def _uniform_param(shape, bound):
+    p = Parameter(np.zeros(shape, dtype=np.float32))
+    init.uniform_(p, -bound, bound)
+    return p
+
+
+class Linear(Module):
+    """y = x·Wᵀ + b, W of shape (out_features, in_features); U(−1/√in, 1/√in) initialisation as PyTorch."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
+        self.weight = _uniform_param((self.out_features, self.in_features), bound)  # = kaiming_uniform_(a=√5)
+        self.bias = _uniform_param((self.out_features,), bound) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class _ConvNd(Module):
+    def _conv_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding not in ((0, 0), "valid"):
+            s += f", padding={self.padding}"
+        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+    extra_repr = _conv_repr
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation, as every framework computes it); weight (out, in/groups, kH, kW).
+
+    Parameters: out·(in/groups)·kH·kW + out -- the lectures' n_l·n_{l+1}·k₁·k₂ + n_{l+1} when groups = 1.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be divisible by groups {groups}"
+            )
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride, "stride"), _pair(dilation, "dilation")
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1.0 / math.sqrt(fan_in)
+        self.weight = _uniform_param((self.out_channels, self.in_channels // self.groups, *self.kernel_size), bound)
+        self.bias = _uniform_param((self.out_channels,), bound) if bias else None
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed ("expanding") convolution; weight (in, out/groups, kH, kW). It maps a conv2d's output size back."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"ConvTranspose2d: in_channels {in_channels} and out_channels {out_channels} must both be divisible "
+                f"by groups {groups}"
+            )
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride, "stride"), _pair(dilation, "dilation")
+        self.padding, self.output_padding = _pair(padding, "padding"), _pair(output_padding, "output_padding")
+        # PyTorch computes fan_in from weight.size(1): out/groups·kH·kW
+        fan_in = self.out_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1.0 / math.sqrt(fan_in)
+        self.weight = _uniform_param((self.in_channels, self.out_channels // self.groups, *self.kernel_size), bound)
+        self.bias = _uniform_param((self.out_channels,), bound) if bias else None
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+
+class _BatchNorm(Module):
+    dims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, dtype=np.float32))
+            self.register_buffer("running_var", np.ones(num_features, dtype=np.float32))
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def forward(self, x):
+        if x.ndim not in self.dims:
+            raise ValueError(
+                f"{type(self).__name__}: expected a {' or '.join(f'{d}-D' for d in self.dims)} input, got shape {x.shape}"
+            )
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            if momentum is None:  # a cumulative moving average, as PyTorch does for momentum=None
+                momentum = 1.0 / float(self.num_batches_tracked.item())
+        use_batch = self.training or not self.track_running_stats
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch,
+                            0.0 if momentum is None else momentum, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L): statistics per channel."""
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Spatial batch norm over (N, C, H, W): statistics per channel over N, H and W."""
+
+    dims = (4,)
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride or kernel_size, padding, dilation
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+
+
+class AvgPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """``AdaptiveAvgPool2d(1)`` is global average pooling."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class _Elementwise(Module):
+    fn = None
+
+    def forward(self, x):
+        return type(self).fn(x)
+
+
+class ReLU(_Elementwise):
+    fn = staticmethod(F.relu)
+
+
+class Sigmoid(_Elementwise):
+    fn = staticmethod(F.sigmoid)
+
+
+class Tanh(_Elementwise):
+    fn = staticmethod(F.tanh)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        if self.dim is None:
+            raise ValueError("Softmax: give the dimension to normalise over, e.g. nn.Softmax(dim=1)")
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout: active in train(), the identity in eval()."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class _Loss(Module):
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy on logits (N, C) and integer class targets (N,), fused with log-softmax."""
+
+    def forward(self, logits, target):
+        return F.cross_entropy(logits, target, reduction=self.reduction)
+
+
+class NLLLoss(_Loss):
+    def forward(self, log_probs, target):
+        return F.nll_loss(log_probs, target, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class BCELoss(_Loss):
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    def __init__(self, reduction="batchmean"):
+        super().__init__(reduction)
+
+    def forward(self, log_input, target):
+        return F.kl_div(log_input, target, reduction=self.reduction)

@@ -1,0 +1,143 @@
+"""Layers: PyTorch's shapes, defaults, initialisation and state_dict keys; outputs with PyTorch's weights."""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor, nn
+
+rng = np.random.default_rng(0)
+
+
+def make_pair(torch):
+    """The same small CNN in both frameworks (every layer type that holds state)."""
+    ours = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 4, 3, stride=2, padding=1, groups=2, bias=False), nn.LeakyReLU(0.1),
+        nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1), nn.Tanh(),
+        nn.AvgPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 5), nn.BatchNorm1d(5), nn.Sigmoid(),
+        nn.Dropout(0.3), nn.Linear(5, 3),
+    )
+    tn = torch.nn
+    theirs = tn.Sequential(
+        tn.Conv2d(3, 4, 3, padding=1), tn.BatchNorm2d(4), tn.ReLU(), tn.MaxPool2d(2),
+        tn.Conv2d(4, 4, 3, stride=2, padding=1, groups=2, bias=False), tn.LeakyReLU(0.1),
+        tn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1), tn.Tanh(),
+        tn.AvgPool2d(2), tn.AdaptiveAvgPool2d(1), tn.Flatten(), tn.Linear(2, 5), tn.BatchNorm1d(5), tn.Sigmoid(),
+        tn.Dropout(0.3), tn.Linear(5, 3),
+    )
+    return ours, theirs
+
+
+def test_state_dict_keys_and_shapes_match_pytorch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = make_pair(torch)
+    mine, ref = ours.state_dict(), theirs.state_dict()
+    assert list(mine) == list(ref)
+    for key in ref:
+        assert mine[key].shape == tuple(ref[key].shape), key
+        assert mine[key].dtype == {torch.float32: np.float32, torch.int64: np.int64}[ref[key].dtype], key
+
+
+def test_weights_move_between_the_two_with_a_dict_comprehension():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    ours, theirs = make_pair(torch)
+    theirs = theirs.double()
+    ours.double().load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = rng.standard_normal((6, 3, 8, 8))
+    for mode in ("train", "eval"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        if mode == "train":  # dropout draws differ between frameworks: compare everything before it
+            a, b = ours[:14](Tensor(x)), theirs[:14](torch.tensor(x))
+        else:
+            a, b = ours(Tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-9, atol=1e-12)
+    # after one training forward both updated the running statistics the same way
+    np.testing.assert_allclose(ours[1].running_var.data, theirs[1].running_var.numpy(), rtol=1e-9)
+    assert ours[1].num_batches_tracked.item() == theirs[1].num_batches_tracked.item() == 1
+    back = {k: torch.tensor(v) for k, v in ours.state_dict().items()}
+    theirs.load_state_dict(back)  # and back again
+
+
+def test_gradients_match_pytorch_through_a_whole_model():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    ours, theirs = make_pair(torch)
+    theirs = theirs.double()
+    ours.double().load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours, theirs = ours[:14], theirs[:14]
+    x, y = rng.standard_normal((6, 3, 8, 8)), rng.integers(0, 5, 6)
+    mg.nn.functional.cross_entropy(ours(Tensor(x)), y).backward()
+    torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y)).backward()
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=name)
+
+
+def test_batchnorm_with_momentum_none_is_a_cumulative_average():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.BatchNorm1d(3, momentum=None).double(), torch.nn.BatchNorm1d(3, momentum=None).double()
+    for _ in range(3):
+        x = rng.standard_normal((8, 3))
+        ours(Tensor(x))
+        theirs(torch.tensor(x))
+    np.testing.assert_allclose(ours.running_mean.data, theirs.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var.data, theirs.running_var.numpy(), rtol=1e-12)
+
+
+def test_initialisation_follows_pytorch_bounds():
+    mg.manual_seed(0)
+    lin = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.bias.data).max() <= bound
+    assert lin.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)  # uniform: std = bound/√3
+    conv = nn.Conv2d(8, 16, 3, groups=2)
+    assert np.abs(conv.weight.data).max() <= 1 / math.sqrt(4 * 9)
+    convt = nn.ConvTranspose2d(8, 6, 3, groups=2)
+    assert convt.weight.shape == (8, 3, 3, 3) and np.abs(convt.weight.data).max() <= 1 / math.sqrt(3 * 9)
+    bn = nn.BatchNorm2d(5)
+    assert bn.weight.data.tolist() == [1.0] * 5 and bn.bias.data.tolist() == [0.0] * 5
+    assert bn.running_var.data.tolist() == [1.0] * 5 and bn.num_batches_tracked.item() == 0
+
+
+def test_init_functions():
+    mg.manual_seed(1)
+    w = nn.Parameter(np.zeros((500, 500), dtype=np.float32))
+    nn.init.xavier_uniform_(w)  # the lectures' case: fan_in = fan_out = N gives U(−√(3/N), √(3/N))
+    assert np.abs(w.data).max() <= math.sqrt(3 / 500) and w.data.std() == pytest.approx(math.sqrt(1 / 500), rel=0.02)
+    nn.init.xavier_normal_(w, gain=2.0)
+    assert w.data.std() == pytest.approx(2 * math.sqrt(2 / 1000), rel=0.02)
+    nn.init.kaiming_normal_(w, nonlinearity="relu")
+    assert w.data.std() == pytest.approx(math.sqrt(2 / 500), rel=0.02)
+    nn.init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu")
+    assert np.abs(w.data).max() <= math.sqrt(6 / 500)
+    nn.init.zeros_(w)
+    assert not w.data.any()
+    nn.init.ones_(w)
+    assert (w.data == 1).all() and w._version > 0
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        nn.init.xavier_uniform_(nn.Parameter(np.zeros(3)))
+
+
+def test_layer_errors_are_clear():
+    with pytest.raises(ValueError, match="must both be divisible by groups 3"):
+        nn.Conv2d(4, 6, 3, groups=3)
+    with pytest.raises(ValueError, match=r"BatchNorm2d: expected a 4-D input, got shape \(2, 3\)"):
+        nn.BatchNorm2d(3)(Tensor(np.zeros((2, 3))))
+    with pytest.raises(ValueError, match=r"Dropout: p must be in \[0, 1\]"):
+        nn.Dropout(1.5)
+    with pytest.raises(ValueError, match="Softmax: give the dimension"):
+        nn.Softmax()(Tensor(np.zeros((2, 3))))
+
+
+def test_dropout_is_identity_in_eval_and_losses_as_modules():
+    drop = nn.Dropout(0.5)
+    x = Tensor(np.ones((4, 100)))
+    assert (drop.eval()(x).data == 1).all()
+    kept = drop.train()(x).data
+    assert set(np.unique(kept)) <= {0.0, 2.0}
+    logits, y = Tensor(rng.standard_normal((4, 3))), np.array([0, 1, 2, 1])
+    assert nn.CrossEntropyLoss()(logits, y).item() == pytest.approx(mg.nn.functional.cross_entropy(logits, y).item())
+    assert nn.MSELoss(reduction="sum")(logits, Tensor(np.zeros((4, 3)))).item() == pytest.approx((logits.data**2).sum())

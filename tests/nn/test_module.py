@@ -1,0 +1,211 @@
+"""Module bookkeeping: registration, names, traversal, modes, state dicts, hooks, paths, repr."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor, nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.bn = nn.BatchNorm1d(4)
+        self.scale = nn.Parameter(np.ones(4, dtype=np.float32))
+        self.register_buffer("steps", np.zeros((), dtype=np.int64))
+        self.register_buffer("scratch", np.zeros(2), persistent=False)
+        self.note = "plain attribute"
+
+    def forward(self, x):
+        return self.bn(self.fc(x)).relu() * self.scale
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(Block(), nn.ReLU())
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_named_parameters_have_pytorch_names():
+    names = [n for n, _ in Net().named_parameters()]
+    assert names == [
+        "body.0.scale", "body.0.fc.weight", "body.0.fc.bias", "body.0.bn.weight", "body.0.bn.bias",
+        "head.weight", "head.bias",
+    ]
+
+
+def test_state_dict_keys_values_and_non_persistent_buffers():
+    net = Net()
+    sd = net.state_dict()
+    assert list(sd) == [
+        "body.0.scale", "body.0.steps", "body.0.fc.weight", "body.0.fc.bias", "body.0.bn.weight", "body.0.bn.bias",
+        "body.0.bn.running_mean", "body.0.bn.running_var", "body.0.bn.num_batches_tracked", "head.weight", "head.bias",
+    ]
+    assert all(isinstance(v, np.ndarray) for v in sd.values())
+    assert sd["head.weight"].shape == (2, 4)
+    sd["head.weight"][...] = 99.0  # a copy: the model is untouched
+    assert not (net.head.weight.data == 99.0).any()
+
+
+def test_load_state_dict_round_trip_keeps_dtype():
+    a, b = Net(), Net()
+    b.load_state_dict(a.state_dict())
+    for (n, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    b.load_state_dict({k: v.astype(np.float64) for k, v in a.state_dict().items()})
+    assert b.head.weight.dtype == np.float32
+
+
+def test_load_state_dict_names_missing_unexpected_and_misshaped_keys():
+    net = Net()
+    sd = net.state_dict()
+    del sd["head.bias"]
+    sd["head.extra"] = np.zeros(1)
+    with pytest.raises(KeyError, match=r"missing key\(s\): head.bias; unexpected key\(s\): head.extra"):
+        net.load_state_dict(sd)
+    missing, unexpected = net.load_state_dict(sd, strict=False)
+    assert missing == ["head.bias"] and unexpected == ["head.extra"]
+    sd = net.state_dict()
+    sd["head.weight"] = np.zeros((4, 2))
+    with pytest.raises(ValueError, match=r"head.weight has shape \(4, 2\) in the state dict but \(2, 4\) in the model"):
+        net.load_state_dict(sd)
+
+
+def test_unknown_attribute_is_an_attribute_error_never_none():
+    with pytest.raises(AttributeError, match="'Net' object has no attribute 'haed'"):
+        Net().haed
+
+
+def test_assigning_before_init_is_a_clear_error():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match=r"call super\(\).__init__\(\) first"):
+        Broken()
+
+
+def test_assigning_a_tensor_to_a_parameter_slot_is_refused():
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="must be nn.Parameter"):
+        lin.weight = Tensor(np.zeros((2, 2)))
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+
+
+def test_traversal_modules_children_and_shared_parameters():
+    net = Net()
+    assert [n for n, _ in net.named_modules()] == ["", "body", "body.0", "body.0.fc", "body.0.bn", "body.1", "head"]
+    assert [type(c).__name__ for c in net.children()] == ["Sequential", "Linear"]
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, shared)
+    assert len(list(seq.parameters())) == 2
+
+
+def test_train_eval_and_zero_grad():
+    net = Net()
+    net.eval()
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    net(Tensor(np.ones((5, 3)))).sum().backward()
+    assert net.head.weight.grad is not None
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_freezing_a_submodule_excludes_it_from_gradients():
+    net = Net()
+    net.body.requires_grad_(False)
+    net(Tensor(np.ones((5, 3)))).sum().backward()
+    assert all(p.grad is None for p in net.body.parameters())
+    assert net.head.weight.grad is not None
+
+
+def test_double_and_float_convert_parameters_and_buffers():
+    net = Net().double()
+    assert {p.dtype for p in net.parameters()} == {np.dtype(np.float64)}
+    assert net.body[0].bn.running_mean.dtype == np.float64
+    assert net.body[0].steps.dtype == np.int64  # integer buffers stay integer
+    net.float()
+    assert {p.dtype for p in net.parameters()} == {np.dtype(np.float32)}
+
+
+def test_paths_label_parameters_and_group_the_gates_made_in_forward():
+    net = Net()
+    assert net.body[0].fc.weight.label == "body.0.fc.weight"
+    y = net(Tensor(np.ones((5, 3))))
+    assert y._module == "head"
+    made_in = set()
+    stack, seen = [y], set()
+    while stack:
+        node = stack.pop()
+        if node._gate is not None:
+            made_in.add(node._module)
+        for p in node._inputs:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    assert {"head", "body.0.fc", "body.0.bn", "body.0", "body.1"} <= made_in
+
+
+def test_forward_hooks_see_the_output_and_can_be_removed():
+    net = Net()
+    seen = []
+    handle = net.head.register_forward_hook(lambda m, inputs, out: seen.append(out.shape))
+    net(Tensor(np.ones((5, 3))))
+    handle.remove()
+    net(Tensor(np.ones((5, 3))))
+    assert seen == [(5, 2)]
+
+
+def test_sequential_indexing_len_and_slicing():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert len(seq) == 3 and isinstance(seq[1], nn.ReLU) and isinstance(seq[-1], nn.Linear)
+    assert [type(m).__name__ for m in seq[1:]] == ["ReLU", "Linear"]
+    with pytest.raises(IndexError, match="Sequential: index 5 is out of range for 3 modules"):
+        seq[5]
+    ml = nn.ModuleList([nn.Linear(1, 1)]).append(nn.Linear(1, 1))
+    assert len(ml) == 2 and [n for n, _ in ml.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_repr_like_pytorch():
+    seq = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.Flatten(), nn.Linear(24, 10, bias=False))
+    assert repr(seq) == (
+        "Sequential(\n"
+        "  (0): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))\n"
+        "  (1): ReLU()\n"
+        "  (2): Flatten(start_dim=1, end_dim=-1)\n"
+        "  (3): Linear(in_features=24, out_features=10, bias=False)\n"
+        ")"
+    )
+
+
+def test_summary_counts_parameters_like_the_lectures(capsys):
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
+    rows = nn.summary(model, (2, 3, 4, 4))
+    assert [r["name"] for r in rows] == ["0", "1", "2", "3"]
+    assert rows[0]["params"] == 3 * 8 * 3 * 3 + 8  # n_l·n_{l+1}·k1·k2 + n_{l+1}
+    assert rows[0]["output_shape"] == (2, 8, 4, 4)
+    assert rows[3]["params"] == 128 * 10 + 10
+    out = capsys.readouterr().out
+    assert "total parameters: 1,514" in out and "MiB" in out
+    assert all(m.training for m in model.modules())  # summary restored the modes
+
+
+def test_manual_seed_makes_initialisation_repeat():
+    mg.manual_seed(0)
+    a = nn.Linear(4, 4).weight.data.copy()
+    mg.manual_seed(0)
+    assert np.array_equal(a, nn.Linear(4, 4).weight.data)
+
+
+def test_sequential_item_assignment_keeps_the_order_and_the_key():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    seq[0] = nn.Linear(2, 3, bias=False)
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "2.weight", "2.bias"]
+    assert seq[0].weight.label == "0.weight"

@@ -1,0 +1,107 @@
+"""Drawing real models: module clusters, collapsing by depth, the node budget, gradient colours, saved arrays."""
+import re
+import time
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor, nn
+from minigrad.viz.graph import GRAD_BANDS, grad_color
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 2, 3, padding=1)
+        self.conv2 = nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        return (self.conv2(self.conv1(x).relu()) + x).relu()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Sequential(Block(), Block())
+        self.fc = nn.Linear(2 * 4 * 4, 3)
+
+    def forward(self, x):
+        return self.fc(self.layer1(x).flatten(1))
+
+
+def model_and_loss(retain=True):
+    mg.manual_seed(0)
+    net = Net()
+    loss = mg.nn.functional.cross_entropy(net(Tensor(np.random.default_rng(0).standard_normal((2, 2, 4, 4)))),
+                                          np.array([0, 2]))
+    loss.backward(retain_graph=retain)
+    return net, loss
+
+
+def clusters(source):
+    return set(re.findall(r'subgraph "?cluster_([^" {]+)', source))
+
+
+def test_gates_made_inside_a_module_are_drawn_in_its_cluster():
+    _, loss = model_and_loss()
+    src = mg.draw(loss).source
+    assert {"layer1", "layer1.0", "layer1.0.conv1", "layer1.1.conv2", "fc"} <= clusters(src)
+    assert "<b>layer1.0.conv1.weight</b>" in src and "(2, 2, 3, 3) float64" not in src  # float32 parameters
+    assert "(2, 2, 3, 3) float32" in src
+
+
+def test_depth_collapses_modules_into_boxes_and_keeps_edges_between_them():
+    _, loss = model_and_loss()
+    full, collapsed = mg.draw(loss).source, mg.draw(loss, depth=1).source
+    assert full.count("->") > collapsed.count("->")
+    boxes = set(re.findall(r'^\s*"?m([\w.]+)"? \[', collapsed, re.M))
+    assert boxes == {"layer1", "fc"}
+    # the edges between the boxes survive (through the flatten gate Net.forward makes between them),
+    # labelled with the norm of the gradient that crosses them
+    assert re.search(r'"?mlayer1"? -> g\d+ \[label=<<font color="red3">‖[\d.]+‖', collapsed)
+    assert re.search(r'v\d+ -> "?mfc"? \[label=<<font color="red3">‖[\d.]+‖', collapsed)
+    depth2 = mg.draw(loss, depth=2).source
+    assert set(re.findall(r'^\s*"?m([\w.]+)"? \[', depth2, re.M)) == {"layer1.0", "layer1.1", "fc"}
+
+
+def test_above_the_budget_the_drawing_collapses_and_says_so():
+    _, loss = model_and_loss()
+    src = mg.draw(loss, max_nodes=40).source
+    assert "collapsed to module depth" in src and "over the drawing budget of 40" in src
+
+
+def test_a_huge_chain_is_cut_at_the_budget_quickly():
+    x = mg.Value(0.1)
+    y = x
+    for _ in range(20_000):
+        y = y.tanh()
+    start = time.perf_counter()
+    d = mg.draw(y)
+    assert time.perf_counter() - start < 5
+    assert "19,751 earlier nodes are not drawn" in d.source
+    assert d.source.count("->") < 600
+    d.pipe(format="svg")  # graphviz lays it out
+
+
+def test_gradient_colours_follow_a_log_scale_with_a_legend():
+    assert grad_color(np.full(10, 1e-7)) == GRAD_BANDS[0][1]
+    assert grad_color(np.full(10, 0.1)) == GRAD_BANDS[2][1]
+    assert grad_color(np.full(10, 1e3)) == GRAD_BANDS[-1][1]
+    assert grad_color(np.array([np.nan])) == GRAD_BANDS[-1][1]
+    _, loss = model_and_loss()
+    src = mg.draw(loss, grad_colors=True).source
+    assert "cluster_legend" in src and "vanishing" in src and "exploding" in src
+
+
+def test_saved_arrays_on_request():
+    _, loss = model_and_loss()
+    assert "saved: (2, 2, 4, 4)" in mg.draw(loss, show_saved=True).source
+    _, freed = model_and_loss(retain=False)
+    assert "saved: freed" in mg.draw(freed, show_saved=True).source
+
+
+def test_budget_must_be_sensible():
+    _, loss = model_and_loss()
+    with pytest.raises(ValueError, match="max_nodes must be at least 2"):
+        mg.draw(loss, max_nodes=1)
