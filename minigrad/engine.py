@@ -182,47 +182,43 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
     waiting = _Waiting()
     previous = [] if dry else None
     order = topological_order(root, waiting, previous)
-    try:
-        yield from _loop(root, grad, order, waiting, steps, retain, dry)
-    finally:
-        for node, g in previous or ():
-            node._g = g
-
-
-def _loop(root, grad, order, waiting, steps, retain, dry):
     root._g = grad
     run = Run(root, grad, order) if steps else None
     arrivals = {} if steps else None
     anomaly = _anomaly.enabled
-    for node in order:
-        total = node._g
-        if total is waiting:  # no gradient reached it (its consumers sent None)
-            node._g = None
-            continue
-        if steps:
-            received = arrivals.pop(node, ())
-            if len(received) > 1:
-                yield Step("copy", node, (node,), tuple(received), (1.0,) * len(received), (total,), COPY, run)
-        if not dry:
-            total = node._receive(total)
-        gate = node._gate
-        if gate is None:
-            continue
-        inputs = node._inputs
-        downstream = gate.backward(node, total)
-        if anomaly:
-            _anomaly.check_backward(node, gate, downstream)
-        if steps:
-            yield Step(gate.name, node, inputs, total, tuple(gate.local(node)), tuple(downstream), gate, run)
-        for parent, g in zip(inputs, downstream):
-            if g is not None:
-                if steps:
-                    arrivals.setdefault(parent, []).append(g)
-                pending = parent._g
-                parent._g = g if pending is waiting else pending + g
-        if not retain:
-            gate.release()
-            node._g = None
+    try:
+        for node in order:
+            total = node._g
+            if total is waiting:  # no gradient reached it (its consumers sent None)
+                node._g = None
+                continue
+            if steps:
+                received = arrivals.pop(node, ())
+                if len(received) > 1:
+                    yield Step("copy", node, (node,), tuple(received), (1.0,) * len(received), (total,), COPY, run)
+            if not dry:
+                total = node._receive(total)
+            gate = node._gate
+            if gate is None:
+                continue
+            inputs = node._inputs
+            downstream = gate.backward(node, total)
+            if anomaly:
+                _anomaly.check_backward(node, gate, downstream)
+            if steps:
+                yield Step(gate.name, node, inputs, total, tuple(gate.local(node)), tuple(downstream), gate, run)
+            for parent, g in zip(inputs, downstream):
+                if g is not None:
+                    if steps:
+                        arrivals.setdefault(parent, []).append(g)
+                    pending = parent._g
+                    parent._g = g if pending is waiting else pending + g
+            if not retain:
+                gate.release()
+                node._g = None
+    finally:
+        for node, g in previous or ():  # a dry run leaves the graph as it found it
+            node._g = g
 
 
 def run_backward(root, grad, *, retain=True, breakpoint=None):
@@ -242,9 +238,10 @@ def run_backward(root, grad, *, retain=True, breakpoint=None):
                 f"on step {step.index} ({step.gate}); make it return True or False for every step"
             ) from exc
         if hit:
-            # You are stopped inside backprop. `p step` shows the gate, `step.upstream`,
-            # `step.local` and `step.downstream`; `step.draw()` renders the graph right now.
             builtins.breakpoint()
+            here = "stopped before this step's downstream gradients are sent"  # noqa: F841
+            # `p step` shows the gate and its numbers (step.upstream, step.local, step.downstream),
+            # `step.draw()` renders the graph as it is right now; `c` continues backprop.
 
 
 # --- grad mode and anomaly mode: process-wide switches read by the gates ---------------------

@@ -23,7 +23,7 @@ GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
 DIGITS = 4
-SHOWN = 8
+SHOWN = 16
 """Tensors with at most this many elements show their values in a drawing (a matrix row by row); larger ones a norm."""
 LEGEND = "edge labels: downstream = local × upstream     values in green, gradients in red"
 
