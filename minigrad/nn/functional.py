@@ -5,6 +5,7 @@ so ``import minigrad.nn.functional as F`` reads like ``torch.nn.functional``.
 """
 from ..ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.conv_variants import local_conv2d, tiled_conv2d, transform_invariant_conv2d
 from ..ops.linear import linear
 from ..ops.loss import binary_cross_entropy, cross_entropy, kl_div, mse_loss, nll_loss
 from ..ops.norm import batch_norm, dropout
@@ -15,4 +16,5 @@ __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
     "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "nll_loss",
     "mse_loss", "kl_div", "binary_cross_entropy", "pad", "zero_pad_shortcut",
+    "local_conv2d", "tiled_conv2d", "transform_invariant_conv2d",
 ]
