@@ -246,9 +246,13 @@ def aux_loss(outputs, target, weight=0.3, loss_fn=None):
 
 
 def digits_cnn(num_classes=10, in_channels=1, width=16):
-    """The demo's CNN for 8×8 digits: (conv 3×3, batch norm, ReLU, 2×2 max pool) twice, then a linear classifier."""
+    """The demo's CNN for 8×8 digits: (conv 3×3, batch norm, ReLU, 2×2 max pool) twice, then a linear classifier.
+
+    The convolutions have no bias: the batch norm right after each one subtracts the channel mean,
+    which would cancel it (its gradient would be zero; ``grad_flow_report`` flags exactly that).
+    """
     return nn.Sequential(
-        nn.Conv2d(in_channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(2 * width * 2 * 2, num_classes),
     )

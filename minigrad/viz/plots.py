@@ -32,10 +32,10 @@ def moving_average(values, window):
 def save_figure(fig, path):
     """Write a figure atomically (a temp file then a rename): a failed save leaves no half-written PNG."""
     path = Path(path)
-    if not path.parent.exists():
-        raise FileNotFoundError(f"cannot save {path.name}: the folder {path.parent} does not exist")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
+        if not path.parent.exists():
+            raise FileNotFoundError(f"cannot save {path.name}: the folder {path.parent} does not exist")
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
         os.replace(tmp, path)
     finally:
