@@ -75,6 +75,7 @@ def check_initial_loss(model, data, num_classes=None, batch_size=256, max_sample
     statistics are put back. "ok" when |loss − log C| ≤ ``tolerance``·log C. ``num_classes``
     defaults to the width of the model's output. Returns an :class:`InitialLoss`.
     """
+    _check_batch_size("check_initial_loss", batch_size)
     batches = _fixed_batches(data, batch_size, max(1, -(-max_samples // batch_size)), "check_initial_loss")
     saved, was_training = model.state_dict(), model.training
     total, count, logits = 0.0, 0, []
@@ -158,6 +159,9 @@ def overfit_small_sample(model, data, batches=5, batch_size=32, steps=300, optim
     """
     if not 0 < target <= 1:
         raise ValueError(f"overfit_small_sample: target is a training accuracy in (0, 1], got {target!r}")
+    if steps < 1 or batches < 1:
+        raise ValueError(f"overfit_small_sample: steps and batches must be positive, got steps={steps!r}, "
+                         f"batches={batches!r}")
     sample = _fixed_batches(data, batch_size, batches, "overfit_small_sample")
     loss_fn = loss_fn or _default_loss
     named = list(model.named_parameters())
@@ -279,8 +283,8 @@ def lr_find(model, data, lr_min=1e-5, lr_max=1.0, steps=100, batch_size=32, opti
     """
     if not (0 < lr_min < lr_max and np.isfinite(lr_max)):
         raise ValueError(f"lr_find: need 0 < lr_min < lr_max, got lr_min={lr_min!r}, lr_max={lr_max!r}")
-    if steps < 5:
-        raise ValueError(f"lr_find: steps must be at least 5 to draw a curve, got {steps!r}")
+    if not isinstance(steps, int) or steps < 5:
+        raise ValueError(f"lr_find: steps must be an integer of at least 5 to draw a curve, got {steps!r}")
     if not 0 <= smoothing < 1:
         raise ValueError(f"lr_find: smoothing is an EMA factor in [0, 1), got {smoothing!r}")
     if not isinstance(model, nn.Module):
@@ -376,16 +380,23 @@ def _fixed_batches(data, batch_size, limit, who):
     """The first ``limit`` batches of ``data``, as a list (the same sample every time)."""
     if _is_pair(data):
         x, y = _pair(data, who)
-        return [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, min(len(x), limit * batch_size),
-                                                                               batch_size)]
-    batches = []
-    for batch in _iterate(data, who):
-        if len(batches) == limit:
-            break
-        batches.append(batch)
+        _check_batch_size(who, batch_size)
+        stop = min(len(x), limit * batch_size)
+        batches = [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, stop, batch_size)]
+    else:
+        batches = []
+        for batch in _iterate(data, who):
+            if len(batches) == limit:
+                break
+            batches.append(batch)
     if not batches:
         raise ValueError(f"{who}: the data yielded no batches")
     return batches
+
+
+def _check_batch_size(who, batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"{who}: batch_size must be a positive integer, got {batch_size!r}")
 
 
 def _endless_batches(data, batch_size, seed, who):

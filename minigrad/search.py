@@ -20,7 +20,7 @@ the parameter that matters; 9 random trials try 9.
 a ``"score"`` and anything else worth keeping (JSON-friendly numbers, strings, lists). Trials run
 one after another. With ``results_path`` every finished trial is written to a JSON file at once,
 atomically (a temporary file, fsync, rename); run the same search again after an interruption and
-the trials already in the file are not recomputed. Random trials depend only on ``seed`` and
+the trials already in the file are not recomputed (nor is a point drawn twice). Random trials depend only on ``seed`` and
 their index, so raising ``trials`` continues a search, and a refined grid reuses the points it
 shares with the old one.
 """

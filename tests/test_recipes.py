@@ -188,3 +188,16 @@ def test_the_whole_recipe_runs_on_one_model(digits):
 
     result = search({"lr": [lr, lr / 10], "weight_decay": [0.0, 1e-4]}, train_fn, progress=False, verbose=False)
     assert len(result) == 4 and result.best["params"]["lr"] in (lr, lr / 10)
+
+
+def test_bad_arguments_are_clear_errors(digits):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        check_initial_loss(mlp(), digits, batch_size=0)
+    with pytest.raises(ValueError, match="steps and batches must be positive"):
+        overfit_small_sample(mlp(), digits, steps=0)
+    with pytest.raises(ValueError, match="target is a training accuracy"):
+        overfit_small_sample(mlp(), digits, target=95)
+    with pytest.raises(ValueError, match="x has 640 samples but y has 10"):
+        lr_find(mlp, (digits[0], digits[1][:10]))
+    with pytest.raises(ValueError, match="no batches"):
+        overfit_small_sample(mlp(), [])
