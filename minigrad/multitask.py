@@ -117,8 +117,10 @@ class LocalizationNet(nn.Module):
 def localization_loss(outputs, labels, boxes, box_weight=1.0):
     """``(total, class_loss, box_loss)``: total = cross-entropy + ``box_weight`` × MSE of the box corners.
 
-    λ balances the two: corners in [0, 1] are off by ~0.1 at first, an MSE near 0.01, against a
-    cross-entropy of 2.3, so λ = 1 would leave the box head almost untaught early on.
+    Each head's own weights get the gradient of its own loss only; λ decides how the shared trunk
+    weighs the two tasks (the copy gate adds cross-entropy's gradient and λ × the box loss's).
+    With Adam, which rescales each parameter's steps, the digits task is not sensitive to it:
+    λ = 1, 10 and 30 reach about the same accuracy and IoU; λ = 0 leaves the box head untaught.
     """
     logits, pred = outputs
     class_loss = F.cross_entropy(logits, labels)
