@@ -27,7 +27,9 @@ class History:
 
 
 def accuracy(logits, target):
-    """Fraction of rows whose largest logit is at the target class."""
+    """Fraction of rows whose largest logit is at the target class (of the main head, for a tuple of outputs)."""
+    if isinstance(logits, tuple):  # (logits, aux_logits, ...) of a net with auxiliary heads in training mode
+        logits = logits[0]
     logits = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
     return float(np.mean(logits.argmax(axis=1) == np.asarray(target)))
 
