@@ -4,7 +4,7 @@ Every operation is a gate with a forward rule and a local-gradient rule; backpro
 that multiplies upstream by local to get downstream, and that loop emits one inspectable Step
 per gate.
 """
-from . import data, debug, lectures, models, nn, optim, viz
+from . import data, debug, lectures, models, multitask, nn, optim, recipes, viz
 from .checkpoint import load, save
 from .creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like
 from .debug import AnomalyError, detect_anomaly, gradcheck
@@ -22,5 +22,5 @@ __all__ = [
     "detect_anomaly", "AnomalyError",
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
-    "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures",
+    "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
 ]
