@@ -453,3 +453,8 @@ def _check_node(root):
         raise TypeError(
             f"draw: expected a minigrad Value or Tensor (the output of a computation), got {type(root).__name__}"
         )
+    if root._gate is None and not root.requires_grad:
+        raise ValueError(
+            f"draw: this tensor {tuple(root.shape)} has no graph to draw: it was computed under no_grad(), or from "
+            f"tensors none of which has requires_grad=True; create the inputs with requires_grad=True"
+        )

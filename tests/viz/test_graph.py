@@ -78,6 +78,17 @@ def test_draw_rejects_what_is_not_a_node():
         draw(3.0)
 
 
+def test_drawing_a_tensor_with_no_graph_is_a_clear_error():
+    import minigrad as mg
+
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    with mg.no_grad():
+        y = x * 2
+    with pytest.raises(ValueError, match=r"draw: this tensor \(2,\) has no graph to draw: it was computed under no_grad"):
+        draw(y)
+    assert "digraph" in draw(x).source  # a leaf that requires grad is a (one-node) graph
+
+
 def test_labels_are_escaped():
     a = Value(1.0, "a<b & c>")
     src = draw(a * 2).source
