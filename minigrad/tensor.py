@@ -396,7 +396,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         value = value.data if isinstance(value, Tensor) else value
-        self._inplace("__setitem__", lambda a: a.__setitem__(_index_array(index), value))
+        self._inplace("__setitem__", lambda a: a.__setitem__(_sh.numpy_index(index), value))
 
     def add_(self, other, alpha=1.0):
         other = other.data if isinstance(other, Tensor) else other
@@ -454,15 +454,6 @@ def _as_array(data, dtype):
         f"Tensor: expected a numpy array, a list or a number, got {type(data).__name__}; "
         f"convert it with numpy.asarray first"
     )
-
-
-def _index_array(index):
-    """Indices as numpy understands them (Tensors become their arrays)."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
 
 
 def tensor(data, requires_grad=False, dtype=None, label=""):

@@ -16,19 +16,7 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor
-from .gate import TensorGate
-
-
-def as_tensor(op, x, what="input"):
-    """``x`` as a Tensor: Tensors pass through, arrays and numbers become constants (no gradient)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, (np.ndarray, np.generic)):
-        return Tensor._make(np.asarray(x), None, ())
-    if isinstance(x, (numbers.Number, list, tuple)):
-        return Tensor(x)  # float32, as Tensor's own rule for lists and numbers
-    raise TypeError(f"{op}: {what} must be a Tensor or a numpy array, got {type(x).__name__}")
+from .gate import TensorGate, as_tensor
 
 
 def class_axis(op, dim, ndim):

@@ -10,21 +10,7 @@ import numbers
 import numpy as np
 
 from ..tensor import Tensor
-from .gate import TensorGate, broadcast_shape
-
-
-def constant(x, like):
-    """``x`` as a Tensor that needs no gradient; Python numbers take ``like``'s float dtype."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, np.generic):
-        dtype = like.dtype if like.dtype.kind == "f" else None
-        return Tensor._make(np.asarray(x, dtype=dtype), None, ())
-    if isinstance(x, (np.ndarray, np.generic)):
-        return Tensor._make(np.asarray(x), None, ())
-    if isinstance(x, (list, tuple)):
-        return Tensor(x)
-    return None
+from .gate import TensorGate, broadcast_shape, constant
 
 
 def _binary(gate, a, b, reflected=False):

@@ -8,6 +8,8 @@ the one place in minigrad where un-broadcasting happens.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..engine import Gate, grad_mode
@@ -105,6 +107,31 @@ class TensorGate(Gate):
                         gate.versions = tuple([x._version for x in inputs])
                     return Tensor._make(data, gate, inputs)
         return Tensor._make(data, None, ())
+
+
+def constant(x, like=None):
+    """``x`` as a Tensor that needs no gradient, or None if it cannot be one.
+
+    Tensors pass through; numpy arrays and scalars keep their dtype; Python numbers take ``like``'s
+    float dtype (so ``x + 1`` stays float32), else float32 like lists.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return Tensor._make(np.asarray(x), None, ())
+    if isinstance(x, numbers.Real) and like is not None and like.dtype.kind == "f":
+        return Tensor._make(np.asarray(x, dtype=like.dtype), None, ())
+    if isinstance(x, (numbers.Real, list, tuple)):
+        return Tensor(x)
+    return None
+
+
+def as_tensor(op, x, what="input"):
+    """``x`` as a Tensor (see :func:`constant`), or a TypeError that names the op and the argument."""
+    out = constant(x)
+    if out is None:
+        raise TypeError(f"{op}: {what} must be a Tensor or a numpy array, got {type(x).__name__}")
+    return out
 
 
 def broadcast_shape(name, *shapes):

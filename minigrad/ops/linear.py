@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activation import as_tensor
-from .gate import TensorGate
+from .gate import TensorGate, as_tensor
 
 
 class Linear(TensorGate):

@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .activation import as_tensor
-from .gate import TensorGate
+from .gate import TensorGate, as_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 

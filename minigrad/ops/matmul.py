@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .elementwise import constant
-from .gate import TensorGate
+from .gate import TensorGate, constant
 
 
 class MatMul(TensorGate):

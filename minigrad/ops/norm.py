@@ -27,8 +27,7 @@ import numpy as np
 
 from ..creation import rng
 from ..tensor import Tensor
-from .activation import as_tensor
-from .gate import TensorGate
+from .gate import TensorGate, as_tensor
 
 
 def _channel_sum(a):

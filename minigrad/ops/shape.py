@@ -180,11 +180,12 @@ def squeeze(a, dim=None):
 
 
 def index(a, idx):
-    idx = _numpy_index(idx)
+    idx = numpy_index(idx)
     return Index.apply(a, index=idx)
 
 
-def _numpy_index(idx):
+def numpy_index(idx):
+    """An index as numpy understands it: Tensors (alone or inside a tuple) become their arrays."""
     if isinstance(idx, Tensor):
         return idx.data
     if isinstance(idx, tuple):
