@@ -15,14 +15,11 @@ GEMM of the size the conv's forward performs (out × in·kH·kW) @ (in·kH·kW �
 """
 from __future__ import annotations
 
-import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
-from .common import median_time, table
+from .common import interleaved, peer_torch, same_threads, table
 
 CONVS = [
     # (name, x shape, weight shape, options)
@@ -36,45 +33,6 @@ POOLS = [
     ("max_pool2d 3×3 stride 2 pad 1", "max_pool2d", (32, 32, 32, 32), dict(kernel_size=3, stride=2, padding=1)),
     ("avg_pool2d 2×2", "avg_pool2d", (32, 32, 32, 32), dict(kernel_size=2)),
 ]
-
-
-def blas_threads():
-    """How many threads numpy's BLAS uses (threadpoolctl when installed, else the CPU count)."""
-    try:
-        from threadpoolctl import threadpool_info
-
-        counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-        if counts:
-            return counts[0]
-    except ImportError:
-        pass
-    return os.cpu_count() or 1
-
-
-def _limit_blas(threads):
-    try:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(threads, user_api="blas")
-    except ImportError:
-        print(f"threadpoolctl is not installed: numpy's BLAS keeps its own thread count, not {threads}")
-        return None
-
-
-IDLE = 0.25
-"""Seconds to wait before timing the other library: OpenBLAS's worker threads keep spinning about
-0.1 s after a matrix product (2**28 cycles), holding a core that PyTorch's threads then lack (PyTorch
-measured right after minigrad ran twice as slow); OpenMP's threads spin after PyTorch's calls too."""
-
-
-def interleaved(fns, rounds):
-    """Median seconds of each function, measured in alternating rounds (a busy machine slows all alike)."""
-    samples = [[] for _ in fns]
-    for _ in range(rounds):
-        for k, fn in enumerate(fns):
-            time.sleep(IDLE)
-            samples[k].append(median_time(fn, repeat=3, warmup=1))
-    return [statistics.median(s) for s in samples]
 
 
 def _pair(ours, theirs, shapes, rng):
@@ -113,20 +71,14 @@ def _pair(ours, theirs, shapes, rng):
 
 
 def main(quick=False, threads=None):
+    with same_threads(threads) as t:
+        return _main(quick, t.count)
+
+
+def _main(quick, threads):
     from minigrad.ops import conv, pool
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
-        print("PyTorch is not installed (pip install torch==2.13.0): no PyTorch column")
-    limit = None
-    if threads is None:
-        threads = blas_threads()
-    else:
-        limit = _limit_blas(threads)
-    if torch is not None:
-        torch.set_num_threads(threads)
+    torch = peer_torch()
     F = torch.nn.functional if torch is not None else None
     rounds = 3 if quick else 7
     rng = np.random.default_rng(0)
@@ -165,8 +117,6 @@ def main(quick=False, threads=None):
          ["square GEMM (1024×1024) @ (1024×1024)", f"{square_rate:.1f}", f"{100 * conv_rates[0] / square_rate:.0f}%"]],
         ["numpy float32 matmul", "GFLOP/s", f"conv 3×3 pad 1 ({conv_rates[0]:.1f} GFLOP/s) as a share"],
     ))
-    if limit is not None:
-        limit.restore_original_limits()
     return rows
 
 

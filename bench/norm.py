@@ -4,25 +4,18 @@
   require grad) and running statistics updated, then backward with a fixed upstream gradient;
 * cross_entropy on logits (64, 10) float32 with integer targets, mean reduction, then backward.
 
-Each figure is the median of many runs; the ratio is minigrad's time over PyTorch's. PyTorch runs
-on 1 thread, as numpy's elementwise kernels do. Before timing, the two are checked to agree.
+Each figure is the median of alternating rounds (see ``common.interleaved``); the ratio is
+minigrad's time over PyTorch's. Both get the same thread count (numpy's elementwise kernels use
+one thread whatever the count; PyTorch's batch norm uses them all). Before timing, the two are
+checked to agree.
 
-    python -m bench.norm [--quick]
+    python -m bench.norm [--quick] [--threads N]
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .common import median_time, table
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        print("PyTorch is not installed (pip install torch==2.13.0): no PyTorch column")
-        return None
-    return torch
+from .common import interleaved, ms, peer_torch, ratio, same_threads, table
 
 
 def _batch_norm_case(rng, torch):
@@ -81,34 +74,22 @@ def _cross_entropy_case(rng, torch):
     return "cross_entropy fwd+bwd (64, 10) f32", ours, theirs
 
 
-def main(quick=False):
-    torch = _torch()
-    threads = None
-    if torch is not None:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-    try:
-        rng = np.random.default_rng(0)
-        rows = []
-        for case, repeat in ((_batch_norm_case, 9 if quick else 51), (_cross_entropy_case, 51 if quick else 501)):
+def main(quick=False, threads=None):
+    torch = peer_torch()
+    rng = np.random.default_rng(0)
+    rows = []
+    with same_threads(threads) as t:
+        print(f"float32, {t.count} thread(s) for PyTorch (numpy's elementwise kernels: 1)\n")
+        for case, repeat in ((_batch_norm_case, 5), (_cross_entropy_case, 51)):
             name, ours, theirs = case(rng, torch)
-            t_ours = median_time(ours, repeat=repeat, warmup=3)
-            row = [name, f"{t_ours * 1e3:.3f}"]
-            if theirs is not None:
-                t_theirs = median_time(theirs, repeat=repeat, warmup=3)
-                row += [f"{t_theirs * 1e3:.3f}", f"{t_ours / t_theirs:.2f}×"]
-            rows.append(row)
-    finally:
-        if threads is not None:
-            torch.set_num_threads(threads)
-    headers = ["median of runs", "minigrad ms", "torch ms (1 thread)", "minigrad ÷ torch"]
-    print(table(rows, headers[: len(rows[0])]))
-    if torch is not None:
-        print(f"\nPyTorch {torch.__version__} on 1 of its {threads} default threads; numpy {np.__version__} "
-              f"(elementwise kernels single-threaded)")
+            t_ours, t_theirs = interleaved([ours, theirs], 3 if quick else 9, repeat=repeat, idle=0)
+            rows.append([name, ms(t_ours), ms(t_theirs), ratio(t_ours, t_theirs)])
+    print(table(rows, ["median of rounds", "minigrad ms", "torch ms", "minigrad ÷ torch"]))
+    return rows
 
 
 if __name__ == "__main__":
     import sys
 
-    main(quick="--quick" in sys.argv)
+    args = sys.argv[1:]
+    main(quick="--quick" in args, threads=int(args[args.index("--threads") + 1]) if "--threads" in args else None)

@@ -1,4 +1,5 @@
-"""Scalar engine: a 2-16-16-1 MLP over 100 points beside micrograd, and a 1,000,000-gate chain.
+"""Scalar engine: a 2-16-16-1 MLP over 100 points beside micrograd, a 1,000,000-gate chain, and the
+engine's own overhead (``backward()`` beside a bare loop doing the same gate arithmetic).
 
 Both engines build the same graph from identical weights (each neuron is
 ``sum(w·x for ...) + b`` then relu, the loss a sum of squared errors), and the benchmark checks
@@ -11,13 +12,20 @@ graphs wait for the collector and full collections grow with them; minigrad's gr
 cycles and are freed by reference counting. The second figure switches the collector off for
 both, to show the engines' own cost.
 
+The engine overhead: minigrad's one backprop loop also serves the Step stream (the debugger, the
+drawings, the HTML stepper), hooks, retained gradients and anomaly mode. The benchmark runs
+``backward()`` on a built graph beside :func:`bare_backward`, the few lines any autodiff engine
+needs (an order, then each gate's rule and a sum per input), in alternating rounds on the same
+graph: a ratio near 1.00 means those features cost nothing measurable when they are unused. For
+contrast, one row consumes ``backward_steps()``, the stream itself.
+
     python -m bench scalar [--quick]
 """
 from __future__ import annotations
 
 import random
 
-from .common import PEAK_RSS_MIB, gc_disabled, median_time, run_fresh, table
+from .common import PEAK_RSS_MIB, gc_disabled, interleaved, median_time, run_fresh, table
 
 SIZES = (2, 16, 16, 1)
 
@@ -53,8 +61,7 @@ def make_mlp(value_cls, weights):
 
 
 MLP_RUN = """
-import gc, json, sys
-sys.path.insert(0, __ROOT__)
+import gc, json
 from bench.common import median_time
 from bench.scalar import make_data, make_mlp
 if __ENGINE__ == "minigrad":
@@ -76,11 +83,8 @@ print(json.dumps({"median": median_time(step, repeat=__REPEAT__, warmup=3)}))
 def _time_mlp(engine, gc_off, points, repeat):
     """Median seconds of one forward+backward, measured in a fresh process (so no engine inherits
     the other's garbage)."""
-    import os
-
     code = MLP_RUN
     for key, value in {
-        "__ROOT__": repr(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         "__ENGINE__": repr(engine), "__POINTS__": str(points), "__GC_OFF__": str(gc_off), "__REPEAT__": str(repeat),
     }.items():
         code = code.replace(key, value)
@@ -160,10 +164,94 @@ def chain(quick=False):
     return rows
 
 
-def main(quick=False):
+def bare_backward(root, seed):
+    """Backprop with nothing but the arithmetic: the order, each gate's rule, a sum per input.
+
+    No Steps, no hooks, no retained gradients, no anomaly checks, no waiting marks: the floor the
+    engine's loop is measured against. Works for Values and (with ``retain_graph``) Tensors alike.
+    """
+    order, seen, stack = [root], {root}, [root]
+    while stack:
+        for parent in stack.pop()._inputs:
+            if parent not in seen and parent.requires_grad:
+                seen.add(parent)
+                order.append(parent)
+                stack.append(parent)
+    order.sort(key=lambda node: node._id, reverse=True)
+    grads = {root: seed}
+    for node in order:
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node._gate is None:
+            node.grad = node.grad + g if node.grad is not None else g.copy()
+            continue
+        for parent, d in zip(node._inputs, node._gate.backward(node, g)):
+            if d is not None:
+                grads[parent] = grads[parent] + d if parent in grads else d
+
+
+def engine_overhead(quick=False):
+    """``backward()`` beside ``bare_backward`` on the same graphs: a scalar MLP and a small tensor MLP."""
+    import numpy as np
+
+    import minigrad
+    from minigrad import nn
+
+    rows = []
+    # the scalar MLP's graph, built once; backward() may run on it again and again
+    points = 20 if quick else 100
+    weights, xs, ys = make_data(points=points)
+    loss_fn, params = make_mlp(minigrad.Value, weights)
+    loss = loss_fn(xs, ys)
+
+    def scalar_engine():
+        loss.backward()
+
+    def scalar_bare():
+        bare_backward(loss, 1.0)
+
+    def scalar_steps():
+        for _ in loss.backward_steps():
+            pass
+
+    # a tensor MLP (linear-relu ×3 on a batch of 8), graph retained so that it can be reused
+    minigrad.manual_seed(0)
+    net = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
+    out = (net(minigrad.Tensor(np.ones((8, 16), np.float32))) ** 2).sum()
+    tensor_nodes = len(minigrad.engine.topological_order(out))
+
+    def tensor_engine():
+        out.backward(retain_graph=True)
+
+    def tensor_bare():
+        bare_backward(out, np.ones_like(out.data))  # backward() makes its starting gradient too
+
+    def tensor_steps():
+        for _ in out.backward_steps(retain_graph=True):
+            pass
+
+    nodes = len(minigrad.engine.topological_order(loss))
+    rounds, repeat = (5, 5) if quick else (15, 9)
+    with gc_disabled():
+        for what, fns in ((f"scalar MLP graph ({nodes:,} nodes)", (scalar_engine, scalar_bare, scalar_steps)),
+                          (f"tensor MLP graph (linear-relu ×3, {tensor_nodes} nodes)", (tensor_engine, tensor_bare, tensor_steps))):
+            t_engine, t_bare, t_steps = interleaved(fns, rounds, repeat=repeat, idle=0)
+            unit, scale = ("ms", 1e3) if t_bare > 1e-3 else ("µs", 1e6)
+            rows.append([f"{what}: backward()", f"{t_engine * scale:.1f} {unit}", f"{t_bare * scale:.1f} {unit}",
+                         f"{t_engine / t_bare:.2f}×"])
+            rows.append([f"{what}: consuming backward_steps()", f"{t_steps * scale:.1f} {unit}", "",
+                         f"{t_steps / t_bare:.2f}× (the stream, when used)"])
+    return rows
+
+
+def main(quick=False, threads=None):
     rows = mlp(quick) + chain(quick)
     print(table(rows, ["scalar engine", "minigrad", "micrograd / note", "micrograd ÷ minigrad"]))
-    return rows
+    print()
+    overhead = engine_overhead(quick)
+    print(table(overhead, ["engine overhead", "minigrad", "bare loop", "minigrad ÷ bare"]))
+    return rows + overhead
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def chain(quick=False):
     return [["100-gate chain, forward + backward, per gate", f"{t_hand:.2f}", f"{t_mg:.2f}", f"+{t_mg - t_hand:.2f}"]]
 
 
-def main(quick=False):
+def main(quick=False, threads=None):
     rows, headers = ops(quick)
     print(table(rows, headers))
     print()
