@@ -118,6 +118,16 @@ def test_relu_of_the_lectures():
     assert not np.signbit(x.grad).any()  # a clean 0, not -0
 
 
+def test_relu_off_units_pass_exactly_zero_even_for_non_finite_upstream():
+    # the fast path multiplies by the mask; 0·inf would be NaN, so non-finite upstreams take np.where
+    x = Tensor(np.array([[-1.0, 2.0, 3.0], [np.nan, -0.5, 4.0]], np.float32), requires_grad=True)
+    z = x.relu()
+    assert z.data.tolist() == [[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]]  # NaN is not > 0: relu gives 0
+    z.backward(np.array([[np.inf, np.nan, -1.0], [np.nan, -np.inf, 2.0]], np.float32))
+    assert np.array_equal(x.grad, [[0.0, np.nan, -1.0], [0.0, 0.0, 2.0]], equal_nan=True)
+    assert not np.signbit(x.grad[x.data <= 0]).any()
+
+
 def test_sigmoid_is_stable_and_exact():
     x = Tensor(np.array([-1000.0, 0.0, 1000.0]))
     assert x.sigmoid().data.tolist() == [0.0, 0.5, 1.0]
