@@ -16,9 +16,11 @@ Backward, as the lectures derive it (each weight is shared by every position, so
                                  stride > 1, with s − 1 zeros inserted between rows and columns, with the
                                  filter flipped top-bottom and left-right (in and out channels swapped)
 
-dL/dX is computed as col2im(Wᵀ·dL/dO): for each kernel tap (i, j), the slice of X that the tap read
-receives W[:, :, i, j]ᵀ·dL/dO. Written out per element this is exactly the sum of the full correlation
-with the flipped filter, but the inserted and padded zeros are never built nor multiplied.
+With stride 1 no zeros need inserting, and dL/dX is computed literally as that formula: conv2d's own
+forward machinery correlates dL/dO, padded by dil·(k − 1) − p, with the flipped filter. With a stride
+(or when that would build far more columns, see ``Conv2d.vjp``) it is computed as col2im(Wᵀ·dL/dO):
+for each kernel tap (i, j), the slice of X that the tap read receives W[:, :, i, j]ᵀ·dL/dO. Written
+out per element this is the same sum, but the inserted and padded zeros are never built nor multiplied.
 
 ``conv_transpose2d`` is that same map used as a layer: its forward is conv2d's dL/dX computation
 and its input gradient is conv2d's forward, so the two gates share all their machinery.
@@ -51,7 +53,7 @@ class _Geometry:
     def __init__(self, size, kernel, stride, padding, dilation, out=None):
         (self.H, self.W), (self.kh, self.kw), (self.sh, self.sw), (self.dh, self.dw) = size, kernel, stride, dilation
         (top, bottom), (left, right) = padding
-        self.top, self.left = top, left
+        self.top, self.bottom, self.left, self.right = top, bottom, left, right
         self.Hp, self.Wp = self.H + top + bottom, self.W + left + right
         if out is None:
             out = ((self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1, (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1)
@@ -59,6 +61,21 @@ class _Geometry:
         self.row = self.Wp if self.sh == self.sw == 1 else self.ow
         # the last row's extra outputs read up to dil·(kW−1) elements past the image
         self.flat = self.Hp * self.Wp + self.dw * (self.kw - 1)
+
+    def flipped(self):
+        """For stride 1: the geometry of dL/dX = pad(dL/dO) ⋆ flip(W), else None.
+
+        dL/dO is padded by dil·(k − 1) − p on each side (p: this convolution's padding on that side),
+        so the correlation's output is the input's size. None for strides > 1 (zeros would have to be
+        inserted) and when a padding exceeds dil·(k − 1) (that side would need cropping instead).
+        """
+        if (self.sh, self.sw) != (1, 1):
+            return None
+        reach_h, reach_w = self.dh * (self.kh - 1), self.dw * (self.kw - 1)
+        padding = ((reach_h - self.top, reach_h - self.bottom), (reach_w - self.left, reach_w - self.right))
+        if min(min(p) for p in padding) < 0:
+            return None
+        return _Geometry((self.oh, self.ow), (self.kh, self.kw), (1, 1), padding, (self.dh, self.dw))
 
     def images(self, buf, writeable=False):
         """The padded images (N, C, Hp, Wp) inside a flat buffer (N, C, S)."""
@@ -134,6 +151,24 @@ def _filter(w, cols, groups):
     return np.matmul(w.reshape(G, out // G, -1), cols.reshape(G, -1, cols.shape[-1])).reshape(out, -1)
 
 
+def _convolve(buf, w, geo, groups, out, bias=None):
+    """W ⋆ the padded images in ``buf``, into ``out`` (N, out, oh, ow): im2col and W·cols, slice by slice."""
+    for part in geo.batches(buf.shape[0], buf.shape[1], buf.dtype):
+        z = _filter(w, geo.im2col(buf[part]), groups)
+        if bias is not None:
+            z += bias[:, None]
+        geo.unextend(z, out[part])
+    return out
+
+
+def _flip(w, groups):
+    """The filter that maps dL/dO back to dL/dX: flipped top-bottom and left-right, in ↔ out channels
+    swapped within each group: (out, in/groups, kH, kW) -> (in, out/groups, kH, kW)."""
+    out, per_group, kh, kw = w.shape
+    flipped = w.reshape(groups, out // groups, per_group, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+    return np.ascontiguousarray(flipped).reshape(groups * per_group, out // groups, kh, kw)
+
+
 def _spread(w, z, groups):
     """Wᵀ·z, one GEMM per group: the columns (C, kH, kW, positions) that col2im adds back."""
     G = groups
@@ -173,26 +208,36 @@ class Conv2d(_ConvGate):
         self.groups = groups
         buf = geo.pad(x, dtype)
         out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
-        for part in geo.batches(x.shape[0], x.shape[1], dtype):
-            z = _filter(w, geo.im2col(buf[part]), groups)
-            if bias:
-                z += bias[0][:, None]
-            geo.unextend(z, out[part])
+        _convolve(buf, w, geo, groups, out, bias[0] if bias else None)
         self.save(w, buf)  # the padded input, not its columns: im2col again in backward is cheap, 9x less memory
         return out
 
     def vjp(self, up):
         w, buf = self.saved
         geo, groups, needs = self.geo, self.groups, self.needs
-        dbuf = np.zeros(buf.shape, up.dtype) if needs[0] else None
+        flipped = geo.flipped() if needs[0] else None
+        # pad(dL/dO) ⋆ flip(W) builds (out·k²) × (N·H·(W + 2·dil·(k−1) − 2p)) columns and one GEMM; the
+        # col2im route builds (in·k²) × (N·oh·Wp) with Wᵀ·dL/dO, then adds them back tap by tap (k² passes
+        # over dL/dX). Whole backward on one core: the first takes 0.73x the time for a depthwise 3×3,
+        # 0.78x for 16 → 16 channels 5×5, 0.83x for 64 → 32, 0.93x for 64 → 64 (ResNet), 1.00x at twice
+        # the columns (16 → 32), and 1.85x for LeNet's 6 → 16 channels 5×5 (4.8 times the columns).
+        if flipped is not None and w.shape[0] * geo.H * flipped.Wp > 2 * buf.shape[1] * geo.oh * geo.Wp:
+            flipped = None
+        dbuf = np.zeros(buf.shape, up.dtype) if needs[0] and flipped is None else None
         dw = np.zeros(w.shape, up.dtype) if needs[1] else None
-        for part in geo.batches(up.shape[0], buf.shape[1], up.dtype):
-            z = geo.extend(up[part])
-            if needs[1]:
-                dw += _correlate(z, geo.im2col(buf[part]), groups, w.shape)
-            if needs[0]:
-                geo.col2im(_spread(w, z, groups), dbuf[part])
-        dx = geo.crop(dbuf) if needs[0] else None
+        if needs[1] or dbuf is not None:
+            for part in geo.batches(up.shape[0], buf.shape[1], up.dtype):
+                z = geo.extend(up[part])
+                if needs[1]:
+                    dw += _correlate(z, geo.im2col(buf[part]), groups, w.shape)
+                if dbuf is not None:
+                    geo.col2im(_spread(w, z, groups), dbuf[part])
+        dx = None
+        if flipped is not None:
+            dx = _convolve(flipped.pad(up, up.dtype), _flip(w, groups), flipped, groups,
+                           np.empty((up.shape[0], buf.shape[1], geo.H, geo.W), up.dtype))
+        elif dbuf is not None:
+            dx = geo.crop(dbuf)
         db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
 

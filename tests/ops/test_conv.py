@@ -112,6 +112,11 @@ CONV_CASES = {
     "batch8": ((8, 2, 4, 3), (3, 2, 2, 2), 1, 1, 1, 1, True),
     "same even kernel": ((1, 2, 5, 6), (3, 2, 2, 4), 1, "same", (1, 2), 1, True),
     "valid": ((1, 2, 5, 4), (2, 2, 3, 3), 1, "valid", 1, 1, False),
+    # stride 1 computes dL/dX as pad(dL/dO) ⋆ flip(W) (see Conv2d.vjp): depthwise, channel multipliers, dilation
+    "depthwise stride1": ((2, 4, 6, 5), (4, 1, 3, 3), 1, 1, 1, 4, True),
+    "groups2 multiplier dilation": ((2, 4, 7, 6), (6, 2, 3, 2), 1, (2, 1), (2, 1), 2, True),
+    "k5 pad2 as in LeNet": ((2, 3, 6, 6), (3, 3, 5, 5), 1, 2, 1, 1, True),
+    "k1 pad1 (padding beyond the kernel)": ((1, 2, 4, 3), (3, 2, 1, 1), 1, 1, 1, 1, True),
 }
 
 
@@ -126,6 +131,28 @@ def test_conv2d_matches_the_reference_and_passes_gradcheck(name):
         np.testing.assert_allclose(got.data, expected, atol=1e-12)
     inputs = [x, w, b] if bias else [x, w]
     assert gradcheck(lambda *t: conv2d(*t, **options), inputs)
+
+
+@pytest.mark.parametrize(
+    "xs,ws,options",
+    [((2, 3, 6, 5), (3, 3, 3, 3), dict(padding=1)), ((2, 4, 7, 6), (4, 1, 3, 3), dict(padding=(1, 2), dilation=(1, 2), groups=4)),
+     ((1, 4, 6, 6), (6, 2, 2, 3), dict(padding="same", groups=2)), ((2, 2, 5, 5), (5, 2, 3, 3), dict(padding=0))],
+)
+def test_both_routes_to_the_input_gradient_agree(monkeypatch, xs, ws, options):
+    # stride 1 correlates pad(dL/dO) with flip(W); col2im(Wᵀ·dL/dO) is the general route: same numbers
+    from minigrad.ops.conv import _Geometry
+
+    x, w, up = rng.standard_normal(xs), rng.standard_normal(ws), None
+    grads = []
+    for route in ("flipped", "col2im"):
+        if route == "col2im":
+            monkeypatch.setattr(_Geometry, "flipped", lambda self: None)
+        t = Tensor(x, requires_grad=True)
+        out = conv2d(t, Tensor(w), **options)
+        up = rng.standard_normal(out.shape) if up is None else up
+        out.backward(up)
+        grads.append(t.grad)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
 
 
 # (x shape, weight shape, stride, padding, output_padding, dilation, groups, bias)
