@@ -38,16 +38,22 @@ class _Geometry:
     """Where the windows of one convolution sit in the padded input, stored flat.
 
     Padded images live in a buffer of shape (N, C, S), each image channel one flat row of S elements,
-    so a slice of the batch is one block of memory. ``windows`` views it as (C, kH, kW, N, oh, row):
-    entry [c, i, j, n, r, q] is the input under tap (i, j) of output (r, q), and im2col copies that
-    view into the columns, channel-major, so each group's GEMM reads one block.
+    so a slice of the batch is one block of memory. ``tap(buf, i, j)`` views it as (C, N, oh, row):
+    entry [c, n, r, q] is the input under kernel tap (i, j) of output (r, q); im2col copies the taps
+    into the columns, channel-major, so each group's GEMM reads one block.
 
-    With stride 1, outputs are computed for whole padded rows (``row`` = padded width, not ow): then
-    neighbouring outputs read neighbouring inputs, every tap's window is one contiguous run per image
-    channel, and im2col/col2im copy and add runs of oh·Wp elements instead of ow-element pieces (numpy
-    pays per run: 3-4x faster). The extra outputs per row straddle the right edge: ``unextend`` drops
-    them and ``extend`` gives them zero gradient, so they change nothing. (Strided convolutions keep
-    ow-element runs; a space-to-depth layout would lift that.)
+    Outputs are computed for whole rows of the buffer (``row`` ≥ ow): then neighbouring outputs read
+    neighbouring inputs, every tap's window is one contiguous run of oh·row elements per image
+    channel, and im2col/col2im copy and add those runs instead of ow-element pieces (numpy pays per
+    run: 3-4x faster). The extra outputs per row straddle the right edge: ``unextend`` drops them and
+    ``extend`` gives them zero gradient, so they change nothing.
+
+    A stride s would break the runs (output q reads input s·q), so the padded image is stored
+    space-to-depth, as s_h·s_w *phase* images: phase (a, b) holds the padded rows a, a + s_h, … and
+    columns b, b + s_w, …, each Hq × Wq (the padded size / s, rounded up). Tap (i, j) then reads the
+    phase (dil·i mod s_h, dil·j mod s_w) at offset (dil·i div s_h, dil·j div s_w), with stride 1:
+    a strided convolution is the sum of stride-1 ones over the phases. With stride 1 there is one
+    phase, the padded image itself (row = padded width).
     """
 
     def __init__(self, size, kernel, stride, padding, dilation, out=None):
@@ -58,9 +64,11 @@ class _Geometry:
         if out is None:
             out = ((self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1, (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1)
         self.oh, self.ow = out
-        self.row = self.Wp if self.sh == self.sw == 1 else self.ow
-        # the last row's extra outputs read up to dil·(kW−1) elements past the image
-        self.flat = self.Hp * self.Wp + self.dw * (self.kw - 1)
+        self.Hq, self.Wq = -(-self.Hp // self.sh), -(-self.Wp // self.sw)  # a phase image's size
+        self.row = self.Wq
+        # one phase image, plus the dil·(kW−1) // s elements that the last row's extra outputs read past it
+        self.phase = self.Hq * self.Wq + self.dw * (self.kw - 1) // self.sw
+        self.flat = self.sh * self.sw * self.phase
 
     def flipped(self):
         """For stride 1: the geometry of dL/dX = pad(dL/dO) ⋆ flip(W), else None.
@@ -77,44 +85,78 @@ class _Geometry:
             return None
         return _Geometry((self.oh, self.ow), (self.kh, self.kw), (1, 1), padding, (self.dh, self.dw))
 
-    def images(self, buf, writeable=False):
-        """The padded images (N, C, Hp, Wp) inside a flat buffer (N, C, S)."""
-        e = buf.itemsize
-        return as_strided(buf, shape=buf.shape[:2] + (self.Hp, self.Wp), strides=buf.strides[:2] + (self.Wp * e, e),
-                          writeable=writeable)
-
-    def windows(self, buf, writeable=False):
-        """The view (C, kH, kW, N, oh, row) of a flat buffer: what each kernel tap sees at each output."""
+    def phases(self, buf, writeable=False):
+        """The phase images (N, C, s_h, s_w, Hq, Wq) inside a flat buffer (N, C, S)."""
         (N, C, _), (ns, cs, e) = buf.shape, buf.strides
-        return as_strided(
-            buf,
-            shape=(C, self.kh, self.kw, N, self.oh, self.row),
-            strides=(cs, self.dh * self.Wp * e, self.dw * e, ns, self.sh * self.Wp * e, self.sw * e),
-            writeable=writeable,
-        )
+        return as_strided(buf, shape=(N, C, self.sh, self.sw, self.Hq, self.Wq),
+                          strides=(ns, cs, self.sw * self.phase * e, self.phase * e, self.Wq * e, e), writeable=writeable)
+
+    def _placement(self):
+        """Where the unpadded input goes, phase by phase: (a, b, input's [rows, cols], phase image's [rows, cols]).
+
+        Phase a holds padded rows a + s·t; the first of them inside the input is t0 = ⌈(top − a)/s⌉,
+        input row h0 = a + s·t0 − top, and from there every s-th input row. Columns likewise.
+        """
+        def axis(a, s, before, size):
+            t0 = -(-(before - a) // s)
+            h0 = a + s * t0 - before
+            count = len(range(h0, size, s))
+            return slice(h0, size, s), slice(t0, t0 + count)
+
+        for a in range(self.sh):
+            rows_in, rows_ph = axis(a, self.sh, self.top, self.H)
+            for b in range(self.sw):
+                cols_in, cols_ph = axis(b, self.sw, self.left, self.W)
+                yield a, b, (rows_in, cols_in), (rows_ph, cols_ph)
 
     def pad(self, x, dtype):
         """x (N, C, H, W) -> the zero-padded flat buffer (N, C, S)."""
         buf = np.zeros(x.shape[:2] + (self.flat,), dtype)
-        self.images(buf, writeable=True)[:, :, self.top : self.top + self.H, self.left : self.left + self.W] = x
+        phases = self.phases(buf, writeable=True)
+        for a, b, (rows, cols), (prows, pcols) in self._placement():
+            phases[:, :, a, b, prows, pcols] = x[:, :, rows, cols]
         return buf
 
     def crop(self, buf):
         """The flat buffer (N, C, S) -> the unpadded images (N, C, H, W)."""
-        return self.images(buf)[:, :, self.top : self.top + self.H, self.left : self.left + self.W].copy()
+        x = np.empty(buf.shape[:2] + (self.H, self.W), buf.dtype)
+        phases = self.phases(buf)
+        for a, b, (rows, cols), (prows, pcols) in self._placement():
+            x[:, :, rows, cols] = phases[:, :, a, b, prows, pcols]
+        return x
+
+    def tap(self, buf, i, j, writeable=False):
+        """The view (C, N, oh, row) of a flat buffer: what kernel tap (i, j) sees at each output."""
+        (N, C, _), (ns, cs, e) = buf.shape, buf.strides
+        di, a = divmod(self.dh * i, self.sh)  # the tap's row offset dil·i = s·di + a: phase a, di rows down
+        dj, b = divmod(self.dw * j, self.sw)
+        start = (a * self.sw + b) * self.phase + di * self.Wq + dj
+        return as_strided(buf[:, :, start:], shape=(C, N, self.oh, self.row), strides=(cs, ns, self.Wq * e, e),
+                          writeable=writeable)
 
     def im2col(self, buf):
-        """Every window as a column, in one contiguous copy: (C, kH, kW, N·oh·row)."""
-        return np.ascontiguousarray(self.windows(buf)).reshape(buf.shape[1], self.kh, self.kw, -1)
+        """Every window as a column: (C, kH, kW, N·oh·row)."""
+        N, C, _ = buf.shape
+        if self.sh == self.sw == 1:
+            # one phase: the taps are evenly spaced, so all of them are one view, copied in one call
+            (ns, cs, e), wq = buf.strides, self.Wq
+            windows = as_strided(buf, shape=(C, self.kh, self.kw, N, self.oh, self.row),
+                                 strides=(cs, self.dh * wq * e, self.dw * e, ns, wq * e, e))
+            return np.ascontiguousarray(windows).reshape(C, self.kh, self.kw, -1)
+        cols = np.empty((C, self.kh, self.kw, N, self.oh, self.row), buf.dtype)
+        for i in range(self.kh):
+            for j in range(self.kw):
+                cols[:, i, j] = self.tap(buf, i, j)
+        return cols.reshape(C, self.kh, self.kw, -1)
 
     def col2im(self, cols, buf):
         """The adjoint of im2col: each tap adds its columns back into the slice of ``buf`` it read (kH·kW adds)."""
         N, C, _ = buf.shape
         cols = cols.reshape(C, self.kh, self.kw, N, self.oh, self.row)
-        win = self.windows(buf, writeable=True)
         for i in range(self.kh):
             for j in range(self.kw):
-                win[:, i, j] += cols[:, i, j]
+                window = self.tap(buf, i, j, writeable=True)
+                window += cols[:, i, j]
 
     def extend(self, y):
         """y (N, C, oh, ow) -> (C, N·oh·row), channel-major, zero at the outputs ``unextend`` drops."""
