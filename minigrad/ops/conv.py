@@ -27,6 +27,9 @@ and its input gradient is conv2d's forward, so the two gates share all their mac
 """
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -135,18 +138,17 @@ class _Geometry:
                           writeable=writeable)
 
     def im2col(self, buf):
-        """Every window as a column: (C, kH, kW, N·oh·row)."""
+        """Every window as a column: (C, kH, kW, N·oh·row), in the thread's column buffer."""
         N, C, _ = buf.shape
+        cols = _columns.get((C, self.kh, self.kw, N, self.oh, self.row), buf.dtype)
         if self.sh == self.sw == 1:
             # one phase: the taps are evenly spaced, so all of them are one view, copied in one call
             (ns, cs, e), wq = buf.strides, self.Wq
-            windows = as_strided(buf, shape=(C, self.kh, self.kw, N, self.oh, self.row),
-                                 strides=(cs, self.dh * wq * e, self.dw * e, ns, wq * e, e))
-            return np.ascontiguousarray(windows).reshape(C, self.kh, self.kw, -1)
-        cols = np.empty((C, self.kh, self.kw, N, self.oh, self.row), buf.dtype)
-        for i in range(self.kh):
-            for j in range(self.kw):
-                cols[:, i, j] = self.tap(buf, i, j)
+            np.copyto(cols, as_strided(buf, shape=cols.shape, strides=(cs, self.dh * wq * e, self.dw * e, ns, wq * e, e)))
+        else:
+            for i in range(self.kh):
+                for j in range(self.kw):
+                    cols[:, i, j] = self.tap(buf, i, j)
         return cols.reshape(C, self.kh, self.kw, -1)
 
     def col2im(self, cols, buf):
@@ -187,6 +189,34 @@ class _Geometry:
 CACHE_BYTES = 4 << 20
 
 
+class _ColumnBuffer(threading.local):
+    """One array per thread that holds the columns of every convolution: im2col's, and Wᵀ·dL/dO's for col2im.
+
+    Fresh memory costs as much as the work done in it. glibc hands out an allocation at least as
+    large as its mmap threshold as newly mapped pages and unmaps it on free, and it raises that
+    threshold only to the largest block freed so far; so a program's largest recurring temporary
+    is mapped afresh every time, and the first touch of each 4 KiB page is a page fault (~2.5 µs
+    here). The columns of a batch slice (up to ``CACHE_BYTES``) are those temporaries: 2,100 page
+    faults per LeNet-5 training step, 5 of its 15 ms, and 2,600 per forward+backward of the
+    benchmark's stride-2 conv, half its time. So they are written into this buffer, allocated once
+    per thread and grown when a larger slice needs it. Each user is done with the columns before the
+    next call fills them again (im2col's are read by one or two GEMMs, Wᵀ·dL/dO's by col2im); what
+    a gate returns or saves is never here.
+    """
+
+    array = None
+
+    def get(self, shape, dtype):
+        """An uninitialised array of ``shape`` in the buffer (overwritten by the next ``get``)."""
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if self.array is None or self.array.nbytes < nbytes:
+            self.array = np.empty(nbytes, np.uint8)
+        return self.array[:nbytes].view(dtype).reshape(shape)
+
+
+_columns = _ColumnBuffer()
+
+
 def _filter(w, cols, groups):
     """W·cols, one GEMM per group: (out, positions)."""
     G, out = groups, w.shape[0]
@@ -212,12 +242,13 @@ def _flip(w, groups):
 
 
 def _spread(w, z, groups):
-    """Wᵀ·z, one GEMM per group: the columns (C, kH, kW, positions) that col2im adds back."""
+    """Wᵀ·z, one GEMM per group: the columns (C, kH, kW, positions) that col2im adds back (in the column buffer)."""
     G = groups
     out, per_group, kh, kw = w.shape
     wt, z = w.reshape(G, out // G, -1).transpose(0, 2, 1), z.reshape(G, out // G, -1)
+    cols = _columns.get((G, per_group * kh * kw, z.shape[-1]), np.result_type(w, z))
     # one output channel per group (depthwise): an outer product, where numpy's matmul is ~10x slower than broadcasting
-    cols = wt * z if out == G else np.matmul(wt, z)
+    (np.multiply if out == G else np.matmul)(wt, z, out=cols)
     return cols.reshape(G * per_group, kh, kw, -1)
 
 
