@@ -8,8 +8,19 @@
 
 PyTorch builds the identical model and loads minigrad's ``state_dict`` (the keys are PyTorch's),
 so both start from the same weights; before timing, one step of each is checked to agree (loss,
-every parameter after the update, or every gradient). Both use the same thread count; they run
-in alternating rounds (see ``common.interleaved``).
+every parameter after the update, or every gradient).
+
+Each framework is then timed **alone in a fresh process**, as a user runs it, minigrad's and
+PyTorch's processes alternating round after round (a busy machine slows both alike), on the same
+thread count; a figure is the median over rounds of each process's median step. Fresh processes
+matter here because glibc's allocator has a memory: an allocation of at least its *mmap threshold*
+gets newly mapped pages, whose first touch page-faults (~2.5 µs per 4 KiB here), and the threshold
+rises to the largest block freed so far. So in one process a step's largest temporaries fault
+every step and in another (where something larger was freed earlier) they come from the heap:
+the same LeNet-5 step takes 10 or 14 ms. The table reports the page faults per step beside each
+time, and repeats every figure with the allocator's thresholds fixed high
+(``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456``, for both frameworks), which
+keeps freed memory for reuse instead (see bench/README.md).
 
     python -m bench models [--quick] [--threads N]
 """
@@ -17,7 +28,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import interleaved, ms, peer_torch, ratio, same_threads, table
+import statistics
+
+from .common import ms, peer_torch, ratio, run_fresh, same_threads, table
+
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"}
+"""glibc's thresholds fixed high: blocks up to 32 MiB come from the heap, and freed memory stays for reuse."""
 
 
 def _agree(what, ours, theirs, rtol=1e-3):
@@ -29,8 +45,11 @@ def _agree(what, ours, theirs, rtol=1e-3):
         raise AssertionError(f"{what}: minigrad and PyTorch differ (relative error {err:.2e}); the benchmark is void")
 
 
-def lenet5_step(torch, rng):
-    """One training step of LeNet-5 in each framework, from the same weights on the same batch."""
+def lenet5_step(torch, rng, only=None):
+    """One training step of LeNet-5 in each framework, from the same weights on the same batch.
+
+    Returns the two step functions (checked to agree); ``only`` builds just one of them (the other is None).
+    """
     import minigrad as mg
     import minigrad.nn.functional as F
     from minigrad import models, optim
@@ -48,7 +67,7 @@ def lenet5_step(torch, rng):
         opt.step()
         return loss.item()
 
-    if torch is None:
+    if torch is None or only == "minigrad":
         return ours, None
     nn = torch.nn
     tmodel = nn.Sequential(
@@ -70,6 +89,8 @@ def lenet5_step(torch, rng):
         topt.step()
         return loss.item()
 
+    if only == "torch":
+        return None, theirs
     for _ in range(2):  # the second step uses the momentum buffers
         _agree("LeNet-5 loss", np.float32(ours()), np.float32(theirs()))
     for name, p in tmodel.state_dict().items():
@@ -96,8 +117,8 @@ def torch_basic_block(torch, channels):
     return BasicBlock()
 
 
-def basic_block(torch, rng):
-    """ResNet's basic block, training mode, forward + backward in each framework."""
+def basic_block(torch, rng, only=None):
+    """ResNet's basic block, training mode, forward + backward in each framework (``only``: as lenet5_step)."""
     import minigrad as mg
     from minigrad import models
 
@@ -113,7 +134,7 @@ def basic_block(torch, rng):
         block(x).backward(up)
         return x.grad
 
-    if torch is None:
+    if torch is None or only == "minigrad":
         return ours, None
     tblock = torch_basic_block(torch, 64)
     tblock.load_state_dict({k: torch.tensor(v) for k, v in block.state_dict().items()})
@@ -125,6 +146,8 @@ def basic_block(torch, rng):
         tblock(tx).backward(tup)
         return tx.grad
 
+    if only == "torch":
+        return None, theirs
     _agree("basic block dL/dx", ours(), theirs().numpy())
     params = dict(block.named_parameters())
     for name, p in tblock.named_parameters():
@@ -132,24 +155,70 @@ def basic_block(torch, rng):
     return ours, theirs
 
 
-CASES = [
-    ("LeNet-5 train step (64, 1, 28, 28), SGD momentum", lenet5_step, "≤ 1.5×"),
-    ("ResNet basic block (32, 64, 16, 16) + BN, fwd+bwd", basic_block, "≤ 2×"),
-]
+CASES = {
+    "lenet5": ("LeNet-5 train step (64, 1, 28, 28), SGD momentum", lenet5_step, "≤ 1.5×"),
+    "block": ("ResNet basic block (32, 64, 16, 16) + BN, fwd+bwd", basic_block, "≤ 2×"),
+}
+
+STEPS = """
+import json, resource, statistics, time
+import numpy as np
+engine, case, repeat, threads = __ENGINE__, __CASE__, __REPEAT__, __THREADS__
+torch = None
+if engine == "torch":
+    import torch
+    torch.set_num_threads(threads)
+from bench.models import CASES
+ours, theirs = CASES[case][1](torch, np.random.default_rng(0), only=engine)
+step = ours if engine == "minigrad" else theirs
+for _ in range(3):
+    step()
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+times = []
+for _ in range(repeat):
+    start = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - start)
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+print(json.dumps({"median": statistics.median(times), "faults": faults / repeat}))
+"""
+
+
+def time_alone(engine, case, threads, repeat, env):
+    """Median step time and page faults per step of ``engine`` alone in a fresh process."""
+    code = STEPS
+    for key, value in {"__ENGINE__": engine, "__CASE__": case, "__REPEAT__": repeat, "__THREADS__": threads}.items():
+        code = code.replace(key, repr(value))
+    thread_env = {name: str(threads) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    return run_fresh(code, env={**thread_env, **env})
 
 
 def main(quick=False, threads=None):
     torch = peer_torch()
-    rounds = 3 if quick else 9
-    rng = np.random.default_rng(0)
-    rows = []
+    rounds, repeat = (2, 5) if quick else (6, 15)
     with same_threads(threads) as t:
-        print(f"float32, {t.count} thread(s) for numpy's BLAS and PyTorch; medians of {rounds} alternating rounds × 3 runs\n")
-        for name, case, target in CASES:
-            ours, theirs = case(torch, rng)
-            t_ours, t_theirs = interleaved([ours, theirs], rounds)
-            rows.append([name, ms(t_ours), ms(t_theirs), ratio(t_ours, t_theirs), target])
-    print(table(rows, ["model", "minigrad ms", "torch ms", "minigrad ÷ torch", "target"]))
+        count = t.count
+    if torch is not None:
+        for _, case, _ in CASES.values():  # the same numbers first, or the times mean nothing
+            case(torch, np.random.default_rng(0))
+    engines = ["minigrad"] + (["torch"] if torch is not None else [])
+    print(f"float32, {count} thread(s) for numpy's BLAS and PyTorch; each framework alone in fresh processes, "
+          f"alternating, {rounds} rounds × median of {repeat} steps\n")
+    rows = []
+    for allocator, env in (("default", {}), ("thresholds fixed", TUNED_MALLOC)):
+        for key, (name, _, target) in CASES.items():
+            runs = {e: [] for e in engines}
+            for _ in range(rounds):
+                for e in engines:
+                    runs[e].append(time_alone(e, key, count, repeat, env))
+            t = {e: statistics.median(r["median"] for r in runs[e]) for e in engines}
+            faults = {e: statistics.median(r["faults"] for r in runs[e]) for e in engines}
+            spread = " / ".join(f"{r['median'] * 1e3:.0f}" for r in runs["minigrad"])
+            rows.append([name, allocator, f"{ms(t['minigrad'])} ({spread})", f"{faults['minigrad']:.0f}",
+                         ms(t.get("torch")), f"{faults['torch']:.0f}" if "torch" in faults else "-",
+                         ratio(t["minigrad"], t.get("torch")), target])
+    print(table(rows, ["model", "glibc malloc", "minigrad ms (each process)", "faults/step", "torch ms", "faults/step",
+                       "minigrad ÷ torch", "target"]))
     return rows
 
 
