@@ -266,12 +266,8 @@ def _correlate(z, cols, groups, shape):
 
 
 class _ConvGate(TensorGate):
-    needs = (True, True, True)
-
-    def backward(self, node, upstream):
-        # the first layer's input needs no gradient: skip computing it, the dearest part of backward
-        self.needs = tuple(x.requires_grad for x in node._inputs)
-        return super().backward(node, upstream)
+    """conv2d and conv_transpose2d: their vjps skip what ``needs`` says nobody wants (a first layer's
+    dL/dX, the dearest part of backward)."""
 
 
 class Conv2d(_ConvGate):

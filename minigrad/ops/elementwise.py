@@ -64,7 +64,8 @@ class Mul(TensorGate):
 
     def vjp(self, up):
         a, b = self.saved
-        return up * b, up * a
+        need_a, need_b = self.needs  # x * constant: the constant's gradient is skipped
+        return (up * b if need_a else None), (up * a if need_b else None)
 
     def local(self, node):
         a, b = self.saved

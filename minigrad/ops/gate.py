@@ -38,6 +38,7 @@ class TensorGate(Gate):
 
     ``uses_inputs`` says whether backward reads the inputs' values; if it does, modifying an
     input in place between forward and backward is an error (each Tensor has a version counter).
+    ``needs`` tells ``vjp`` which inputs want a gradient.
     """
 
     uses_inputs = True
@@ -45,6 +46,10 @@ class TensorGate(Gate):
     saved = ()  # per instance once save() runs; class defaults keep a gate's creation cheap
     versions = None
     released = False
+    needs = None
+    """Set by ``backward`` before it calls ``vjp``: one bool per input, whether it requires grad. A vjp
+    may skip the gradients nobody needs (a first layer's dL/dx is a whole GEMM); ``backward`` drops
+    them anyway, so a vjp that ignores ``needs`` is still correct."""
 
     def save(self, *arrays):
         """Keep what backward needs (freed after backward unless the graph is retained)."""
@@ -84,6 +89,7 @@ class TensorGate(Gate):
                         f"(version {version} -> {x._version}), but backward needs its old value; "
                         f"use an out-of-place operation (x = x * 2 instead of x.mul_(2)) or x.clone() first"
                     )
+        self.needs = tuple([x.requires_grad for x in inputs])
         grads = self.vjp(upstream)
         out = []
         for x, g in zip(inputs, grads):

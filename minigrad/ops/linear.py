@@ -19,8 +19,7 @@ class Linear(TensorGate):
     name, symbol = "linear", "xWᵀ+b"
     formula = "dL/dx = dL/dy·W, dL/dW = dL/dyᵀ·x, dL/db = Σ dL/dy"
 
-    def forward(self, x, w, *bias, needs):
-        self.needs = needs  # which of x, W, b require grad: a first layer's dL/dx is a GEMM nobody uses
+    def forward(self, x, w, *bias):
         self.save(x, w)
         y = np.matmul(x, w.T)  # BLAS reads the transposed view directly, no copy
         if bias:
@@ -32,13 +31,13 @@ class Linear(TensorGate):
 
     def vjp(self, up):
         x, w = self.saved
-        need_x, need_w, need_b = self.needs
+        need_x, need_w, *need_b = self.needs  # a first layer's dL/dx is a GEMM nobody uses: skipped
         rows_up = up.reshape(-1, w.shape[0])
         dx = np.matmul(up, w) if need_x else None
         dw = np.matmul(rows_up.T, x.reshape(-1, w.shape[1])) if need_w else None
         grads = (dx, dw)
-        if need_b is not None:
-            grads += (rows_up.sum(axis=0) if need_b else None,)
+        if need_b:  # a bias is the third input
+            grads += (rows_up.sum(axis=0) if need_b[0] else None,)
         return grads
 
     def local(self, node):
@@ -67,5 +66,4 @@ def linear(x, w, b=None):
                 f"it must have shape ({w.shape[0]},)"
             )
         inputs.append(b)
-    needs = (x.requires_grad, w.requires_grad, b.requires_grad if b is not None else None)
-    return Linear.apply(*inputs, needs=needs)
+    return Linear.apply(*inputs)

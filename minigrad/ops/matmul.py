@@ -29,11 +29,12 @@ class MatMul(TensorGate):
             up = np.expand_dims(up, -2)
         if b.ndim == 1:
             up = np.expand_dims(up, -1)
-        da = np.matmul(up, np.swapaxes(b2, -1, -2))
-        db = np.matmul(np.swapaxes(a2, -1, -2), up)
-        if a.ndim == 1:
+        need_a, need_b = self.needs  # x @ W with x a batch of data: its gradient is a GEMM nobody uses
+        da = np.matmul(up, np.swapaxes(b2, -1, -2)) if need_a else None
+        db = np.matmul(np.swapaxes(a2, -1, -2), up) if need_b else None
+        if a.ndim == 1 and need_a:
             da = da[..., 0, :]
-        if b.ndim == 1:
+        if b.ndim == 1 and need_b:
             db = db[..., 0]
         return da, db
 

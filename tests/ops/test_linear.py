@@ -19,6 +19,20 @@ def test_linear_gradcheck(x_shape, bias):
         assert gradcheck(linear, [x, w])
 
 
+@pytest.mark.parametrize("frozen", ["x", "w", "b", "x and b"])
+def test_linear_skips_the_gradients_nobody_needs_and_the_others_are_exact(frozen):
+    arrays = {"x": rng.standard_normal((4, 3)), "w": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
+    ts = {k: Tensor(v, requires_grad=k not in frozen) for k, v in arrays.items()}
+    up = rng.standard_normal((4, 2))
+    linear(ts["x"], ts["w"], ts["b"]).backward(up)
+    expected = {"x": up @ arrays["w"], "w": up.T @ arrays["x"], "b": up.sum(axis=0)}
+    for k, t in ts.items():
+        if k in frozen:
+            assert t.grad is None
+        else:
+            np.testing.assert_allclose(t.grad, expected[k])
+
+
 def test_linear_forward_and_the_rules_by_hand():
     x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     w = Tensor(rng.standard_normal((2, 3)), requires_grad=True)

@@ -42,6 +42,24 @@ def test_matmul_gradcheck(shape_a, shape_b):
     assert gradcheck(lambda x, y: x @ y, [a, b])
 
 
+@pytest.mark.parametrize("shape_a,shape_b", [((3, 4), (4, 5)), ((4,), (4, 3)), ((2, 3, 4), (4,)), ((2, 1, 3, 4), (5, 4, 2))])
+@pytest.mark.parametrize("constant", [0, 1])
+def test_a_constant_operand_gets_no_gradient_and_the_other_is_exact(shape_a, shape_b, constant):
+    # backward tells the gate which inputs need a gradient; matmul skips the constant's product
+    arrays = [rng.standard_normal(shape_a), rng.standard_normal(shape_b)]
+    a, b = (Tensor(x, requires_grad=i != constant) for i, x in enumerate(arrays))
+    out = a @ b
+    up = rng.standard_normal(out.shape)
+    out.backward(up)
+    reference = [Tensor(x, requires_grad=True) for x in arrays]
+    (reference[0] @ reference[1]).backward(up)
+    for i, t in enumerate((a, b)):
+        if i == constant:
+            assert t.grad is None
+        else:
+            np.testing.assert_allclose(t.grad, reference[i].grad, rtol=1e-12)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("shape_a,shape_b", [((10, 45, 65), (10, 65, 45)), ((3, 3, 45, 65), (3, 3, 65, 45))])
 def test_matmul_gradcheck_on_the_large_batched_shapes(shape_a, shape_b):
