@@ -81,25 +81,31 @@ class TensorGate(Gate):
                 f"freed after the first backward); call backward(retain_graph=True) the first time"
             )
         inputs = node._inputs
-        if self.uses_inputs and self.versions is not None:
-            for i, (x, version) in enumerate(zip(inputs, self.versions)):
-                if x._version != version:
-                    raise RuntimeError(
-                        f"{self.name}: input {i} (shape {x.shape}) was modified in place after {self.name} used it "
-                        f"(version {version} -> {x._version}), but backward needs its old value; "
-                        f"use an out-of-place operation (x = x * 2 instead of x.mul_(2)) or x.clone() first"
-                    )
-        self.needs = tuple([x.requires_grad for x in inputs])
+        if self.uses_inputs and self.versions is not None and self.versions != tuple([x._version for x in inputs]):
+            self._modified_in_place(inputs)
+        self.needs = needs = tuple([x.requires_grad for x in inputs])
         grads = self.vjp(upstream)
         out = []
-        for x, g in zip(inputs, grads):
-            if g is None or not x.requires_grad:
+        for x, g, need in zip(inputs, grads, needs):
+            if g is None or not need:
                 out.append(None)
-            else:
-                if g.dtype != x.dtype:
-                    g = g.astype(x.dtype)
-                out.append(sum_to_shape(g, x.shape))
+                continue
+            data = x._data  # the array itself: Tensor.shape and .dtype are properties, and this runs for every edge
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
+            if g.shape != data.shape:
+                g = sum_to_shape(g, data.shape)
+            out.append(g)
         return out
+
+    def _modified_in_place(self, inputs):
+        for i, (x, version) in enumerate(zip(inputs, self.versions)):
+            if x._version != version:
+                raise RuntimeError(
+                    f"{self.name}: input {i} (shape {x.shape}) was modified in place after {self.name} used it "
+                    f"(version {version} -> {x._version}), but backward needs its old value; "
+                    f"use an out-of-place operation (x = x * 2 instead of x.mul_(2)) or x.clone() first"
+                )
 
     @classmethod
     def apply(cls, *inputs, **options):
