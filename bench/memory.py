@@ -10,14 +10,16 @@ Resident memory (RSS) and its high-water mark come from ``/proc/self/status`` (L
   Backward frees each gate's saved arrays as it goes, and a graph has no reference cycles, so
   nothing of a step outlives it.
 * **One step's peak**: LeNet-5 on (64, 1, 28, 28), SGD momentum, in a process holding only the
-  imports, the model and the batch (so PyTorch's 300 MB of libraries hide nothing). The step's peak
-  is the high-water mark of RSS during the step minus the RSS just before it, measured twice:
+  imports, the model and the batch (so PyTorch's 300 MB of libraries hide nothing):
 
-  - *live*: after a warm-up step, with ``MALLOC_MMAP_THRESHOLD_=65536`` for both processes, so
-    glibc maps every block of 64 KiB or more on its own and unmaps it when freed: RSS then follows
-    the memory the step really holds, not what the allocator keeps cached from the step before
-    (without it both steps' peaks read ~1-3 MiB, the cache's slack). This is the target's figure.
-  - *first step*: the first step with the default allocator, one-time set-ups included.
+  - *first step* (the target's figure): the high-water mark of RSS during the first step minus
+    the RSS just before it, default allocator: everything one step needs, one-time set-ups
+    included (minigrad's column buffer, PyTorch's kernels' caches, the momentum buffers).
+  - *steady state*: the same after a warm-up step, with ``MALLOC_MMAP_THRESHOLD_=65536`` for both
+    processes, so glibc maps every block of 64 KiB or more on its own and unmaps it when freed and
+    RSS follows the memory really held, not the allocator's cache from the step before (without
+    it both peaks read ~1-3 MiB, the cache's slack). Reported as what training keeps between
+    steps (RSS after the warm-up step minus before it) plus the step's own peak above that.
 
     python -m bench memory [--quick]
 """
@@ -88,13 +90,14 @@ else:
         nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
 warm = __WARM__
+start = rss_mib()[0]
 if warm:
     step()
     warm = reset_peak()
 before = rss_mib()[0]
 step()
 after, peak = rss_mib()
-print(json.dumps({"before": before, "after": after, "peak": peak, "warm": warm}))
+print(json.dumps({"start": start, "before": before, "after": after, "peak": peak, "warm": warm}))
 '''
 
 
@@ -127,17 +130,21 @@ def one_step(quick=False):
         engines.append("torch")
     except ImportError:
         note("PyTorch is not installed (pip install torch==2.13.0): no PyTorch column")
-    live = {e: run_fresh(_fill(ONE_STEP, ENGINE=e, WARM=True), env={"MALLOC_MMAP_THRESHOLD_": "65536"}) for e in engines}
     first = {e: run_fresh(_fill(ONE_STEP, ENGINE=e, WARM=False)) for e in engines}
-    rows, peaks = [], {}
+    steady = {e: run_fresh(_fill(ONE_STEP, ENGINE=e, WARM=True), env={"MALLOC_MMAP_THRESHOLD_": "65536"}) for e in engines}
+    rows, figures = [], {}
     for e in engines:
-        peaks[e] = [r[e]["peak"] - r[e]["before"] for r in (live, first)]
-        rows.append([e, f"{live[e]['before']:.0f}", f"{peaks[e][0]:.1f}" + ("" if live[e]["warm"] else " (first step: no reset)"),
-                     f"{peaks[e][1]:.1f}"])
+        f, s = first[e], steady[e]
+        kept, live = s["before"] - s["start"], s["peak"] - s["before"]
+        figures[e] = (f["peak"] - f["before"], kept + live)
+        note_reset = "" if s["warm"] else " (no peak reset)"
+        rows.append([e, f"{f['before']:.0f}", f"{figures[e][0]:.1f}", f"{kept:.1f} + {live:.1f} = {kept + live:.1f}{note_reset}"])
     if len(engines) == 2:
-        rows.append(["minigrad ÷ torch", "", f"{peaks['minigrad'][0] / max(peaks['torch'][0], 0.1):.2f}× (target ≤ 2×)",
-                     f"{peaks['minigrad'][1] / max(peaks['torch'][1], 0.1):.2f}×"])
-    print(table(rows, ["LeNet-5 step (64, 1, 28, 28)", "RSS before MiB", "step's peak, live MiB", "first step's peak MiB"]))
+        ours, theirs = figures["minigrad"], figures["torch"]
+        rows.append(["minigrad ÷ torch", "", f"{ours[0] / max(theirs[0], 0.1):.2f}× (target ≤ 2×)",
+                     f"{ours[1] / max(theirs[1], 0.1):.2f}×"])
+    print(table(rows, ["LeNet-5 step (64, 1, 28, 28)", "RSS before MiB", "first step's peak MiB",
+                       "steady state: kept + step's peak MiB"]))
     return rows
 
 
