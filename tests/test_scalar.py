@@ -240,6 +240,26 @@ def test_value_accepts_ints_and_numpy_floats():
     assert Value(np.float32(1.5)).data == 1.5
 
 
+def test_plain_operands_become_constant_leaves_and_bool_is_refused():
+    # exact float and int skip the numbers.Real check; other reals still take it; bool never counts as a number
+    import fractions
+
+    import numpy as np
+
+    a = Value(2.0)
+    for other in (3, 3.0, np.float32(3.0), np.int64(3), fractions.Fraction(3)):
+        out = a * other
+        constant = out._inputs[1]
+        assert out.data == 6.0 and constant._gate is None and constant.data.__class__ is float
+        out.backward()
+        assert a.grad == 3.0 and constant.grad == 2.0
+        a.grad = 0.0
+    assert (1 - a).data == -1.0 and (1 - a)._inputs[0].data == 1.0
+    for bad in (True, "3", None):
+        with pytest.raises(TypeError):
+            a * bad
+
+
 def test_exponent_must_be_a_number():
     with pytest.raises(TypeError, match="pow: the exponent must be a plain number"):
         Value(2.0) ** Value(3.0)
