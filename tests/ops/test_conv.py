@@ -140,13 +140,13 @@ def test_conv2d_matches_the_reference_and_passes_gradcheck(name):
 )
 def test_both_routes_to_the_input_gradient_agree(monkeypatch, xs, ws, options):
     # stride 1 correlates pad(dL/dO) with flip(W); col2im(Wᵀ·dL/dO) is the general route: same numbers
-    from minigrad.ops.conv import _Geometry
+    from minigrad.ops.im2col import Geometry
 
     x, w, up = rng.standard_normal(xs), rng.standard_normal(ws), None
     grads = []
     for route in ("flipped", "col2im"):
         if route == "col2im":
-            monkeypatch.setattr(_Geometry, "flipped", lambda self: None)
+            monkeypatch.setattr(Geometry, "flipped", lambda self: None)
         t = Tensor(x, requires_grad=True)
         out = conv2d(t, Tensor(w), **options)
         up = rng.standard_normal(out.shape) if up is None else up
