@@ -6,7 +6,21 @@ from collections import OrderedDict
 from .module import Module
 
 
-class Sequential(Module):
+class _Ordered(Module):
+    """Children registered under their positions ("0", "1", ...), as PyTorch's containers do."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_Ordered):
     """Apply modules one after another. Indexable (``seq[0]``, ``seq[1:]``), with PyTorch's key names ``"0.weight"``."""
 
     def __init__(self, *modules):
@@ -43,18 +57,8 @@ class Sequential(Module):
         for n in names:
             self._modules.move_to_end(n)  # so put every key back in its place
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_Ordered):
     """A list of modules whose parameters the parent sees (a plain list would hide them)."""
 
     def __init__(self, modules=()):
@@ -66,16 +70,6 @@ class ModuleList(Module):
         if isinstance(index, slice):
             return ModuleList(items[index])
         return items[index]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for module in modules:
