@@ -1,19 +1,16 @@
 """Drawing a graph with graphviz: values and gradients on the nodes, the lectures'
 "[downstream] = [local] × [upstream]" on the edges, fan-out as a copy gate.
 
-What the drawing shows about gradients comes from a *frame*:
-
-* no frame (before backward): the forward pass only, no misleading zero gradients;
-* :class:`StateFrame`: what the last backward left on the graph;
-* :class:`StepFrame`: the moment just after one Step of backprop -- that gate highlighted,
-  only the gradients known by then.
+What the drawing shows about gradients comes from a *frame* (``viz/frames.py``): none before
+backward, the state the last backward left, or the moment just after one Step (that gate
+highlighted). Which nodes are drawn, boxed or left out is the layout's business (``viz/clusters.py``).
 """
 from __future__ import annotations
 
 from html import escape
 
-from .. import engine
 from .clusters import Layout, cluster_tree
+from .frames import StepFrame, collect, frame_for, is_tensor
 from .render import Diagram
 from .text import fmt_value
 
@@ -26,133 +23,6 @@ DIGITS = 4
 SHOWN = 16
 """Tensors with at most this many elements show their values in a drawing (a matrix row by row); larger ones a norm."""
 LEGEND = "edge labels: downstream = local × upstream     values in green, gradients in red"
-
-
-# --- which nodes and edges ---------------------------------------------------------------------
-
-
-def collect(root):
-    """Every node that ``root`` depends on, oldest first, and each node's consumer edges.
-
-    Iterative (no recursion); ``consumers[node]`` lists ``(consumer, input_index)``.
-    """
-    seen = {root}
-    stack = [root]
-    consumers = {root: []}
-    while stack:
-        node = stack.pop()
-        for i, parent in enumerate(node._inputs):
-            if parent not in seen:
-                seen.add(parent)
-                consumers[parent] = []
-                stack.append(parent)
-            consumers[parent].append((node, i))
-    nodes = sorted(seen, key=lambda n: n._id)
-    return nodes, consumers
-
-
-# --- frames: where the gradients come from -----------------------------------------------------
-
-
-class StateFrame:
-    """The gradients the last backward left on the graph (``.grad``, and ``_g`` where retained)."""
-
-    current = None
-
-    def __init__(self):
-        self._edges = {}
-
-    def grad(self, node):
-        if not engine.has_gradient(node):
-            return None
-        grad = getattr(node, "grad", None)
-        if node._gate is not None or grad is None:
-            return node._g if _is_tensor(node) else grad
-        return grad
-
-    def edge(self, node, i):
-        """(upstream, local, downstream) on the edge into input ``i`` of ``node``'s gate, or None."""
-        if node not in self._edges:
-            self._edges[node] = None
-            if engine.has_gradient(node) and node._gate is not None:
-                try:
-                    gate = node._gate
-                    self._edges[node] = (node._g, tuple(gate.local(node)), tuple(gate.backward(node, node._g)))
-                except Exception:  # a freed tensor graph: its gradients are gone, draw none
-                    pass
-        found = self._edges[node]
-        if found is None:
-            return None
-        upstream, local, downstream = found
-        return upstream, local[i], downstream[i]
-
-
-class StepFrame:
-    """The graph just after ``steps[-1]``: gradients known by then, that step's gate highlighted."""
-
-    def __init__(self, steps, run):
-        self.current = steps[-1] if steps else None
-        self._edges = {}
-        self._delivered = {}
-        for step in steps:
-            if step.gate == "copy":
-                continue
-            for i, (parent, g) in enumerate(zip(step.inputs, step.downstream)):
-                self._edges[(step.output, i)] = (step.upstream, step.local[i], g)
-                if g is not None:
-                    self._delivered.setdefault(parent, []).append(g)
-        self._root, self._seed = run.root, run.seed
-        self._expected = None
-
-    def expect(self, consumers):
-        """Learn how many gradient-carrying edges each node has (from the drawing's edge list)."""
-        self._expected = {
-            node: sum(1 for consumer, i in edges if node.requires_grad and consumer._gate is not None)
-            for node, edges in consumers.items()
-        }
-
-    def grad(self, node):
-        if node is self._root:
-            return self._seed
-        received = self._delivered.get(node)
-        if not received or len(received) < self._expected.get(node, 0):
-            return None
-        total = received[0]
-        for g in received[1:]:
-            total = total + g
-        return total
-
-    def edge(self, node, i):
-        return self._edges.get((node, i))
-
-
-def frame_for(root, step):
-    """The frame to draw: None before any backward, the state after one, or the frame of a step."""
-    if step is None:
-        return StateFrame() if engine.has_gradient(root) else None
-    if isinstance(step, engine.Step):
-        return StepFrame(step._run.steps[: step.index + 1], step._run)
-    if not isinstance(step, int):
-        raise TypeError(f"draw: step must be an int (a step number) or a Step, got {type(step).__name__}")
-    steps = list(engine.backprop(root, _seed(root), steps=True, dry=True))
-    if not -len(steps) <= step < len(steps):
-        raise IndexError(
-            f"draw: step {step} is out of range: this graph's backprop has {len(steps)} steps "
-            f"(0 to {len(steps) - 1})"
-        )
-    index = step % len(steps)
-    return StepFrame(steps[: index + 1], steps[0]._run)
-
-
-def _seed(root):
-    """The gradient backprop starts from: 1 for a scalar root."""
-    if _is_tensor(root):
-        return root._seed_grad(None)
-    return 1.0
-
-
-def _is_tensor(node):
-    return hasattr(node, "shape")
 
 
 # --- the drawing -------------------------------------------------------------------------------
@@ -250,7 +120,7 @@ class _Drawing:
             parts = [frame.edge(c, i) for c, i in fanout] if frame is not None else []
             label = ""
             if known is not None and all(p is not None for p in parts):
-                show = _grad_text if _is_tensor(node) else _fmt
+                show = _grad_text if is_tensor(node) else _fmt
                 label = _grad_label(f"{show(known)} = " + " + ".join(show(p[2]) for p in parts))
             self.dot.edge(f"v{node._id}", f"c{node._id}", label=label, **self._edge_style(is_current, known))
 
@@ -385,7 +255,7 @@ def _grad_label(text):
 
 def _edge_text(node, upstream, local, downstream):
     """``downstream = local × upstream``; for tensors the rule and the gradients' norms (values when small)."""
-    if not _is_tensor(node):
+    if not is_tensor(node):
         return f"{_fmt(downstream)} = {_fmt(local)} × {_fmt(upstream)}"
     if isinstance(local, str):
         return f"{_grad_text(downstream)} = {local}  (upstream {_grad_text(upstream)})"
@@ -433,7 +303,7 @@ def _value_label(node, grad, border=None):
     cells = []
     if node.label:
         cells.append(f"<b>{escape(node.label)}</b>")
-    if _is_tensor(node):
+    if is_tensor(node):
         cells.append(escape(f"{tuple(node.shape)} {node.dtype}"))
         if node.numel() <= SHOWN:
             cells.append(f'<font color="{DATA_COLOR}">{_html(_rows(node.data))}</font>')

@@ -22,7 +22,8 @@ import numpy as np
 
 from .. import engine
 from . import render
-from .graph import _is_tensor, _seed, collect, draw
+from .frames import collect, is_tensor, seed
+from .graph import draw
 from .text import MAX_SHOWN, _term, fmt_number, fmt_value
 
 MAX_STEPS = 400
@@ -104,8 +105,8 @@ def final_gradients(steps):
 
 def _seed_for(root, grad):
     if grad is None:
-        return _seed(root)
-    if _is_tensor(root):
+        return seed(root)
+    if is_tensor(root):
         return root._seed_grad(grad)
     return float(grad)
 
@@ -225,12 +226,12 @@ def _name(node):
         return node.label
     if node._gate is not None:
         return f"({node._gate.name} output)"
-    return "(tensor)" if _is_tensor(node) else "(constant)"
+    return "(tensor)" if is_tensor(node) else "(constant)"
 
 
 def _describe(node):
     """A node with its value: ``q = 3.0``, or ``W (3, 4) float32 = [[...]]`` (norm when large)."""
-    if _is_tensor(node):
+    if is_tensor(node):
         head = f"{_name(node)} {tuple(node.shape)} {node.dtype}"
         if node.numel() <= MAX_SHOWN:
             return f"{head} = {fmt_value(node.data)}"
