@@ -323,6 +323,9 @@ SCRIPT = """
     counter.textContent = frames[i].dataset.counter;
     prev.disabled = i === 0;
     next.disabled = i === frames.length - 1;
+    // follow backprop: bring the highlighted gate into view when the drawing is wider than the page
+    var gate = frames[i].querySelector('svg [fill="orange"]');
+    if (gate) gate.scrollIntoView({block: "nearest", inline: "center"});
   }
   prev.addEventListener("click", function () { show(current - 1); });
   next.addEventListener("click", function () { show(current + 1); });

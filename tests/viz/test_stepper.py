@@ -267,3 +267,24 @@ def test_the_page_steps_in_chromium(tmp_path):
             browser.close()
     assert errors == []
     assert requests and all(url.startswith("file:") for url in requests)
+
+
+def test_the_page_follows_the_current_gate_in_a_wide_drawing(tmp_path):
+    sync_playwright = _browser_or_skip()
+    f, _ = lectures.neuron_gates()  # wider than a small window
+    path = Path(stepper(f, tmp_path / "neuron.html"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 600})
+            page.goto(path.as_uri())
+            for _ in range(3):  # the exp gate, far from where the drawing starts
+                page.keyboard.press("ArrowRight")
+                gate = page.locator('section.frame:visible svg [fill="orange"]').first
+                box = gate.bounding_box()
+                assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 900, box
+        finally:
+            browser.close()
