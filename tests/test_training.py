@@ -72,9 +72,8 @@ def test_accuracy_and_history():
     assert h.as_dict()["train_loss"] == [1.0]
 
 
-def test_optimisers_match_pytorch_on_a_small_cnn():
+def test_optimisers_match_pytorch_on_a_small_cnn(torch_on_one_thread):
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)
 
     def pair():
         ours = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),

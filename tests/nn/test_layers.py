@@ -40,9 +40,8 @@ def test_state_dict_keys_and_shapes_match_pytorch():
         assert mine[key].dtype == {torch.float32: np.float32, torch.int64: np.int64}[ref[key].dtype], key
 
 
-def test_weights_move_between_the_two_with_a_dict_comprehension():
+def test_weights_move_between_the_two_with_a_dict_comprehension(torch_on_one_thread):
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)
     ours, theirs = make_pair(torch)
     theirs = theirs.double()
     ours.double().load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
@@ -62,9 +61,8 @@ def test_weights_move_between_the_two_with_a_dict_comprehension():
     theirs.load_state_dict(back)  # and back again
 
 
-def test_gradients_match_pytorch_through_a_whole_model():
+def test_gradients_match_pytorch_through_a_whole_model(torch_on_one_thread):
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)
     ours, theirs = make_pair(torch)
     theirs = theirs.double()
     ours.double().load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})

@@ -148,14 +148,8 @@ def test_pooling_gradcheck_sweep(k, s, p):
 
 
 @pytest.fixture(autouse=True)
-def torch_on_one_thread():
-    if torch is None:
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _torch_on_one_thread(torch_on_one_thread):
+    """Every test here runs with PyTorch (when installed) on one thread: see tests/conftest.py."""
 
 
 def _compare_with_torch(ours, theirs, x):
