@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from .files import atomic_write
 from .tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
@@ -33,7 +33,8 @@ def save(obj, path):
     arrays = {}
     document = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     arrays[STRUCTURE] = np.frombuffer(json.dumps(document).encode("utf-8"), dtype=np.uint8)
-    _write_atomically(os.fspath(path), arrays)
+    with atomic_write(path, "save") as f:
+        np.savez(f, **arrays)
 
 
 def load(path):
@@ -123,51 +124,3 @@ def _decode(node, archive, path):
         array = archive[value]
         return array[()] if kind == "scalar" else array
     raise ValueError(f"load: {path!r} is damaged: unknown entry {kind!r} in its structure")
-
-
-# -- atomic write --
-
-
-def _write_atomically(path, arrays):
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: the folder {folder!r} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
-
-
-def _file_mode(path):
-    """The permissions a new file gets (mkstemp makes it private), or the old checkpoint's."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable; not every system can open a folder (Windows cannot)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -31,11 +31,12 @@ import json
 import math
 import numbers
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from .files import atomic_write
 
 FORMAT = "minigrad-search"
 
@@ -303,21 +304,11 @@ def _record(index, params, score, extra, status, start):
 
 
 def _save(path, records):
-    """Write the results atomically: a temporary file in the same folder, fsync, then rename onto ``path``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    """Write the results atomically (``files.atomic_write``): an interrupted write keeps the old file."""
     rows = [{**r, "score": r["score"] if _finite(r["score"]) else None,
              "nonfinite": None if _finite(r["score"]) or r["score"] is None else repr(r["score"])} for r in records]
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump({"format": FORMAT, "trials": rows}, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path, "search", text=True) as f:
+        json.dump({"format": FORMAT, "trials": rows}, f, indent=1)
 
 
 def _load(path):

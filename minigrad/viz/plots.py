@@ -1,10 +1,11 @@
 """Plots with matplotlib (an optional extra): learning curves and gradient flow, saved as PNG."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+from ..files import atomic_write
 
 
 def _pyplot():
@@ -32,15 +33,10 @@ def moving_average(values, window):
 def save_figure(fig, path):
     """Write a figure atomically (a temp file then a rename): a failed save leaves no half-written PNG."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        if not path.parent.exists():
-            raise FileNotFoundError(f"cannot save {path.name}: the folder {path.parent} does not exist")
-        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_write(path, "save_figure") as f:
+            fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
     finally:
-        if tmp.exists():
-            tmp.unlink()
         _pyplot().close(fig)
     return str(path)
 

@@ -12,15 +12,14 @@ The same dry run serves terminal stepping (``minigrad step``): :func:`backprop_s
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
 from .. import engine
+from ..files import atomic_write, require_folder
 from . import render
 from .frames import collect, is_tensor, seed
 from .graph import draw
@@ -149,11 +148,7 @@ def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None, **draw_op
     """
     _check_root(root)
     path = Path(path)
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"stepper: the folder {str(folder)!r} does not exist; create it first (os.makedirs) or write elsewhere"
-        )
+    require_folder(path, "stepper")  # before any drawing: a bad path costs nothing
     if path.is_dir():
         raise IsADirectoryError(
             f"stepper: {str(path)!r} is a folder; give a file name such as {str(path / 'backprop.html')!r}"
@@ -183,21 +178,9 @@ def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None, **draw_op
     name = title or f"Backprop of {root.label or 'the graph'}"
     page = PAGE.format(title=escape(name), frames="\n".join(frames), last=len(steps),
                        counter=escape(_counter(0, len(steps))), style=STYLE, script=SCRIPT)
-    _write_atomically(path, page)
+    with atomic_write(path, "stepper", text=True) as f:
+        f.write(page)
     return path
-
-
-def _write_atomically(path, text):
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
 
 
 def _svg(diagram, k):
