@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from . import functional as F
-from .layers import _pair, _uniform_param
+from .layers import _uniform_param
 from .module import Module
 from ..ops.conv import pair
 from ..ops.conv_variants import output_size, transform_group, transform_name
@@ -25,8 +25,8 @@ def _init(shape, in_channels, kernel_size):
     return _uniform_param(shape, 1.0 / math.sqrt(in_channels * kernel_size[0] * kernel_size[1]))
 
 
-def _padding(padding):
-    return padding if isinstance(padding, str) else _pair(padding, "padding")
+def _padding(op, padding):
+    return padding if isinstance(padding, str) else pair(op, "padding", padding)
 
 
 class LocallyConnected2d(Module):
@@ -41,8 +41,9 @@ class LocallyConnected2d(Module):
     def __init__(self, in_channels, out_channels, input_size, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.input_size, self.kernel_size = _pair(input_size, "input_size"), _pair(kernel_size)
-        self.stride, self.padding = _pair(stride, "stride"), _padding(padding)
+        op = "LocallyConnected2d"
+        self.input_size, self.kernel_size = pair(op, "input_size", input_size), pair(op, "kernel_size", kernel_size)
+        self.stride, self.padding = pair(op, "stride", stride), _padding(op, padding)
         self.output_size = output_size("LocallyConnected2d", self.input_size, self.kernel_size, self.stride, self.padding)
         shape = self.output_size + (self.out_channels, self.in_channels) + self.kernel_size
         self.weight = _init(shape, self.in_channels, self.kernel_size)
@@ -75,7 +76,9 @@ class TiledConv2d(Module):
         if min(tile) < 1:
             raise ValueError(f"TiledConv2d: tile_size must be at least 1, got {tile_size!r}; tile_size=1 is an ordinary Conv2d")
         self.in_channels, self.out_channels, self.tile_size = int(in_channels), int(out_channels), tile
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride, "stride"), _padding(padding)
+        op = "TiledConv2d"
+        self.kernel_size, self.stride = pair(op, "kernel_size", kernel_size), pair(op, "stride", stride)
+        self.padding = _padding(op, padding)
         self.weight = _init(tile + (self.out_channels, self.in_channels) + self.kernel_size, self.in_channels, self.kernel_size)
         self.bias = _init((self.out_channels,) + tile, self.in_channels, self.kernel_size) if bias else None
 
@@ -101,7 +104,9 @@ class TransformInvariantConv2d(Module):
                  transforms=("rot90", "flip")):
         super().__init__()
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride, "stride"), _padding(padding)
+        op = "TransformInvariantConv2d"
+        self.kernel_size, self.stride = pair(op, "kernel_size", kernel_size), pair(op, "stride", stride)
+        self.padding = _padding(op, padding)
         self.transforms = (transforms,) if isinstance(transforms, str) else tuple(transforms)
         self.group = transform_group(self.transforms)
         if self.kernel_size[0] != self.kernel_size[1] and any(r % 2 for _, r in self.group):

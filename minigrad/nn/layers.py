@@ -9,17 +9,10 @@ import math
 
 import numpy as np
 
+from ..ops.conv import pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-
-
-def _pair(v, name="kernel_size"):
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name}: expected an int or a pair, got {v!r}")
-        return tuple(int(x) for x in v)
-    return (int(v), int(v))
 
 
 def _uniform_param(shape, bound):
@@ -76,8 +69,9 @@ class Conv2d(_ConvNd):
                 f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be divisible by groups {groups}"
             )
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride, "stride"), _pair(dilation, "dilation")
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size)
+        self.stride, self.dilation = pair("Conv2d", "stride", stride), pair("Conv2d", "dilation", dilation)
+        self.padding = padding if isinstance(padding, str) else pair("Conv2d", "padding", padding)
         fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
         bound = 1.0 / math.sqrt(fan_in)
         self.weight = _uniform_param((self.out_channels, self.in_channels // self.groups, *self.kernel_size), bound)
@@ -99,8 +93,10 @@ class ConvTranspose2d(_ConvNd):
                 f"by groups {groups}"
             )
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride, "stride"), _pair(dilation, "dilation")
-        self.padding, self.output_padding = _pair(padding, "padding"), _pair(output_padding, "output_padding")
+        op = "ConvTranspose2d"
+        self.kernel_size, self.stride = pair(op, "kernel_size", kernel_size), pair(op, "stride", stride)
+        self.dilation, self.padding = pair(op, "dilation", dilation), pair(op, "padding", padding)
+        self.output_padding = pair(op, "output_padding", output_padding)
         # PyTorch computes fan_in from weight.size(1): out/groups·kH·kW
         fan_in = self.out_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
         bound = 1.0 / math.sqrt(fan_in)
