@@ -13,14 +13,17 @@ every parameter after the update, or every gradient).
 Each framework is then timed **alone in a fresh process**, as a user runs it, minigrad's and
 PyTorch's processes alternating round after round (a busy machine slows both alike), on the same
 thread count; a figure is the median over rounds of each process's median step. Fresh processes
-matter here because glibc's allocator has a memory: an allocation of at least its *mmap threshold*
-gets newly mapped pages, whose first touch page-faults (~2.5 µs per 4 KiB here), and the threshold
-rises to the largest block freed so far. So in one process a step's largest temporaries fault
-every step and in another (where something larger was freed earlier) they come from the heap:
-the same LeNet-5 step takes 10 or 14 ms. The table reports the page faults per step beside each
-time, and repeats every figure with the allocator's thresholds fixed high
-(``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456``, for both frameworks), which
-keeps freed memory for reuse instead (see bench/README.md).
+matter here because glibc's allocator has a memory: with its default settings an allocation of at
+least its *mmap threshold* gets newly mapped pages, whose first touch page-faults (~2.5 µs per
+4 KiB here), the threshold rises to the largest block freed so far, and freed memory beyond the
+*trim threshold* goes back to the system. So a step's temporaries fault in afresh every step, more
+or less of them depending on what the process freed before. Importing minigrad fixes both
+thresholds (minigrad/allocator.py); PyTorch leaves glibc's. The table reports the page faults per
+step beside each time, for three settings:
+
+* *as installed*: minigrad with its thresholds, PyTorch with glibc's (what users of each get);
+* *glibc's for both* (``MINIGRAD_MALLOC=default``);
+* *minigrad's for both* (``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=67108864``).
 
     python -m bench models [--quick] [--threads N]
 """
@@ -32,8 +35,15 @@ import statistics
 
 from .common import ms, peer_torch, ratio, run_fresh, same_threads, table
 
-TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"}
-"""glibc's thresholds fixed high: blocks up to 32 MiB come from the heap, and freed memory stays for reuse."""
+GLIBC = {"MINIGRAD_MALLOC": "default"}
+"""glibc's own settings, also in a process that imports minigrad (the PyTorch processes do, for the weights)."""
+FIXED = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
+"""minigrad's thresholds (minigrad/allocator.py) set through the environment, so that PyTorch gets them too."""
+ALLOCATORS = (
+    ("as installed", {"minigrad": {}, "torch": GLIBC}),  # what a user of each gets
+    ("glibc's for both", {"minigrad": GLIBC, "torch": GLIBC}),
+    ("minigrad's for both", {"minigrad": FIXED, "torch": FIXED}),
+)
 
 
 def _agree(what, ours, theirs, rtol=1e-3):
@@ -205,19 +215,19 @@ def main(quick=False, threads=None):
     print(f"float32, {count} thread(s) for numpy's BLAS and PyTorch; each framework alone in fresh processes, "
           f"alternating, {rounds} rounds × median of {repeat} steps\n")
     rows = []
-    for allocator, env in (("default", {}), ("thresholds fixed", TUNED_MALLOC)):
+    for allocator, envs in ALLOCATORS:
         for key, (name, _, target) in CASES.items():
             runs = {e: [] for e in engines}
             for _ in range(rounds):
                 for e in engines:
-                    runs[e].append(time_alone(e, key, count, repeat, env))
+                    runs[e].append(time_alone(e, key, count, repeat, envs[e]))
             t = {e: statistics.median(r["median"] for r in runs[e]) for e in engines}
             faults = {e: statistics.median(r["faults"] for r in runs[e]) for e in engines}
             spread = " / ".join(f"{r['median'] * 1e3:.0f}" for r in runs["minigrad"])
             rows.append([name, allocator, f"{ms(t['minigrad'])} ({spread})", f"{faults['minigrad']:.0f}",
                          ms(t.get("torch")), f"{faults['torch']:.0f}" if "torch" in faults else "-",
                          ratio(t["minigrad"], t.get("torch")), target])
-    print(table(rows, ["model", "glibc malloc", "minigrad ms (each process)", "faults/step", "torch ms", "faults/step",
+    print(table(rows, ["model", "malloc settings", "minigrad ms (each process)", "faults/step", "torch ms", "faults/step",
                        "minigrad ÷ torch", "target"]))
     return rows
 

@@ -4,6 +4,10 @@ Every operation is a gate with a forward rule and a local-gradient rule; backpro
 that multiplies upstream by local to get downstream, and that loop emits one inspectable Step
 per gate.
 """
+from . import allocator
+
+allocator.tune()  # glibc: a training step's temporaries reuse freed memory (see minigrad/allocator.py)
+
 from . import data, debug, lectures, models, multitask, nn, optim, recipes, viz
 from .checkpoint import load, save
 from .creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like
@@ -22,5 +26,5 @@ __all__ = [
     "detect_anomaly", "AnomalyError",
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
-    "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
+    "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
 ]
