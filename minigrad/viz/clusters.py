@@ -40,8 +40,8 @@ class Layout:
             if self.depth is not None:
                 self.note = (f"collapsed to module depth {self.depth}: the full graph has {len(nodes):,} nodes, "
                              f"over the drawing budget of {max_nodes}")
-            if self._cost(self.depth) > max_nodes:
-                self._keep_nearest(root, nodes, max_nodes)
+        if self._cost(self.depth) > max_nodes:  # also when the caller's depth does not bring it under budget
+            self._keep_nearest(root, nodes, max_nodes)
 
     def box(self, node):
         """The collapsed module box holding ``node``, or None if the node is drawn on its own."""

@@ -84,6 +84,16 @@ def test_a_huge_chain_is_cut_at_the_budget_quickly():
     d.pipe(format="svg")  # graphviz lays it out
 
 
+def test_a_depth_that_does_not_fit_the_budget_is_cut_too():
+    # no modules here, so depth=1 collapses nothing: the budget still applies
+    y = mg.Value(0.1)
+    for _ in range(5_000):
+        y = y.tanh()
+    d = mg.draw(y, depth=1)
+    assert "earlier nodes are not drawn" in d.source
+    assert d.source.count("->") < 600
+
+
 def test_gradient_colours_follow_a_log_scale_with_a_legend():
     assert grad_color(np.full(10, 1e-7)) == GRAD_BANDS[0][1]
     assert grad_color(np.full(10, 0.1)) == GRAD_BANDS[2][1]
