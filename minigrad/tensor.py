@@ -29,7 +29,7 @@ class Tensor:
 
     __slots__ = (
         "_data", "grad", "requires_grad", "label", "_gate", "_inputs", "_id", "_g",
-        "_hooks", "_retains_grad", "_version", "_module", "_site", "__weakref__",
+        "_hooks", "_retains_grad", "_vc", "_module", "_site", "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array + tensor -> Tensor
 
@@ -43,7 +43,7 @@ class Tensor:
         self._g = None
         self._hooks = None
         self._retains_grad = False
-        self._version = 0
+        self._vc = [0]  # the version counter: shared with views of the same array and with detach()
         self._module = None
         self._site = None
         self.requires_grad = False
@@ -64,7 +64,7 @@ class Tensor:
         out._g = None
         out._hooks = None
         out._retains_grad = False
-        out._version = 0
+        out._vc = [0]
         out._module = engine.scope.module
         out._site = None
         if engine._anomaly.enabled:
@@ -85,6 +85,15 @@ class Tensor:
             raise ValueError(f"data: the new array has shape {value.shape} but the tensor has {self._data.shape}")
         self._data = value
         self._version += 1
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's array has had (through it, its views or its detached copies)."""
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._vc[0] = value
 
     shape = property(lambda self: self._data.shape)
     dtype = property(lambda self: self._data.dtype)
@@ -114,7 +123,9 @@ class Tensor:
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        if copy:  # np.array(t) copies; np.asarray(t) is the tensor's own array
+            return np.array(self._data, dtype=dtype, copy=True)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def __repr__(self):
         parts = []
@@ -304,8 +315,10 @@ class Tensor:
         return self
 
     def detach(self):
-        """The same array as a new leaf outside the graph."""
-        return Tensor._make(self._data, None, ())
+        """The same array as a new leaf outside the graph (sharing its version counter, as in PyTorch)."""
+        out = Tensor._make(self._data, None, ())
+        out._vc = self._vc
+        return out
 
     def retain_grad(self):
         """Keep this (non-leaf) tensor's gradient in ``.grad`` after backward."""

@@ -202,6 +202,43 @@ def test_in_place_change_of_an_input_add_does_not_need_is_fine():
     assert x.grad.tolist() == [1.0, 1.0]
 
 
+def test_in_place_change_of_a_saved_output_is_detected():
+    # exp keeps its output for backward (d/dx eˣ = eˣ): scaling that output must not scale dL/dx silently
+    x = Tensor([0.0, 1.0], requires_grad=True)
+    y = x.exp()
+    with no_grad():
+        y.mul_(10)
+    with pytest.raises(RuntimeError, match=r"exp: its output \(shape \(2,\)\) was modified in place .*version 0 -> 1"):
+        y.sum().backward()
+
+
+def test_views_and_detached_tensors_share_the_version_counter():
+    # the same array under another name: changing it in place is changing the saved value
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.detach().mul_(3)
+    with pytest.raises(RuntimeError, match="mul: input 0 .* was modified in place"):
+        y.backward()
+    w = Tensor([1.0, 2.0])
+    z = (Tensor([1.0, 2.0], requires_grad=True) * w).sum()
+    w.reshape(2, 1)[0] = 9.0
+    with pytest.raises(RuntimeError, match="mul: input 1 .* was modified in place"):
+        z.backward()
+
+
+def test_a_copy_is_not_a_view():
+    w = Tensor(np.arange(6.0).reshape(2, 3))
+    x = Tensor(np.ones((3, 2)), requires_grad=True)
+    y = (x * w.T).sum()  # the transpose is a view of w: it shares w's counter
+    copied = w.T.reshape(6)  # a transposed array cannot be reshaped without a copy: a new counter
+    copied[0] = 5.0
+    y.backward()
+    assert x.grad.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    a = np.array(w)  # np.array copies, as for any array-like
+    a[0, 0] = 7.0
+    assert w.data[0, 0] == 0.0 and np.asarray(w) is w.data
+
+
 def test_in_place_on_a_tensor_that_requires_grad_needs_no_grad():
     p = Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="add_: cannot change in place a tensor that requires grad"):

@@ -56,6 +56,7 @@ class Softmax(TensorGate):
     name, symbol = "softmax", "softmax"
     formula = "dL/dx = s ⊙ (dL/ds − Σ dL/ds ⊙ s), s = softmax(x)"
     uses_inputs = False
+    uses_output = True
 
     def forward(self, x, dim):
         self.dim = dim
@@ -77,6 +78,7 @@ class LogSoftmax(TensorGate):
     name, symbol = "log_softmax", "logsoftmax"
     formula = "dL/dx = dL/dy − softmax(x) · Σ dL/dy"
     uses_inputs = False
+    uses_output = True
 
     def forward(self, x, dim):
         self.dim = dim

@@ -121,6 +121,7 @@ class Pow(TensorGate):
 
     name, symbol = "pow", "aᵇ"
     formula = "dL/da = b·aᵇ⁻¹ ⊙ dL/dy, dL/db = aᵇ·log a ⊙ dL/dy"
+    uses_output = True
 
     def forward(self, a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -163,6 +164,7 @@ class _OutputRule(TensorGate):
     """A unary gate whose local gradient is a function of its output (exp, sqrt, sigmoid, tanh)."""
 
     uses_inputs = False
+    uses_output = True
 
     def forward(self, a):
         out = self.compute(a)

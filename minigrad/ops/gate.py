@@ -42,6 +42,12 @@ class TensorGate(Gate):
     """
 
     uses_inputs = True
+    uses_output = False
+    """Backward reads the gate's own output (exp, sqrt, sigmoid, tanh, softmax, pow): changing it in
+    place before backward is an error too."""
+    view = False
+    """The output may be a view of input 0's array (reshape, permute, basic indexing); when it is, the
+    two share one version counter, so an in-place change through either is seen by gates that saved the other."""
 
     saved = ()  # per instance once save() runs; class defaults keep a gate's creation cheap
     versions = None
@@ -83,6 +89,12 @@ class TensorGate(Gate):
         inputs = node._inputs
         if self.uses_inputs and self.versions is not None and self.versions != tuple([x._version for x in inputs]):
             self._modified_in_place(inputs)
+        if self.uses_output and node._version != self.out_version:
+            raise RuntimeError(
+                f"{self.name}: its output (shape {node.shape}) was modified in place after {self.name} computed it "
+                f"(version {self.out_version} -> {node._version}), but backward needs it; use an out-of-place "
+                f"operation (y = y * 2 instead of y.mul_(2)) or y.clone() first"
+            )
         self.needs = needs = tuple([x.requires_grad for x in inputs])
         grads = self.vjp(upstream)
         out = []
@@ -109,16 +121,27 @@ class TensorGate(Gate):
 
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run the gate on input Tensors; the output joins the graph if any input requires grad."""
-        gate = cls()
-        data = gate.forward(*[x._data for x in inputs], **options)
+        """Run a new gate on input Tensors; the output joins the graph if any input requires grad."""
+        return cls().run(*inputs, **options)
+
+    def run(self, *inputs, **options):
+        """``apply`` on this gate object, for callers that read what forward kept (max_pool2d's indices)."""
+        data = self.forward(*[x._data for x in inputs], **options)
+        out = None
         if grad_mode.enabled:
             for x in inputs:
                 if x.requires_grad:
-                    if gate.uses_inputs:
-                        gate.versions = tuple([x._version for x in inputs])
-                    return Tensor._make(data, gate, inputs)
-        return Tensor._make(data, None, ())
+                    if self.uses_inputs:
+                        self.versions = tuple([x._version for x in inputs])
+                    out = Tensor._make(data, self, inputs)
+                    break
+        if out is None:
+            out = Tensor._make(data, None, ())
+        if self.view and data.base is not None and np.may_share_memory(data, inputs[0]._data):
+            out._vc = inputs[0]._vc
+        elif self.uses_output:
+            self.out_version = out._version
+        return out
 
 
 def constant(x, like=None):

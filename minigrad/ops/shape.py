@@ -16,6 +16,7 @@ class Reshape(TensorGate):
     name, symbol = "reshape", "reshape"
     formula = "dL/dx = dL/dy reshaped back"
     uses_inputs = False
+    view = True
 
     def forward(self, a, shape):
         self.in_shape = a.shape
@@ -37,6 +38,7 @@ class Permute(TensorGate):
     name, symbol = "permute", "permute"
     formula = "dL/dx = dL/dy with the axes permuted back"
     uses_inputs = False
+    view = True
 
     def forward(self, a, dims):
         self.dims = dims
@@ -58,6 +60,7 @@ class Index(TensorGate):
     name, symbol = "index", "[ ]"
     formula = "dL/dx = dL/dy scattered back to the indexed places (repeats add up)"
     uses_inputs = False
+    view = True
 
     def forward(self, a, index):
         self.in_shape, self.index = a.shape, index
