@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor
 from .conv import check_4d, pair
 from .gate import TensorGate
 
@@ -35,17 +36,17 @@ class _Pool(TensorGate):
 
     uses_inputs = False
 
-    def setup(self, x, kernel, stride, padding, dilation):
+    def setup(self, x, kernel, stride, padding, dilation, ceil_mode):
         self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
         self.in_shape = x.shape
-        self.out = tuple((d + 2 * p - dil * (k - 1) - 1) // s + 1
-                         for d, k, s, p, dil in zip(x.shape[2:], kernel, stride, padding, dilation))
+        self.out, self.extra = pool_size(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
 
     def pad(self, x, fill):
-        (ph, pw), (H, W) = self.padding, x.shape[2:]
-        if ph == pw == 0:
+        """x padded by ``padding`` on every side, plus ceil_mode's ``extra`` rows/columns at the bottom/right."""
+        (ph, pw), (eh, ew), (H, W) = self.padding, self.extra, x.shape[2:]
+        if ph == pw == eh == ew == 0:
             return x
-        xp = np.full(x.shape[:2] + (H + 2 * ph, W + 2 * pw), fill, x.dtype)
+        xp = np.full(x.shape[:2] + (H + 2 * ph + eh, W + 2 * pw + ew), fill, x.dtype)
         xp[:, :, ph : ph + H, pw : pw + W] = x
         return xp
 
@@ -57,16 +58,34 @@ class _Pool(TensorGate):
         return _taps(xp, self.kernel, self.stride, self.dilation, self.out)
 
     def padded_zeros(self, dtype):
-        (ph, pw), (N, C, H, W) = self.padding, self.in_shape
-        return np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype)
+        (ph, pw), (eh, ew), (N, C, H, W) = self.padding, self.extra, self.in_shape
+        return np.zeros((N, C, H + 2 * ph + eh, W + 2 * pw + ew), dtype)
+
+
+def pool_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """Output size and ceil_mode's extra bottom/right padding, per spatial axis, as PyTorch computes them.
+
+    o = ⌊(d + 2p − dil·(k−1) − 1)/s⌋ + 1, or with ``ceil_mode`` ⌈…⌉ + 1 less the last window if it
+    would start in the bottom/right padding (PyTorch's rule); the windows past the padded input then
+    read ``extra`` more rows/columns (-inf for max, not counted by avg).
+    """
+    out, extra = [], []
+    for d, k, s, p, dil in zip(size, kernel, stride, padding, dilation):
+        span = dil * (k - 1) + 1
+        o = (-(-(d + 2 * p - span) // s) if ceil_mode else (d + 2 * p - span) // s) + 1
+        if ceil_mode and (o - 1) * s >= d + p:
+            o -= 1
+        out.append(o)
+        extra.append(max(0, (o - 1) * s + span - (d + 2 * p)))
+    return tuple(out), tuple(extra)
 
 
 class MaxPool2d(_Pool):
     name, symbol = "max_pool2d", "max"
     formula = "dL/dx = dL/dy routed to the argmax of each window (max gate: gradient router); overlapping windows add"
 
-    def forward(self, x, kernel, stride, padding, dilation):
-        self.setup(x, kernel, stride, padding, dilation)
+    def forward(self, x, kernel, stride, padding, dilation, ceil_mode):
+        self.setup(x, kernel, stride, padding, dilation, ceil_mode)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         taps = self.taps(self.pad(x, fill))
         _, first = next(taps)
@@ -95,24 +114,40 @@ class MaxPool2d(_Pool):
     def local(self, node):
         return ("route dL/dy to each window's argmax",)
 
+    def indices(self):
+        """Each maximum's flat index h·W + w into its (unpadded) input plane, int64, as PyTorch's return_indices."""
+        (arg,), kw = self.saved, self.kernel[1]
+        (sh, sw), (ph, pw), (dh, dw), (oh, ow), W = self.stride, self.padding, self.dilation, self.out, self.in_shape[3]
+        i, j = np.divmod(arg.astype(np.int64), kw)
+        rows = np.arange(oh)[:, None] * sh + i * dh - ph
+        cols = np.arange(ow)[None, :] * sw + j * dw - pw
+        return Tensor(rows * W + cols)
+
 
 class AvgPool2d(_Pool):
     name, symbol = "avg_pool2d", "avg"
     formula = "dL/dx = dL/dy / K² spread over every element of each window (/ count of real elements without padding)"
 
-    def forward(self, x, kernel, stride, padding, count_include_pad):
-        self.setup(x, kernel, stride, padding, (1, 1))
+    def forward(self, x, kernel, stride, padding, count_include_pad, ceil_mode, divisor_override):
+        self.setup(x, kernel, stride, padding, (1, 1), ceil_mode)
         taps = self.taps(self.pad(x, 0))
         _, first = next(taps)
         total = first.astype(np.result_type(x.dtype, np.float32), copy=True)
         for _, win in taps:
             total += win
-        if count_include_pad or padding == (0, 0):
+        (H, W), (ph, pw) = x.shape[2:], padding
+        if divisor_override is not None:
+            self.divisor = divisor_override
+        elif self.extra == (0, 0) and (count_include_pad or padding == (0, 0)):
             self.divisor = kernel[0] * kernel[1]
         else:
-            # how many real (unpadded) elements each window holds: pool a map of ones over the same windows
-            ones = self.pad(np.ones((1, 1) + x.shape[2:], total.dtype), 0)
-            self.divisor = sum(win for _, win in self.taps(ones))
+            # how many counted elements each window holds (the input, plus the padding with count_include_pad,
+            # never ceil_mode's extra rows): pool a map of ones over the same windows
+            counted = self.padded_zeros(total.dtype)[:1, :1]
+            counted[..., : H + 2 * ph, : W + 2 * pw] = 1
+            if not count_include_pad:
+                counted[...] = self.pad(np.ones((1, 1, H, W), total.dtype), 0)
+            self.divisor = sum(win for _, win in self.taps(counted))
         return total / self.divisor
 
     def vjp(self, up):
@@ -174,24 +209,34 @@ def _bins(size, out, dtype):
 # -- the functions (re-exported as minigrad.nn.functional) and their argument checks --------------
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over kH×kW windows of ``x`` (N, C, H, W); ``stride`` defaults to ``kernel_size``.
 
     ``padding`` pads with -inf (at most half the kernel, as in PyTorch); ``dilation`` spaces the
-    window's taps. Output size ⌊(d + 2p − dil·(k−1) − 1)/s⌋ + 1.
+    window's taps. Output size ⌊(d + 2p − dil·(k−1) − 1)/s⌋ + 1 (⌈…⌉ + 1 with ``ceil_mode``, the
+    last window kept only if it starts inside the input or the left/top padding). With
+    ``return_indices`` also returns each maximum's flat index into its input plane (H·W), int64.
     """
     kernel, stride, padding, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation)
-    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    gate = MaxPool2d()
+    y = gate.run(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode))
+    return (y, gate.indices()) if return_indices else y
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True, *, ceil_mode=False, divisor_override=None):
     """Mean over kH×kW windows of ``x`` (N, C, H, W); ``stride`` defaults to ``kernel_size``.
 
     ``padding`` pads with zeros; with ``count_include_pad=False`` a window's mean divides by the
-    number of real elements it covers instead of kH·kW.
+    number of real elements it covers instead of kH·kW. ``ceil_mode`` as in ``max_pool2d`` (the
+    windows' part past the padded input is never counted, as in PyTorch); ``divisor_override``
+    divides every window by that number instead.
     """
     kernel, stride, padding, _ = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1)
-    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, count_include_pad=bool(count_include_pad))
+    if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)
+                                         or divisor_override < 1):
+        raise ValueError(f"avg_pool2d: divisor_override must be a positive int or None, got {divisor_override!r}")
+    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, count_include_pad=bool(count_include_pad),
+                           ceil_mode=bool(ceil_mode), divisor_override=divisor_override)
 
 
 def adaptive_avg_pool2d(x, output_size):

@@ -139,3 +139,54 @@ def test_dropout_is_identity_in_eval_and_losses_as_modules():
     logits, y = Tensor(rng.standard_normal((4, 3))), np.array([0, 1, 2, 1])
     assert nn.CrossEntropyLoss()(logits, y).item() == pytest.approx(mg.nn.functional.cross_entropy(logits, y).item())
     assert nn.MSELoss(reduction="sum")(logits, Tensor(np.zeros((4, 3)))).item() == pytest.approx((logits.data**2).sum())
+
+
+LAYERS = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
+          "AdaptiveAvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "Identity",
+          "MSELoss"]
+
+
+@pytest.mark.parametrize("name", LAYERS + [pytest.param("CrossEntropyLoss", marks=pytest.mark.xfail(
+    strict=True, reason="weight, ignore_index and label_smoothing are not implemented: only reduction"))])
+def test_constructor_arguments_are_pytorchs(name):
+    """Same names, order and defaults: a model written for PyTorch builds unchanged (device, dtype and
+    padding_mode are PyTorch's alone; deprecated arguments such as size_average are left out)."""
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    skip = {"self", "device", "dtype", "padding_mode", "size_average", "reduce", "args", "kwargs"}
+
+    def arguments(cls):
+        params = inspect.signature(cls.__init__).parameters.values()
+        return [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in params if p.name not in skip]
+
+    theirs, ours = arguments(getattr(torch.nn, name)), arguments(getattr(nn, name))
+    assert ours[: len(theirs)] == theirs
+
+
+def test_pooling_layers_take_pytorchs_positional_order():
+    x = Tensor(np.arange(10.0).reshape(1, 1, 2, 5))
+    # AvgPool2d(kernel, stride, padding, ceil_mode, count_include_pad): True in 4th place is ceil_mode
+    assert nn.AvgPool2d(2, 2, 0, True)(x).shape == (1, 1, 1, 3)
+    y, indices = nn.MaxPool2d(2, 2, 0, 1, True, True)(x)  # return_indices, ceil_mode
+    assert y.data.tolist() == [[[[6.0, 8.0, 9.0]]]] and indices.data.tolist() == [[[[6, 8, 9]]]]
+    with pytest.raises(ValueError, match="max_pool2d: stride must be at least 1"):
+        nn.MaxPool2d(2, stride=0)(x)
+
+
+def test_reprs_match_pytorchs():
+    torch = pytest.importorskip("torch")
+    for ours, theirs in [(nn.MaxPool2d(3, 2, 1), torch.nn.MaxPool2d(3, 2, 1)), (nn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
+                         (nn.Dropout(0.2), torch.nn.Dropout(0.2)), (nn.BatchNorm2d(8), torch.nn.BatchNorm2d(8)),
+                         (nn.BatchNorm1d(4, bias=False), torch.nn.BatchNorm1d(4, bias=False)),
+                         (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)), (nn.Softmax(1), torch.nn.Softmax(1)),
+                         (nn.ReLU(), torch.nn.ReLU()), (nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True))]:
+        assert repr(ours) == repr(theirs)
+
+
+def test_batchnorm_without_bias_has_only_the_scale():
+    bn = nn.BatchNorm2d(3, bias=False)
+    assert [name for name, _ in bn.named_parameters()] == ["weight"] and bn.bias is None
+    x = mg.randn(4, 3, 2, 2)
+    y = bn(x).data
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0.0, atol=1e-6)  # γ = 1 and no β: normalised only

@@ -144,6 +144,55 @@ def test_pooling_gradcheck_sweep(k, s, p):
         assert gradcheck(lambda t: avg_pool2d(t, k, s, p, count_include_pad), [x])
 
 
+# -- ceil_mode, return_indices, divisor_override -----------------------------------------------------------
+
+
+def test_ceil_mode_keeps_the_partial_window_at_the_edge():
+    # 5 columns, 2×2 windows, stride 2: floor gives 2 windows per row, ceil a third over column 4 alone
+    x = Tensor(np.arange(10.0).reshape(1, 1, 2, 5), requires_grad=True)
+    y = max_pool2d(x, 2, ceil_mode=True)
+    assert y.data.tolist() == [[[[6.0, 8.0, 9.0]]]]
+    assert max_pool2d(x, 2).shape == (1, 1, 1, 2)
+    y.backward(np.array([[[[1.0, 2.0, 3.0]]]]))
+    assert x.grad.tolist() == [[[[0, 0, 0, 0, 0], [0, 1, 0, 2, 3]]]]
+    # avg: the partial window divides by the 2 elements it covers, not 4 (PyTorch's rule)
+    assert avg_pool2d(x, 2, ceil_mode=True).data.tolist() == [[[[3.0, 5.0, 6.5]]]]
+
+
+def test_ceil_mode_drops_a_window_that_would_start_in_the_padding():
+    # PyTorch's rule: (o − 1)·s ≥ d + p means the last window starts past the input; 4 + 2·1 − 3 = 3, ⌈3/2⌉ + 1 = 3, but 2·2 ≥ 4 + 1 is false: kept
+    assert max_pool2d(Tensor(np.zeros((1, 1, 4, 4))), 3, 2, 1, ceil_mode=True).shape == (1, 1, 3, 3)
+    # d = 5, k = 2, s = 4, p = 1: ⌈(5 + 2 − 2)/4⌉ + 1 = 3, and (3 − 1)·4 = 8 ≥ 5 + 1: dropped
+    assert max_pool2d(Tensor(np.zeros((1, 1, 5, 5))), 2, 4, 1, ceil_mode=True).shape == (1, 1, 2, 2)
+
+
+def test_return_indices_are_flat_positions_in_the_input_plane():
+    x = Tensor(np.array([[[[1.0, 2.0, 5.0, 3.0], [4.0, 0.0, 1.0, 7.0], [9.0, 8.0, 1.0, 1.0], [0.0, 8.0, 6.0, 2.0]]]]))
+    y, idx = max_pool2d(x, 2, return_indices=True)
+    assert y.data.tolist() == [[[[4.0, 7.0], [9.0, 6.0]]]]
+    assert idx.dtype == np.int64 and idx.data.tolist() == [[[[4, 7], [8, 14]]]]
+    np.testing.assert_array_equal(x.data.reshape(-1)[idx.data.reshape(-1)], y.data.reshape(-1))
+
+
+def test_divisor_override_divides_every_window_by_that_number():
+    x = Tensor(np.ones((1, 1, 4, 4)))
+    assert avg_pool2d(x, 2, divisor_override=2).data.tolist() == [[[[2.0, 2.0], [2.0, 2.0]]]]
+    with pytest.raises(ValueError, match="avg_pool2d: divisor_override must be a positive int or None, got 0"):
+        avg_pool2d(x, 2, divisor_override=0)
+
+
+CEIL_CASES = [(2, 2, 0, 1), (3, 2, 1, 1), (3, 2, 0, 1), (2, 3, 1, 1), (3, 3, 1, 2), (3, 2, 1, 2)]
+
+
+@pytest.mark.parametrize("k,s,p,d", CEIL_CASES)
+def test_ceil_mode_gradcheck(k, s, p, d):
+    x = rng.permutation(2 * 2 * 7 * 8).reshape(2, 2, 7, 8) * 0.01
+    assert gradcheck(lambda t: max_pool2d(t, k, s, p, d, ceil_mode=True), [x])
+    if d == 1:
+        for count_include_pad in (True, False):
+            assert gradcheck(lambda t: avg_pool2d(t, k, s, p, count_include_pad, ceil_mode=True), [x])
+
+
 # -- PyTorch cross-check (skipped when torch is not installed) ----------------------------------------------
 
 
@@ -188,6 +237,25 @@ def test_avg_pool2d_matches_pytorch(options, count_include_pad):
     _compare_with_torch(lambda t: avg_pool2d(t, count_include_pad=count_include_pad, **options),
                         lambda t: torch.nn.functional.avg_pool2d(t, count_include_pad=count_include_pad, **options),
                         rng.standard_normal((2, 3, 9, 8)))
+
+
+@pytest.mark.parametrize("k,s,p,d", CEIL_CASES)
+def test_ceil_mode_indices_and_divisor_match_pytorch(k, s, p, d):
+    pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = rng.standard_normal((2, 3, 7, 8))
+    _compare_with_torch(lambda t: max_pool2d(t, k, s, p, d, ceil_mode=True),
+                        lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode=True), x)
+    for ceil_mode in (False, True):
+        _, ours = max_pool2d(Tensor(x), k, s, p, d, ceil_mode, return_indices=True)
+        _, theirs = F.max_pool2d(torch.tensor(x), k, s, p, d, ceil_mode, return_indices=True)
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+        if d == 1:
+            for count_include_pad in (True, False):
+                for divisor in (None, 5):
+                    _compare_with_torch(
+                        lambda t: avg_pool2d(t, k, s, p, count_include_pad, ceil_mode=ceil_mode, divisor_override=divisor),
+                        lambda t: F.avg_pool2d(t, k, s, p, ceil_mode, count_include_pad, divisor), x)
 
 
 @pytest.mark.parametrize("size", [1, 3, (3, 4), (None, 5), (4, 3), (11, 10)])
