@@ -37,7 +37,8 @@ def main(argv):
     import minigrad
 
     print(f"minigrad from {minigrad.__file__}; numpy {np.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d')}")
+          f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d')}; "
+          f"malloc {minigrad.allocator.status()}")
     for name in names:
         print(f"\n## {name}\n", flush=True)
         SUITES[name](quick=quick, threads=threads)
