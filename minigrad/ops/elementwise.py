@@ -289,7 +289,7 @@ class Maximum(TensorGate):
     """Elementwise max of two tensors: the max gate, routing the gradient (ties split evenly)."""
 
     name, symbol = "maximum", "max"
-    formula = "dL/da = dL/dy where a > b (½ on a tie), dL/db likewise (max: gradient router)"
+    formula = "dL/da = dL/dy where a > b, dL/db = dL/dy where b > a (½ each on a tie; max: gradient router)"
 
     def forward(self, a, b):
         self.save(a, b)

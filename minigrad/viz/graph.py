@@ -7,6 +7,7 @@ highlighted). Which nodes are drawn, boxed or left out is the layout's business 
 """
 from __future__ import annotations
 
+import re
 from html import escape
 
 from .clusters import Layout, cluster_tree
@@ -21,7 +22,10 @@ CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
 DIGITS = 4
 SHOWN = 16
-"""Tensors with at most this many elements show their values in a drawing (a matrix row by row); larger ones a norm."""
+"""Tensors with at most this many elements show their values in a drawing (a matrix row by row); larger ones a
+norm (on a node, after the shape); a larger local gradient is written as its rule."""
+WIDTH = 48
+"""An edge label "downstream = rule  (upstream ...)" longer than this many characters breaks before the upstream."""
 LEGEND = "edge labels: downstream = local × upstream     values in green, gradients in red"
 
 
@@ -152,7 +156,7 @@ class _Drawing:
                 # between boxes: one edge per pair, labelled with the gradient norms that cross it
                 self.crossings.setdefault((source, target), []).append(downstream)
                 continue
-            label = _grad_label(_edge_text(node, *found)) if downstream is not None else ""
+            label = _grad_label(_edge_text(node, i, *found)) if downstream is not None else ""
             self.dot.edge(source, target, label=label, **self._edge_style(is_current, downstream))
 
     def _emit_clusters(self):
@@ -253,13 +257,45 @@ def _grad_label(text):
     return f'<<font color="{GRAD_COLOR}">{_html(text)}</font>>'
 
 
-def _edge_text(node, upstream, local, downstream):
-    """``downstream = local × upstream``; for tensors the rule and the gradients' norms (values when small)."""
+def _edge_text(node, i, upstream, local, downstream):
+    """``downstream = local × upstream`` on the edge into input ``i``; for tensors with the gradients' norms.
+
+    A small local gradient (≤ SHOWN elements) is written out; a larger one by its rule, taken from the
+    gate's formula (``‖27.18‖ = eˣ ⊙ ‖10.0‖``). A rule that is not "something ⊙ upstream" is written
+    whole with the upstream after it (on a line of its own if the rule is long), as matmul's and conv's
+    text rules are.
+    """
     if not is_tensor(node):
         return f"{_fmt(downstream)} = {_fmt(local)} × {_fmt(upstream)}"
-    if isinstance(local, str):
-        return f"{_grad_text(downstream)} = {local}  (upstream {_grad_text(upstream)})"
-    return f"{_grad_text(downstream)} = {_local_text(local)} ⊙ {_grad_text(upstream)}"
+    down, up = _grad_text(downstream), _grad_text(upstream)
+    if not isinstance(local, str):
+        shape = getattr(local, "shape", ())
+        if len(shape) == 0 or local.size <= SHOWN:
+            return f"{down} = {_rows(local)} ⊙ {up}"
+        local = _rule(node._gate, i)
+        if local is None:
+            return f"{down} = local{tuple(shape)} ⊙ {up}"
+        factor = _FACTOR.match(local)
+        if factor and "dL/d" not in (factor["left"] or factor["right"]):
+            return f"{down} = {factor['left'] or factor['right']} ⊙ {up}"
+    line = f"{down} = {local}  (upstream {up})"
+    if len(line.rpartition("\n")[2]) <= WIDTH:
+        return line
+    return f"{down} = {local}\n(upstream {up})"
+
+
+_CLAUSE = re.compile(r", (?=dL/d)")  # "dL/da = b ⊙ dL/dy, dL/db = a ⊙ dL/dy": one clause per input
+_COMMENT = re.compile(r"\s\([^()]*\)(?=,|$)")  # "(mul: swap multiplier)", "(split evenly on ties)"
+_FACTOR = re.compile(r"(?P<left>.+) ⊙ dL/d\w+$|dL/d\w+ ⊙ (?P<right>.+)$")
+
+
+def _rule(gate, i):
+    """Input ``i``'s clause of the gate's formula, its right-hand side without comments: ``b ⊙ dL/dy``."""
+    clauses = _CLAUSE.split(gate.formula) if gate.formula else []
+    if i >= len(clauses):
+        return None
+    _, equals, rhs = clauses[i].partition(" = ")
+    return _COMMENT.sub("", rhs).strip() if equals else None
 
 
 def _rows(a):
@@ -282,21 +318,15 @@ def _html(text):
     return escape(text.translate(_PLAIN)).replace("\n", "<br/>")
 
 
-def _local_text(local):
-    """A tensor gate's local gradient: its values when small, else its shape."""
-    shape = getattr(local, "shape", ())
-    if len(shape) == 0 or local.size <= SHOWN:
-        return _rows(local)
-    return f"local{tuple(shape)}"
-
-
-def _grad_text(g):
+def _grad_text(g, shape=False):
+    """A tensor gradient: its values when small, else its norm ``‖27.18‖`` (after its shape if ``shape``)."""
     import numpy as np
 
     g = np.asarray(g)
     if g.size <= SHOWN:
         return _rows(g)
-    return f"‖{fmt_value(float(np.linalg.norm(g.astype(np.float64))), DIGITS)}‖"
+    norm = f"‖{fmt_value(float(np.linalg.norm(g.astype(np.float64))), DIGITS)}‖"
+    return f"{tuple(g.shape)} {norm}" if shape else norm
 
 
 def _value_label(node, grad, border=None):
@@ -308,7 +338,7 @@ def _value_label(node, grad, border=None):
         if node.numel() <= SHOWN:
             cells.append(f'<font color="{DATA_COLOR}">{_html(_rows(node.data))}</font>')
         if grad is not None:
-            cells.append(f'<font color="{GRAD_COLOR}">grad {_html(_grad_text(grad))}</font>')
+            cells.append(f'<font color="{GRAD_COLOR}">grad {_html(_grad_text(grad, shape=True))}</font>')
     else:
         cells.append(f'<font color="{DATA_COLOR}">{escape(_fmt(node.data))}</font>')
         if grad is not None:

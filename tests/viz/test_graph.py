@@ -138,7 +138,7 @@ def test_tensor_drawing_after_retained_backward_shows_gradients_and_norms():
     labels = edge_labels(draw(loss).source)
     assert any(l.startswith("grad [") for l in labels)  # x's gradient: 6 values, shown row by row
     w_norm = np.linalg.norm(w.grad)
-    assert f"grad ‖{w_norm:.4g}‖" in labels  # W's gradient: 120 values, shown as a norm
+    assert f"grad (3, 40) ‖{w_norm:.4g}‖" in labels  # W's gradient: 120 values, shown as shape and norm
     assert any("Xᵀ·dL/dY" in l for l in labels)  # the matmul rule on W's edge
 
 
@@ -158,3 +158,59 @@ def test_drawing_a_frame_leaves_the_graph_as_it_was():
     before = draw(f).source
     draw(f, step=0)
     assert draw(f).source == before and v["x"].grad == -4.0
+
+
+def elementwise_graph():
+    import numpy as np
+
+    from minigrad import Tensor
+
+    a = Tensor(np.linspace(-1.0, 1.0, 25).reshape(5, 5), requires_grad=True, label="a")
+    b = Tensor(np.full((5, 5), 2.0), requires_grad=True, label="b")
+    y = (a * b).exp().relu()
+    y.backward(np.ones((5, 5)), retain_graph=True)
+    return y, a, b
+
+
+def test_elementwise_tensor_edges_show_the_rule_not_just_a_shape():
+    import numpy as np
+
+    y, a, b = elementwise_graph()
+    labels = edge_labels(draw(y).source)
+    e = np.exp(a.data * b.data)  # exp's output: its own local gradient, and the mul gate's upstream
+
+    def norm(g):
+        return f"‖{np.linalg.norm(g):.4g}‖"
+
+    # downstream = local × upstream: the local is the rule from the gate's formula (⊙ drawn as ×)
+    assert f"{norm(e)} = eˣ × ‖5.0‖" in labels
+    assert f"{norm(b.data * e)} = b × {norm(e)}" in labels  # mul swaps: dL/da = b ⊙ dL/dy
+    assert f"{norm(a.data * e)} = a × {norm(e)}" in labels
+    # a rule that is not "local ⊙ upstream" is written whole, the upstream after it (on its own line if long)
+    assert "‖5.0‖ = dL/dy where x &gt; 0, else 0<br/>(upstream ‖5.0‖)" in labels
+    assert not any("local(" in l for l in labels)
+
+
+def test_tensor_nodes_show_the_gradients_shape_and_norm_or_its_values():
+    import numpy as np
+
+    from minigrad import Tensor
+
+    y, a, b = elementwise_graph()
+    labels = edge_labels(draw(y).source)
+    assert f"grad (5, 5) ‖{np.linalg.norm(a.grad):.4g}‖" in labels
+    assert f"grad (5, 5) ‖{np.linalg.norm(b.grad):.4g}‖" in labels
+    small = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="s")
+    out = small.exp().sum()
+    out.backward(retain_graph=True)
+    labels = edge_labels(draw(out).source)
+    assert "grad [2.718, 7.389]<br/>[20.09, 54.6]" in labels  # 4 elements: the values, row by row
+    assert "[2.718, 7.389]<br/>[20.09, 54.6] = [2.718, 7.389]<br/>[20.09, 54.6] × [1.0, 1.0]<br/>[1.0, 1.0]" in labels
+
+
+def test_tensor_labels_render_to_svg():
+    y, _, _ = elementwise_graph()
+    svg = draw(y).pipe(format="svg").decode()
+    assert "</svg>" in svg
+    assert "eˣ × ‖5.0‖" in svg and "grad (5, 5) ‖5.0‖" in svg
+    assert "dL/dy where x &gt; 0, else 0" in svg  # the escaped ">" came through as text
