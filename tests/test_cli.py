@@ -1,19 +1,52 @@
 """The `minigrad` command."""
+import configparser
+import importlib
+import importlib.metadata
 import io
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import minigrad
 from minigrad.cli import main
 
+ROOT = Path(__file__).parent.parent
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def minigrad_command(*args, timeout=300):
+    """``python -m minigrad ARGS`` from the repository root, so it runs this checkout's package."""
+    return subprocess.run([sys.executable, "-m", "minigrad", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
 
 def test_help_works():
     out = subprocess.run([sys.executable, "-m", "minigrad", "--help"], capture_output=True, text=True, check=True)
     assert "demo" in out.stdout
+
+
+def test_the_console_script_names_a_function_that_runs(capsys):
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    scripts = dict(line.replace(" ", "").split("=") for line in
+                   config["options.entry_points"]["console_scripts"].strip().splitlines())
+    module, _, name = scripts["minigrad"].partition(":")
+    command = getattr(importlib.import_module(module), name)
+    with pytest.raises(SystemExit) as done:
+        command(["--help"])
+    assert done.value.code == 0
+    help_text = capsys.readouterr().out
+    assert help_text.startswith("usage: minigrad") and "demo" in help_text and "train" in help_text
+    try:  # the installed metadata (what the `minigrad` script runs) says the same as this setup.cfg
+        installed = importlib.metadata.distribution("minigrad").entry_points
+    except importlib.metadata.PackageNotFoundError:
+        return
+    assert [ep.value for ep in installed if ep.group == "console_scripts" and ep.name == "minigrad"] == [
+        scripts["minigrad"]]
 
 
 def test_demo_with_one_epoch_trains_and_writes_everything(tmp_path, capsys):
@@ -42,9 +75,71 @@ def test_train_command_and_its_errors(tmp_path, capsys):
     assert main(["train", "--data", "mnist:" + str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
 
 
-# --- minigrad step: backprop in the terminal, one step per Enter ---------------------------------
+def test_the_full_demo_reaches_97_percent_and_writes_what_it_says(tmp_path):
+    """Issue 5's promise for `minigrad demo` at its defaults (about 10 s)."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    run = minigrad_command("demo", "--out", str(tmp_path / "demo"))
+    assert run.returncode == 0, run.stderr
+    epochs = int(re.search(r"(\d+) epochs, \d+ steps in", run.stdout).group(1))
+    accuracy = float(re.search(r"test accuracy ([\d.]+)% on \d+ held-out digits", run.stdout).group(1))
+    assert accuracy >= 97
+    report = run.stdout.split("3. Writing what it did:")[1]
+    written = [Path(line.split("  — ")[0].strip()) for line in report.splitlines() if "  — " in line]
+    assert {p.name for p in written} >= {"learning_curves.png", "checkpoint.npz"}
+    for path in written:
+        assert path.parent == tmp_path / "demo" and path.is_file() and path.stat().st_size > 0, path
+    assert (tmp_path / "demo" / "learning_curves.png").read_bytes()[:8] == PNG
+    saved = minigrad.load(tmp_path / "demo" / "checkpoint.npz")
+    assert saved["epoch"] == epochs and round(100 * float(saved["test_accuracy"]), 2) == accuracy
 
-ROOT = Path(__file__).parent.parent
+
+def write_mnist_of_squares(folder, seed=0):
+    """MNIST-format IDX files a LeNet-5 learns in two epochs: class k is a bright 5×5 square at the k-th of
+    ten places, on noise."""
+    from test_data import idx_bytes  # the IDX writer of the load_mnist tests
+
+    rng = np.random.default_rng(seed)
+    for prefix, n in (("train", 320), ("t10k", 100)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for image, k in zip(images, labels):
+            row, col = 4 + (k // 5) * 14, 1 + (k % 5) * 5
+            image[row : row + 5, col : col + 5] = 255
+        (folder / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(2051, images))
+        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(2049, labels))
+
+
+def test_train_lenet5_on_mnist_idx_files(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    write_mnist_of_squares(folder)
+    run = minigrad_command("train", "--model", "lenet5", "--data", f"mnist:{folder}", "--epochs", "2", "--lr", "3e-3",
+                           "--batch-size", "32", "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    found = re.search(rf"lenet5 on mnist:{re.escape(str(folder))}: test accuracy ([\d.]+)% \(loss [\d.]+\) "
+                      rf"after 2 epochs", run.stdout)
+    assert found, run.stdout
+    assert float(found.group(1)) >= 60  # chance is 10%: it learnt
+    saved = minigrad.load(tmp_path / "out" / "checkpoint.npz")
+    assert saved["epoch"] == 2 and saved["model"]["0.weight"].shape == (6, 1, 5, 5)  # LeNet-5's first conv
+    assert (tmp_path / "out" / "learning_curves.png").read_bytes()[:8] == PNG
+
+
+def test_train_on_a_missing_mnist_folder_names_the_path(tmp_path):
+    nowhere = tmp_path / "no-mnist-here"
+    run = minigrad_command("train", "--model", "lenet5", "--data", f"mnist:{nowhere}", "--out", str(tmp_path))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"minigrad train: load_mnist: the folder {str(nowhere)!r} does not exist" in run.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = minigrad_command("train", "--model", "lenet5", "--data", f"mnist:{empty}", "--out", str(tmp_path))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert (f"the folder {str(empty)!r} has no train-images-idx3-ubyte[.gz], no train-labels-idx1-ubyte[.gz]"
+            in run.stderr)
+
+
+# --- minigrad step: backprop in the terminal, one step per Enter ---------------------------------
 
 
 def test_step_all_prints_every_step_and_the_leaves_gradients(tmp_path, capsys):

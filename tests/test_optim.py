@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import Tensor, optim
+from minigrad import Tensor, nn, optim
 from minigrad.optim import SGD, Adam, AdamW, CosineAnnealingLR, StepLR
 
 
@@ -147,6 +147,47 @@ def test_frozen_parameters_stay_put(cls):
     assert frozen not in opt.state and unused not in opt.state
     assert not np.array_equal(w.data, [1.0, -2.0])
 
+
+TRANSFER_OPTIMISERS = {
+    "SGD": lambda params: SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-2),
+    "AdamW": lambda params: AdamW(params, lr=1e-2, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("freeze_after", [0, 2])
+@pytest.mark.parametrize("name", TRANSFER_OPTIMISERS)
+def test_a_frozen_submodule_stays_put_though_the_optimiser_has_all_parameters(name, freeze_after):
+    """Transfer learning (issue 5): freeze the body, hand model.parameters() -- all of them -- to the optimiser.
+
+    ``freeze_after=2``: the body trained for two steps first, so the optimiser holds momentum or moments for
+    it, and ``zero_grad(set_to_none=False)`` leaves it zero gradients: weight decay or momentum alone would
+    still move it.
+    """
+    mg.manual_seed(0)
+    body = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())
+    head = nn.Linear(8, 3)
+    model = nn.Sequential(body, head)
+    rng = np.random.default_rng(0)
+    x, y = Tensor(rng.standard_normal((16, 4))), rng.integers(0, 3, 16)
+    opt = TRANSFER_OPTIMISERS[name](model.parameters())
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(freeze_after):
+        step()
+    body.requires_grad_(False)
+    frozen = {k: p.data.copy() for k, p in body.named_parameters()}
+    trained = {k: p.data.copy() for k, p in head.named_parameters()}
+    for _ in range(3):
+        step()
+    for k, p in body.named_parameters():
+        assert np.array_equal(p.data, frozen[k]), f"frozen {k} moved"
+        assert p.grad is None if freeze_after == 0 else not p.grad.any()  # backward gave it nothing
+    for k, p in head.named_parameters():
+        assert not np.allclose(p.data, trained[k]), f"trainable {k} did not move"
 
 def test_zero_grad():
     w = Tensor(np.array([1.0, -2.0]), requires_grad=True)

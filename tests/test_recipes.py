@@ -142,6 +142,29 @@ def test_lr_find_takes_a_factory_and_stops_when_the_loss_blows_up(digits):
         lr_find(42, digits)
 
 
+class Disconnected(nn.Module):
+    """Broken on purpose: its parameters never reach the output (a forgotten wire), so no rate can lower the loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.fc(x.reshape(len(x), 64)) * 0.0
+
+
+def test_lr_find_says_when_the_loss_hardly_fell(digits):
+    mg.manual_seed(0)
+    for model, low, high in ((Disconnected(), 1e-4, 1.0), (mlp(), 1e-8, 1e-7)):  # broken; a range far too low
+        result = lr_find(model, digits, lr_min=low, lr_max=high, steps=30)
+        assert result.verdict.startswith("the loss hardly fell anywhere between lr")
+        assert f"between lr {low:.2g} and {result.lrs[-1]:.2g}" in result.verdict
+        assert "widen the range" in result.verdict and "suggested" not in result.verdict
+        assert result.smoothed.min() > 0.95 * result.smoothed[0] and not result.stopped_early
+    working = lr_find(mlp(), digits, lr_min=1e-4, lr_max=1.0, steps=30)  # the same model, a sensible range
+    assert working.verdict.startswith("suggested learning rate")
+
+
 # -- step 6 --
 
 

@@ -1,6 +1,9 @@
 """Hyperparameter search: grid and log-uniform random trials, validation, resuming, an atomic results file."""
+import io
 import json
 import math
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -176,3 +179,34 @@ def test_a_foreign_results_file_is_refused(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not a JSON results file"):
         quiet({"lr": [0.1]}, score, results_path=path)
+
+
+def test_the_progress_bar_shows_in_a_terminal_and_changes_no_result(monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    space = {"lr": log_uniform(1e-4, 1e-1), "weight_decay": [0.0, 1e-4]}
+
+    def slow_score(lr, weight_decay):
+        time.sleep(0.15)  # past tqdm's 0.1 s refresh interval, so every finished trial is drawn
+        return score(lr, weight_decay)
+
+    def outcome(result):
+        return [(t["trial"], t["params"], t["score"], t["status"]) for t in result.trials]
+
+    plain = search(space, score, mode="random", trials=3, progress=False, verbose=False)
+    assert capsys.readouterr() == ("", "")
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with_bar = search(space, slow_score, mode="random", trials=3, progress=True, verbose=False)
+    assert outcome(with_bar) == outcome(plain)
+    drawn = terminal.getvalue()
+    assert "0/3" in drawn and "1/3" in drawn and "3/3" in drawn and "trial" in drawn
+
+    piped = io.StringIO()  # a log or a pipe: no bar, as fit's
+    monkeypatch.setattr(sys, "stderr", piped)
+    assert outcome(search(space, score, mode="random", trials=3, verbose=False)) == outcome(plain)
+    assert piped.getvalue() == ""

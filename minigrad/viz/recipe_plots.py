@@ -33,7 +33,7 @@ def plot_lr_find(result, path):
 
 
 def plot_search(result, path, x="lr", y="weight_decay", log=True):
-    """Each trial as a point at (params[x], params[y]) coloured by its score; the best one ringed."""
+    """Each trial as a point at (params[x], params[y]) coloured by its score (grey: NaN or Inf); the best one ringed."""
     plt = _pyplot()
     ok = [t for t in result.trials if t["status"] == "ok" and x in t["params"] and y in t["params"]]
     if not ok:
@@ -42,8 +42,9 @@ def plot_search(result, path, x="lr", y="weight_decay", log=True):
     py = np.array([t["params"][y] for t in ok], dtype=float)
     score = np.array([t["score"] for t in ok], dtype=float)
     fig, ax = plt.subplots(figsize=(5.2, 4.2))
-    points = ax.scatter(px, py, c=np.where(np.isfinite(score), score, np.nan), cmap="viridis", s=60,
-                        edgecolors="k", linewidths=0.4)
+    # plotnonfinite: a trial whose score is NaN/Inf (it diverged) is still a point, drawn grey
+    points = ax.scatter(px, py, c=np.where(np.isfinite(score), score, np.nan), s=60, edgecolors="k", linewidths=0.4,
+                        cmap=plt.get_cmap("viridis").with_extremes(bad="lightgray"), plotnonfinite=True)
     fig.colorbar(points, ax=ax, label="score")
     best = result.best
     if best is not None:
