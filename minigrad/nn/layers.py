@@ -295,16 +295,39 @@ class _Loss(Module):
         self.reduction = reduction
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy on logits (N, C) and integer class targets (N,), fused with log-softmax."""
+class _WeightedLoss(_Loss):
+    """A loss with per-class weights, kept as a buffer named ``weight`` (in ``state_dict`` when given), as PyTorch."""
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy on logits (N, C) and integer class targets (N,), fused with log-softmax.
+
+    ``weight`` (C,) weighs each class, targets equal to ``ignore_index`` are skipped, and
+    ``label_smoothing`` ε mixes in the uniform target; see ``F.cross_entropy`` for the formula.
+    """
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, logits, target):
-        return F.cross_entropy(logits, target, reduction=self.reduction)
+        return F.cross_entropy(logits, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
+    """−w[t]·log_probs[t] on log-probabilities (pair it with ``F.log_softmax(x, dim=1)``); options as CrossEntropyLoss."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
     def forward(self, log_probs, target):
-        return F.nll_loss(log_probs, target, reduction=self.reduction)
+        return F.nll_loss(log_probs, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class MSELoss(_Loss):

@@ -13,8 +13,20 @@ With g the upstream gradient of the reduced loss, "mean" divides it by the numbe
 cross_entropy fuses log-softmax and the pick into one gate: it subtracts the row maximum before
 exponentiating, so logits of ±1000 give a finite loss and gradient. Class targets are integer
 indices of shape (N,) for logits (N, C), or (N, d1, ...) for logits (N, C, d1, ...).
+
+The class-index losses take PyTorch's options. With class weights w (``weight``), label
+smoothing ε and p = softmax(z), cross-entropy is taken against the target
+q = (1 − ε)·w[t]·onehot(t) + (ε/C)·w, so
+
+    ℓ = Σ_c q[c]·(−log p[c])                        dL/dz = (Σ_c q[c]·p − q)·g
+
+(w = 1 and ε = 0 give the lines above; nll_loss is the ε = 0 case on log-probabilities,
+−w[t]·a[t]). A target equal to ``ignore_index`` costs 0 and gets no gradient, and "mean" divides
+by Σ w[t] over the kept targets instead of N, as PyTorch does.
 """
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
@@ -50,11 +62,11 @@ def _spread(up, reduction, count):
 # -- class-index losses: cross_entropy and nll_loss ---------------------------------------------
 
 
-def _class_targets(op, scores, target):
+def _class_targets(op, scores, target, ignore_index=-100):
     """Integer class targets checked against the scores' shape and class count, flattened to (M,).
 
     Classes sit on dim 1 of (N, C, d1, ...), on dim 0 of an unbatched (C,); the target has the
-    scores' shape without that dim.
+    scores' shape without that dim. A target equal to ``ignore_index`` may be any integer.
     """
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
@@ -78,15 +90,59 @@ def _class_targets(op, scores, target):
             f"{op}: target has shape {t.shape} but input {scores.shape} needs class indices of shape {expected} "
             f"(classes are dim {class_dim})"
         )
-    if t.size:
-        low, high = t.min(), t.max()
-        if low < 0 or high >= classes:
-            bad = low if low < 0 else high
-            raise IndexError(
-                f"{op}: target holds class {bad}, but the input has only C = {classes} classes "
-                f"(valid targets are 0..{classes - 1})"
-            )
+    bad = t[((t < 0) | (t >= classes)) & (t != ignore_index)]
+    if bad.size:
+        worst = bad.min() if bad.min() < 0 else bad.max()
+        raise IndexError(
+            f"{op}: target holds class {worst}, but the input has only C = {classes} classes "
+            f"(valid targets are 0..{classes - 1}); targets equal to ignore_index ({ignore_index}) are skipped"
+        )
     return t.reshape(-1)
+
+
+def _class_weight(op, weight, scores):
+    """The per-class weights as a (C,) array of the scores' dtype, or None. They are constants:
+    no gradient flows to them (PyTorch refuses a weight that requires grad)."""
+    if weight is None:
+        return None
+    if isinstance(weight, str):
+        raise TypeError(
+            f"{op}: weight must be one number per class, got {weight!r}; the third positional argument is "
+            f"weight, as in PyTorch, so pass the reduction by name: reduction={weight!r}"
+        )
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    classes = scores.shape[0 if scores.ndim == 1 else 1]
+    if w.shape != (classes,):
+        raise ValueError(
+            f"{op}: weight has shape {w.shape}, but the input {scores.shape} has C = {classes} classes; "
+            f"give one weight per class, shape ({classes},)"
+        )
+    if w.dtype.kind not in "iuf":
+        raise TypeError(f"{op}: weight has dtype {w.dtype}; it must hold numbers, one per class")
+    return w.astype(scores.dtype, copy=False)
+
+
+def _check_options(op, ignore_index, label_smoothing=0.0):
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{op}: ignore_index must be an integer class index, got {ignore_index!r}")
+    if not 0.0 <= label_smoothing <= 1.0:  # written so that nan fails too
+        raise ValueError(
+            f"{op}: label_smoothing must be in [0, 1] (0 is no smoothing, 1 a uniform target), got {label_smoothing}"
+        )
+
+
+def _target_weights(target, weight, ignore_index, dtype):
+    """Per target: the class to pick (0 stands in for an ignored one), that class's weight (0 if
+    ignored) and the mask of kept targets (None when none is ignored)."""
+    kept = target != ignore_index
+    if kept.all():
+        kept, picked = None, target
+    else:
+        picked = np.where(kept, target, 0)
+    w_t = np.ones(target.shape, dtype) if weight is None else weight[picked]
+    if kept is not None:
+        w_t = w_t * kept
+    return picked, w_t, kept
 
 
 def _rows(scores):
@@ -109,83 +165,143 @@ def _loss_shape(layout):
     return layout[:1] + layout[2:] if len(layout) > 1 else ()
 
 
-def _per_row(up, reduction, count):
-    """The upstream gradient as a column (M, 1) for "none", else a scalar."""
-    g = _spread(up, reduction, count)
-    return g.reshape(-1, 1) if reduction == "none" else g
+class _ClassLoss(TensorGate):
+    """What cross_entropy and nll_loss share: weighted, ignorable targets and the weighted mean."""
 
-
-class CrossEntropy(TensorGate):
-    name, symbol = "cross_entropy", "CE"
-    formula = "dL/dz = (softmax(z) − onehot(target))·dL/dloss (÷ N for the mean)"
     uses_inputs = False
 
-    def forward(self, logits, target, reduction):
-        self.layout, self.reduction = logits.shape, reduction
-        rows = _rows(logits)
-        self.picked = (np.arange(target.size), target)
+    def _targets(self, scores, target, weight, ignore_index, reduction):
+        self.layout, self.reduction = scores.shape, reduction
+        rows = _rows(scores)
+        picked, self.w_t, self.kept = _target_weights(target, weight, ignore_index, rows.dtype)
+        self.picked = (np.arange(picked.size), picked)
+        self.total_weight = self.w_t.sum()  # the mean's divisor: Σ w[t] over the kept targets
+        return rows
+
+    def _reduce(self, losses):
+        if self.kept is not None:
+            losses = np.where(self.kept, losses, 0)  # an ignored target costs nothing, whatever its row holds
+        with np.errstate(divide="ignore", invalid="ignore"):  # all ignored: the mean is 0/0 = nan, as PyTorch
+            return _reduce(losses.reshape(_loss_shape(self.layout)), self.reduction, divisor=self.total_weight)
+
+    def _downstream(self, grad, up):
+        """The local gradient's rows (M, C) times the upstream gradient each row receives, in the scores'
+        layout; ignored rows get none (not 0·∞ = nan when every target is ignored)."""
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero total weight: nan, as PyTorch
+            g = _spread(up, self.reduction, self.total_weight)
+            grad *= g.reshape(-1, 1) if self.reduction == "none" else g
+        if self.kept is not None:
+            grad[~self.kept] = 0
+        return _unrows(grad, self.layout)
+
+
+class CrossEntropy(_ClassLoss):
+    name, symbol = "cross_entropy", "CE"
+    formula = "dL/dz = (Σq·softmax(z) − q)·dL/dloss, q = weighted, smoothed onehot(target) (÷ Σ w[t] for the mean)"
+
+    def forward(self, logits, target, weight, ignore_index, reduction, label_smoothing):
+        rows = self._targets(logits, target, weight, ignore_index, reduction)
+        self.weight, self.smoothing = weight, label_smoothing
         shifted = rows - rows.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        losses = np.log(total[:, 0]) - shifted[self.picked]  # −log softmax(z)[t] = log Σ exp − z[t]
+        log_total = np.log(total[:, 0])
+        nll = log_total - shifted[self.picked]  # −log softmax(z)[t] = log Σ exp − z[t]
+        losses = nll if weight is None and self.kept is None else nll * self.w_t
+        if label_smoothing:
+            eps, classes = label_smoothing, rows.shape[1]
+            log_probs = shifted - log_total[:, None]
+            uniform = log_probs.sum(axis=1) if weight is None else log_probs @ weight  # Σ_c w_c·log p_c
+            losses = (1 - eps) * losses - (eps / classes) * uniform
         exp /= total  # softmax, kept for backward
         self.save(exp)
-        return _reduce(losses.reshape(_loss_shape(self.layout)), reduction)
-
-    def _grad(self, up):
-        (probs,) = self.saved
-        grad = probs.copy()  # the saved softmax stays intact for a second backward or a drawing
-        grad[self.picked] -= 1
-        grad *= _per_row(up, self.reduction, probs.shape[0])
-        return _unrows(grad, self.layout)
+        return self._reduce(losses)
 
     def vjp(self, up):
-        return (self._grad(up),)
+        # q = (1 − ε)·w[t]·onehot(t) + (ε/C)·w is the row's target; dL/dz = Σq·softmax − q
+        (probs,) = self.saved
+        eps, weight = self.smoothing, self.weight
+        if weight is None and self.kept is None:
+            grad = probs.copy()  # Σq = 1; the saved softmax stays intact for a second backward or a drawing
+        else:
+            total_q = (1 - eps) * self.w_t + eps * (1 if weight is None else weight.mean())  # Σ_c q[c]
+            grad = probs * total_q[:, None]
+        grad[self.picked] -= (1 - eps) * self.w_t
+        if eps:
+            grad -= (eps / probs.shape[1]) * (1 if weight is None else weight)
+        return (self._downstream(grad, up),)
 
     def local(self, node):
-        return ("(softmax − onehot)" + (" / N" if self.reduction == "mean" else ""),)
+        if self.weight is None and not self.smoothing:
+            rule = "(softmax − onehot)"
+        else:
+            rule = "(Σq·softmax − q), q = " + ("smoothed onehot" if self.weight is None else "weighted, smoothed onehot")
+        return (rule + _mean_divisor(self),)
 
 
-class NLLLoss(TensorGate):
+class NLLLoss(_ClassLoss):
     name, symbol = "nll_loss", "NLL"
-    formula = "dL/da = −onehot(target)·dL/dloss (÷ N for the mean)"
-    uses_inputs = False
+    formula = "dL/da = −w[t]·onehot(target)·dL/dloss (÷ Σ w[t] for the mean)"
 
-    def forward(self, log_probs, target, reduction):
-        self.layout, self.reduction = log_probs.shape, reduction
-        rows = _rows(log_probs)
-        self.rows_shape, self.dtype = rows.shape, rows.dtype
-        self.picked = (np.arange(target.size), target)
-        return _reduce(-rows[self.picked].reshape(_loss_shape(self.layout)), reduction)
+    def forward(self, log_probs, target, weight, ignore_index, reduction):
+        rows = self._targets(log_probs, target, weight, ignore_index, reduction)
+        self.rows_shape, self.dtype, self.weight = rows.shape, rows.dtype, weight
+        return self._reduce(-rows[self.picked] * self.w_t)
 
     def vjp(self, up):
         grad = np.zeros(self.rows_shape, dtype=np.result_type(self.dtype, up.dtype))
-        g = _per_row(up, self.reduction, self.rows_shape[0])
-        grad[self.picked] = -(g[:, 0] if self.reduction == "none" else g)
-        return (_unrows(grad, self.layout),)
+        grad[self.picked] = -self.w_t
+        return (self._downstream(grad, up),)
 
     def local(self, node):
-        return ("−onehot" + (" / N" if self.reduction == "mean" else ""),)
+        return (("−w[t]·onehot" if self.weight is not None else "−onehot") + _mean_divisor(self),)
 
 
-def cross_entropy(logits, target, reduction="mean"):
-    """−log softmax(logits)[target] per sample, reduced; ``target`` holds integer class indices.
+def _mean_divisor(gate):
+    """How the drawing writes the mean's divisor: N, the number of kept targets, or their total weight."""
+    if gate.reduction != "mean":
+        return ""
+    if gate.weight is not None:
+        return " / Σ w[t]"
+    return " / N" if gate.kept is None else " / N kept"
+
+
+def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """−log softmax(logits)[target] per sample, weighted, smoothed and reduced as PyTorch does.
 
     logits (N, C) with target (N,), or (N, C, d1, ...) with target (N, d1, ...), or (C,) with a
-    0-d target. One gate: log-softmax and the pick fused, stable for any finite logits.
+    0-d target; ``target`` holds integer class indices. With p = softmax(z), a weight w[c] per
+    class (all 1 without ``weight``) and ε = ``label_smoothing``, a sample with target t costs
+
+        ℓ = (1 − ε)·w[t]·(−log p[t]) + (ε/C)·Σ_c w[c]·(−log p[c])
+
+    i.e. cross-entropy against the target q = (1 − ε)·w[t]·onehot(t) + (ε/C)·w. A target equal
+    to ``ignore_index`` costs 0 and gets no gradient. "mean" divides the sum by Σ w[t] over the
+    kept targets (the count N when unweighted; nan when every target is ignored), "sum" and
+    "none" as usual. One gate: log-softmax, the pick and the smoothing fused, stable for any
+    finite logits; dL/dz = Σ_c q[c]·p − q per sample. ``weight`` is a constant (no gradient).
     """
     logits = as_tensor("cross_entropy", logits)
     _check_reduction("cross_entropy", reduction)
-    t = _class_targets("cross_entropy", logits.data, target)
-    return CrossEntropy.apply(logits, target=t, reduction=reduction)
+    _check_options("cross_entropy", ignore_index, label_smoothing)
+    w = _class_weight("cross_entropy", weight, logits.data)
+    t = _class_targets("cross_entropy", logits.data, target, ignore_index)
+    return CrossEntropy.apply(logits, target=t, weight=w, ignore_index=ignore_index, reduction=reduction,
+                              label_smoothing=float(label_smoothing))
 
 
-def nll_loss(log_probs, target, reduction="mean"):
-    """−log_probs[target] per sample, reduced (pair it with ``log_softmax(x, dim=1)``)."""
+def nll_loss(log_probs, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """−w[t]·log_probs[t] per sample, reduced (pair it with ``log_softmax(x, dim=1)``).
+
+    Shapes, ``weight``, ``ignore_index`` and the weighted "mean" (÷ Σ w[t] over the kept
+    targets) as in ``cross_entropy``.
+    """
     log_probs = as_tensor("nll_loss", log_probs)
     _check_reduction("nll_loss", reduction)
-    t = _class_targets("nll_loss", log_probs.data, target)
-    return NLLLoss.apply(log_probs, target=t, reduction=reduction)
+    _check_options("nll_loss", ignore_index)
+    w = _class_weight("nll_loss", weight, log_probs.data)
+    t = _class_targets("nll_loss", log_probs.data, target, ignore_index)
+    return NLLLoss.apply(log_probs, target=t, weight=w, ignore_index=ignore_index, reduction=reduction)
 
 
 # -- pointwise losses: mse_loss, kl_div, binary_cross_entropy -----------------------------------

@@ -143,11 +143,10 @@ def test_dropout_is_identity_in_eval_and_losses_as_modules():
 
 LAYERS = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
           "AdaptiveAvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "Identity",
-          "MSELoss"]
+          "MSELoss", "CrossEntropyLoss", "NLLLoss"]
 
 
-@pytest.mark.parametrize("name", LAYERS + [pytest.param("CrossEntropyLoss", marks=pytest.mark.xfail(
-    strict=True, reason="weight, ignore_index and label_smoothing are not implemented: only reduction"))])
+@pytest.mark.parametrize("name", LAYERS)
 def test_constructor_arguments_are_pytorchs(name):
     """Same names, order and defaults: a model written for PyTorch builds unchanged (device, dtype and
     padding_mode are PyTorch's alone; deprecated arguments such as size_average are left out)."""
@@ -162,6 +161,23 @@ def test_constructor_arguments_are_pytorchs(name):
 
     theirs, ours = arguments(getattr(torch.nn, name)), arguments(getattr(nn, name))
     assert ours[: len(theirs)] == theirs
+
+
+def test_weighted_losses_keep_weight_as_a_buffer_as_pytorch(torch_on_one_thread):
+    torch = pytest.importorskip("torch")
+    w = np.array([0.5, 1.0, 2.0])
+    x, y = rng.standard_normal((6, 3)), np.array([0, 1, 2, 2, 0, 1])
+    pairs = [(nn.CrossEntropyLoss(w, ignore_index=1, label_smoothing=0.1),
+              torch.nn.CrossEntropyLoss(torch.tensor(w), ignore_index=1, label_smoothing=0.1)),
+             (nn.NLLLoss(w, reduction="sum"), torch.nn.NLLLoss(torch.tensor(w), reduction="sum")),
+             (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss())]
+    for ours, theirs in pairs:
+        assert list(ours.state_dict()) == list(theirs.state_dict())  # ["weight"], or [] without weights
+        assert [n for n, _ in ours.named_parameters()] == [] and repr(ours) == repr(theirs)
+        np.testing.assert_allclose(ours(Tensor(x), y).item(), theirs(torch.tensor(x), torch.tensor(y)).item(), rtol=1e-12)
+    model = nn.Sequential(nn.Linear(3, 3), nn.CrossEntropyLoss(weight=w))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight"]
+    np.testing.assert_array_equal(model.state_dict()["1.weight"], w)
 
 
 def test_pooling_layers_take_pytorchs_positional_order():

@@ -1,4 +1,4 @@
-"""Losses: gradcheck for every reduction, the numbers by hand, logits of ±1000, clear errors, PyTorch."""
+"""Losses: gradcheck for every reduction and option, the numbers by hand, logits of ±1000, clear errors, PyTorch."""
 import numpy as np
 import pytest
 
@@ -26,8 +26,49 @@ Q, T = rng.uniform(0.1, 0.9, (3, 4)), rng.uniform(0, 1, (3, 4))
 @pytest.mark.parametrize("logits,target", [(LOGITS, TARGET), (LOGITS_2D, TARGET_2D), (LOGITS[0], TARGET[0])],
                          ids=["N,C", "N,C,d1,d2", "C"])
 def test_cross_entropy_and_nll_gradcheck(reduction, logits, target):
-    assert gradcheck(lambda z: cross_entropy(z, target, reduction), [logits])
-    assert gradcheck(lambda a: nll_loss(a, target, reduction), [logits])
+    assert gradcheck(lambda z: cross_entropy(z, target, reduction=reduction), [logits])
+    assert gradcheck(lambda a: nll_loss(a, target, reduction=reduction), [logits])
+
+
+# cross_entropy / nll_loss options: class weights, ignored targets (some -100s, or a class in range), smoothing
+WEIGHTS = {4: np.array([0.5, 1.0, 2.0, 3.0]), 3: np.array([0.5, 2.0, 1.5])}  # by C
+TARGET_IGNORED = np.array([0, -100, 1, -100, 2])
+TARGET_2D_IGNORED = TARGET_2D.copy()
+TARGET_2D_IGNORED[0, 0, 0] = TARGET_2D_IGNORED[1, 1, 2] = -100
+SHAPES = {  # logits, target, target with some ignored
+    "N,C": (LOGITS, TARGET, TARGET_IGNORED),
+    "N,C,d1,d2": (LOGITS_2D, TARGET_2D, TARGET_2D_IGNORED),
+    "C": (LOGITS[0], TARGET[0], TARGET[0]),  # one unbatched target: ignoring it is tested with all-ignored below
+}
+OPTIONS = ["weight", "ignore", "smoothing", "weight+ignore", "weight+smoothing", "ignore+smoothing",
+           "weight+ignore+smoothing", "weight+ignore_index=1+smoothing"]
+
+
+def _with_options(shape, options):
+    """Logits, target and the keyword arguments for a '+'-joined list of options."""
+    logits, target, ignored = SHAPES[shape]
+    classes = logits.shape[0 if logits.ndim == 1 else 1]
+    kwargs = {}
+    for option in options.split("+"):
+        if option == "weight":
+            kwargs["weight"] = WEIGHTS[classes]
+        elif option == "ignore":
+            target = ignored
+        elif option == "ignore_index=1":
+            kwargs["ignore_index"] = 1
+        elif option == "smoothing":
+            kwargs["label_smoothing"] = 0.1
+    return logits, target, kwargs
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("options", OPTIONS)
+def test_cross_entropy_and_nll_options_gradcheck(options, shape, reduction):
+    logits, target, kwargs = _with_options(shape, options)
+    assert gradcheck(lambda z: cross_entropy(z, target, reduction=reduction, **kwargs), [logits])
+    if "label_smoothing" not in kwargs:
+        assert gradcheck(lambda a: nll_loss(a, target, reduction=reduction, **kwargs), [logits])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -61,6 +102,73 @@ def test_cross_entropy_by_hand():
     assert loss._gate.name == "cross_entropy" and loss._inputs == (z,)
 
 
+def test_cross_entropy_with_weight_ignore_index_and_smoothing_by_hand():
+    # C = 3, w = [1, 2, 3], ε = 0.3 so ε/C = 0.1; each row's target is q = 0.7·w[t]·onehot(t) + 0.1·w
+    z = Tensor(np.log([[1.0, 1.0, 2.0],   # p = [1/4, 1/4, 1/2]
+                       [1.0, 3.0, 1.0],   # p = [1/5, 3/5, 1/5]
+                       [9.0, 1.0, 5.0]]), requires_grad=True)  # ignored: any logits
+    target, w = np.array([2, 0, -100]), np.array([1.0, 2.0, 3.0])
+    ln2, ln3, ln5 = np.log([2.0, 3.0, 5.0])
+    # row 0, t = 2: 0.7·3·ln 2 + 0.1·(1·ln 4 + 2·ln 4 + 3·ln 2) = 2.1 ln 2 + 0.9 ln 2 = 3 ln 2
+    # row 1, t = 0: 0.7·1·ln 5 + 0.1·(1·ln 5 + 2·(ln 5 − ln 3) + 3·ln 5) = 1.3 ln 5 − 0.2 ln 3
+    # row 2 is ignored: 0
+    losses = [3 * ln2, 1.3 * ln5 - 0.2 * ln3, 0.0]
+    none = cross_entropy(z, target, w, reduction="none", label_smoothing=0.3)
+    np.testing.assert_allclose(none.data, losses)
+    loss = cross_entropy(z, target, w, label_smoothing=0.3)
+    np.testing.assert_allclose(loss.item(), sum(losses) / 4)  # "mean" ÷ (w[2] + w[0]) = 3 + 1, ≈ 0.987997
+    loss.backward()
+    # row 0: q = [0.1, 0.2, 2.4], Σq = 2.7: 2.7·[1/4, 1/4, 1/2] − q = [0.575, 0.475, −1.05]
+    # row 1: q = [0.8, 0.2, 0.3], Σq = 1.3: 1.3·[1/5, 3/5, 1/5] − q = [−0.54, 0.58, −0.04]
+    # row 2 gets nothing; every row ÷ 4 for the mean
+    np.testing.assert_allclose(z.grad, np.array([[0.575, 0.475, -1.05], [-0.54, 0.58, -0.04], [0, 0, 0]]) / 4)
+    assert loss._gate.local(loss) == ("(Σq·softmax − q), q = weighted, smoothed onehot / Σ w[t]",)
+
+
+def test_nll_loss_with_weight_and_ignore_index_by_hand():
+    a = Tensor(np.array([[-1.0, -2.0], [-3.0, -4.0], [-5.0, -6.0]]), requires_grad=True)
+    loss = nll_loss(a, np.array([1, 0, 7]), np.array([2.0, 0.5]), ignore_index=7)  # 7 is out of range, but ignored
+    # (0.5·2 + 2·3 + 0) / (0.5 + 2) = 7 / 2.5 = 2.8
+    np.testing.assert_allclose(loss.item(), 2.8)
+    loss.backward()
+    np.testing.assert_allclose(a.grad, [[0.0, -0.5 / 2.5], [-2 / 2.5, 0.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("fn", [cross_entropy, nll_loss])
+def test_all_targets_ignored_mean_is_nan_and_gradients_are_zero(fn):
+    # as PyTorch: "mean" is 0/0 = nan, "sum" 0; no gradient reaches the ignored rows, even through the nan
+    for logits, target in [(LOGITS, np.full(5, -100)), (LOGITS[0], np.array(-100))]:
+        for kwargs in [{}, {"weight": WEIGHTS[4]}] + [{"label_smoothing": 0.1}] * (fn is cross_entropy):
+            z = Tensor(logits.copy(), requires_grad=True)
+            loss = fn(z, target, **kwargs)
+            assert np.isnan(loss.item())
+            loss.backward()
+            assert (z.grad == 0).all()
+            assert fn(Tensor(logits), target, reduction="sum", **kwargs).item() == 0.0
+            assert (fn(Tensor(logits), target, reduction="none", **kwargs).data == 0).all()
+
+
+def test_class_weights_and_smoothing_properties():
+    z = Tensor(LOGITS)
+    plain = cross_entropy(z, TARGET, reduction="none").data
+    # equal weights cancel in the mean; in "none" they scale every term
+    np.testing.assert_allclose(cross_entropy(z, TARGET, np.full(4, 3.0)).item(), plain.mean())
+    np.testing.assert_allclose(cross_entropy(z, TARGET, np.full(4, 3.0), reduction="none").data, 3 * plain)
+    # without smoothing, cross_entropy is nll_loss of log_softmax with the same options
+    kwargs = {"weight": WEIGHTS[4], "ignore_index": 1}
+    np.testing.assert_allclose(cross_entropy(z, TARGET, **kwargs).data, nll_loss(log_softmax(z, 1), TARGET, **kwargs).data)
+    # ε = 1: the target is uniform, −(1/C)·Σ_c w[c]·log p[c] whatever the class
+    log_p = log_softmax(z, 1).data
+    np.testing.assert_allclose(cross_entropy(z, TARGET, WEIGHTS[4], reduction="none", label_smoothing=1.0).data,
+                               -(log_p @ WEIGHTS[4]) / 4)
+    # weight is a constant of the logits' dtype: a Tensor that requires grad gets none, float64 keeps float32 logits
+    w = Tensor(WEIGHTS[4], requires_grad=True)
+    z32 = Tensor(LOGITS.astype(np.float32), requires_grad=True)
+    loss = cross_entropy(z32, TARGET, w, label_smoothing=0.1)
+    loss.backward()
+    assert loss.dtype == np.float32 and z32.grad.dtype == np.float32 and w.grad is None
+
+
 def test_cross_entropy_is_finite_for_logits_of_1000():
     z = Tensor(np.array([[1000.0, -1000.0], [-1000.0, 1000.0], [1000.0, 1000.0]]), requires_grad=True)
     losses = cross_entropy(z, np.array([0, 0, 1]), reduction="none")
@@ -83,7 +191,7 @@ def test_cross_entropy_equals_nll_of_log_softmax_and_accepts_tensor_targets():
 def test_reductions_relate():
     none = cross_entropy(Tensor(LOGITS_2D), TARGET_2D, reduction="none")
     assert none.shape == (2, 2, 3)
-    np.testing.assert_allclose(cross_entropy(Tensor(LOGITS_2D), TARGET_2D, "sum").item(), none.data.sum())
+    np.testing.assert_allclose(cross_entropy(Tensor(LOGITS_2D), TARGET_2D, reduction="sum").item(), none.data.sum())
     np.testing.assert_allclose(cross_entropy(Tensor(LOGITS_2D), TARGET_2D).item(), none.data.mean())
     mse = mse_loss(Tensor(A), B, reduction="none").data
     np.testing.assert_allclose(mse, (A - B) ** 2)
@@ -128,6 +236,27 @@ def test_class_target_errors(fn):
         fn(z, np.array([0, 1, 2]))
     with pytest.raises(ValueError, match=r"target has shape \(2, 3, 2\) but input \(2, 3, 2, 3\) needs class indices of shape \(2, 2, 3\)"):
         fn(Tensor(LOGITS_2D), np.zeros((2, 3, 2), dtype=np.int64))
+
+
+def test_class_loss_option_errors():
+    z = Tensor(LOGITS)
+    with pytest.raises(ValueError, match=r"cross_entropy: weight has shape \(3,\), but the input \(5, 4\) has C = 4 "
+                                         r"classes; give one weight per class, shape \(4,\)"):
+        cross_entropy(z, TARGET, np.ones(3))
+    with pytest.raises(ValueError, match=r"nll_loss: weight has shape \(1, 4\), .* shape \(4,\)"):
+        nll_loss(z, TARGET, np.ones((1, 4)))
+    for bad in (1.5, -0.1, float("nan")):
+        with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\] .*, got"):
+            cross_entropy(z, TARGET, label_smoothing=bad)
+    with pytest.raises(TypeError, match="nll_loss: ignore_index must be an integer class index, got 1.0"):
+        nll_loss(z, TARGET, ignore_index=1.0)
+    # PyTorch's third positional argument is weight: an old call cross_entropy(z, t, "sum") says so
+    with pytest.raises(TypeError, match=r"cross_entropy: weight must be .* got 'sum'; .* reduction='sum'"):
+        cross_entropy(z, TARGET, "sum")
+    # a target is out of range unless it is the ignore_index; the error says which one that is
+    with pytest.raises(IndexError, match=r"target holds class -100, .*0..3\); targets equal to ignore_index \(-1\)"):
+        cross_entropy(z, TARGET_IGNORED, ignore_index=-1)
+    cross_entropy(z, np.array([0, 9, 1, 9, 2]), ignore_index=9)  # 9 is ignored, so out of range is fine
 
 
 def test_pointwise_loss_shape_errors():
@@ -176,7 +305,7 @@ PAIRS = [(case, r) for case in CASES for r in REDUCTIONS + ["batchmean"] * (CASE
 
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")  # PyTorch's kl_div "mean" warning
 @pytest.mark.parametrize("case,reduction", PAIRS)
-def test_losses_match_pytorch(case, reduction):
+def test_losses_match_pytorch(case, reduction, torch_on_one_thread):
     torch = pytest.importorskip("torch")
     fn, arrays, target = CASES[case]
     ours = [Tensor(a.copy(), requires_grad=True) for a in arrays]
@@ -193,3 +322,45 @@ def test_losses_match_pytorch(case, reduction):
     for o, t in zip(ours, theirs):
         if isinstance(o, Tensor):
             np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+GRID = [(fn, shape, options, reduction)
+        for fn in ("cross_entropy", "nll_loss")
+        for shape in ("N,C", "N,C,d1,d2")
+        for options in ["none", "weight", "ignore", "weight+ignore"]
+        + ["smoothing", "weight+smoothing", "ignore+smoothing", "weight+ignore+smoothing"] * (fn == "cross_entropy")
+        for reduction in REDUCTIONS]
+
+
+@pytest.mark.parametrize("fn,shape,options,reduction", GRID)
+def test_class_loss_options_match_pytorch(fn, shape, options, reduction, torch_on_one_thread):
+    torch = pytest.importorskip("torch")
+    logits, target, kwargs = _with_options(shape, options)
+    ours = Tensor(logits.copy(), requires_grad=True)
+    theirs = torch.tensor(logits, requires_grad=True)
+    y = globals()[fn](ours, target, reduction=reduction, **kwargs)
+    if "weight" in kwargs:
+        kwargs["weight"] = torch.tensor(kwargs["weight"])
+    ref = _their(torch, fn)(theirs, torch.tensor(target), reduction=reduction, **kwargs)
+    np.testing.assert_allclose(y.data, ref.detach().numpy(), rtol=1e-12, atol=1e-14)
+    up = rng.standard_normal(ref.shape)
+    y.backward(up)
+    ref.backward(torch.tensor(up))
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_unbatched_and_all_ignored_match_pytorch(reduction, torch_on_one_thread):
+    torch = pytest.importorskip("torch")
+    w = WEIGHTS[4]
+    for logits, target, ignore_index in [(LOGITS[0], np.array(3), -100), (LOGITS[0], np.array(3), 3),
+                                         (LOGITS, np.full(5, -100), -100)]:
+        ours = Tensor(logits.copy(), requires_grad=True)
+        theirs = torch.tensor(logits, requires_grad=True)
+        kwargs = {"ignore_index": ignore_index, "reduction": reduction, "label_smoothing": 0.2}
+        y = cross_entropy(ours, target, w, **kwargs)
+        ref = torch.nn.functional.cross_entropy(theirs, torch.tensor(target), torch.tensor(w), **kwargs)
+        np.testing.assert_allclose(y.data, ref.detach().numpy(), rtol=1e-12, atol=1e-14)  # nan where PyTorch's is
+        y.backward(np.ones(y.shape))
+        ref.backward(torch.ones(ref.shape, dtype=torch.float64))
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
