@@ -18,7 +18,7 @@ import math
 import numbers
 
 from . import engine
-from .engine import Gate, new_id
+from .engine import Gate, _anomaly, new_id
 
 
 class ScalarGate(Gate):
@@ -247,7 +247,7 @@ class Value:
     (-4.0, -4.0, 3.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_gate", "_inputs", "_id", "_g")
+    __slots__ = ("data", "grad", "label", "_gate", "_inputs", "_id", "_g", "_site")  # _site: set in anomaly mode only
     requires_grad = True
 
     def __init__(self, data, label=""):
@@ -274,6 +274,8 @@ class Value:
         out._inputs = inputs
         out._id = new_id()
         out._g = None
+        if _anomaly.enabled:
+            _anomaly.check_forward(out, gate)
         return out
 
     def _receive(self, grad):

@@ -101,12 +101,24 @@ def test_bad_data_coming_in_is_reported_as_such():
             x * 2
 
 
-def test_scalar_backward_anomaly_names_the_gate():
+def test_scalar_forward_overflow_names_the_gate_and_this_line():
+    a = Value(1e200)
     with detect_anomaly():
-        a = Value(1e200)
-        b = a * a  # inf: scalar forward is not checked (its math raises on its own where it can)
-        with pytest.raises(AnomalyError, match=r"^mul produced inf in backward while sending the gradient to input 0"):
-            (b * b).backward()
+        with pytest.raises(AnomalyError, match=r"^mul produced inf in forward \(created at .*test_anomaly.py:\d+: b = a \* a"):
+            b = a * a
+    b = a * a  # outside the mode: inf, unchecked
+    assert b.data == float("inf")
+
+
+def test_scalar_backward_anomaly_names_the_gate_and_the_line():
+    x, k = Value(1e-200), Value(1e200)
+    with detect_anomaly():
+        y = x * k  # 1.0
+        z = y * 1e300  # 1e300: every value is finite
+        # backward: dz/dy = 1e300, then y's gate sends k · 1e300 = inf to x
+        with pytest.raises(AnomalyError, match=r"^mul produced inf in backward while sending the gradient to input 0 "
+                                               r"\(created at .*test_anomaly.py:\d+: y = x \* k"):
+            z.backward()
 
 
 def test_both_spellings_are_the_same_thing():

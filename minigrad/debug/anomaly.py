@@ -49,10 +49,10 @@ class detect_anomaly:
     outside it the cost is one ``if`` per gate.
 
     What is checked: outputs of tensor gates that are part of a graph (an input requires grad
-    and grad mode is on; results computed under ``no_grad`` are not checked), and every
-    downstream gradient in backward, for tensors and scalar ``Value``s alike. Scalar ``Value``
-    forward math already raises on its own (``Value(-1.0).log()`` is a ``ValueError``), and
-    Values do not record creation sites, so a scalar backward anomaly names the gate only.
+    and grad mode is on; results computed under ``no_grad`` are not checked), every scalar
+    ``Value`` gate's output (an overflow to inf, inf − inf = nan), and every downstream gradient
+    in backward, for tensors and Values alike. Scalar math that is undefined raises on its own,
+    in or out of this mode (``Value(-1.0).log()`` is a ``ValueError`` naming log).
 
     ``detect_anomaly(False)`` switches the mode off inside an enclosing one. Leaving the block
     restores whatever was in force before, so blocks nest.
@@ -121,12 +121,17 @@ def _bad(array):
     return word, int(bad.size), int(a.size)
 
 
+def _values(node):
+    """A node's value: a tensor's array or a Value's float."""
+    return node._data if hasattr(node, "_data") else node.data
+
+
 def _check_forward(node, gate):
-    """Tensor._make calls this in anomaly mode: note where the node was made, then check its values."""
+    """Tensor._make and Value._make call this in anomaly mode: note where the node was made, then check its value."""
     if gate is None:
         return
     node._site = _user_frame()
-    found = _bad(node._data)
+    found = _bad(_values(node))
     if found is None:
         return
     word, count, size = found
@@ -136,9 +141,9 @@ def _check_forward(node, gate):
     if size > 1:
         message += f"; {count} of the {size} elements of its {tuple(node.shape)} output are not finite"
     for i, x in enumerate(node._inputs):
-        if _bad(x._data) is not None:
+        if _bad(_values(x)) is not None:
             message += (
-                f"; but its input {i} already held {_bad(x._data)[0]}, made outside the checked graph "
+                f"; but its input {i} already held {_bad(_values(x))[0]}, made outside the checked graph "
                 f"(a leaf, data, or a result computed under no_grad): look there first"
             )
             break
@@ -163,10 +168,7 @@ def _check_backward(node, gate, downstream):
                 continue
         word, count, size = found
         site = _site_text(getattr(node, "_site", None))
-        where = f"created at {site}" if site else (
-            "a scalar Value: creation sites are recorded for tensors only" if not hasattr(node, "shape")
-            else "created before anomaly mode was on"
-        )
+        where = f"created at {site}" if site else "created before anomaly mode was on"
         message = f"{gate.name} produced {word} in backward while sending the gradient to input {i} ({where})"
         if size > 1:
             message += f"; {count} of the {size} elements of that gradient are not finite"
