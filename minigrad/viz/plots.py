@@ -41,8 +41,10 @@ def save_figure(fig, path):
     return str(path)
 
 
-def plot_learning_curves(history, path, window=20):
-    """Training loss and accuracy per step (raw, and a ``window``-step moving average) with validation per epoch."""
+def plot_learning_curves(history, path, window=20, val_window=3):
+    """Training loss and accuracy per step (raw, and a ``window``-step moving average) beside validation at
+    the steps it was measured (each point, and a ``val_window``-point moving average once there are more
+    points than that)."""
     plt = _pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
     steps = np.arange(1, len(history.train_loss) + 1)
@@ -51,7 +53,12 @@ def plot_learning_curves(history, path, window=20):
         ax.plot(steps, raw, color="tab:blue", alpha=0.25, lw=0.8, label=f"train {name} (per step)")
         ax.plot(steps, moving_average(raw, window), color="tab:blue", lw=1.8, label=f"train {name} ({window}-step mean)")
         if val:
-            ax.plot(history.val_step, val, "o-", color="tab:orange", lw=1.5, label=f"validation {name}")
+            ax.plot(history.val_step, val, "o", color="tab:orange", ms=4, alpha=0.6, label=f"validation {name}")
+            if len(val) > val_window:
+                ax.plot(history.val_step, moving_average(val, val_window), color="tab:orange", lw=1.8,
+                        label=f"validation {name} ({val_window}-point mean)")
+            else:
+                ax.plot(history.val_step, val, color="tab:orange", lw=1.0)
         ax.set_xlabel("step")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)

@@ -86,3 +86,20 @@ def test_plot_curves_is_a_real_png_with_one_colour_per_run(tmp_path):
     assert shows(rgb, BLUE) and shows(rgb, ORANGE) and not shows(rgb, GREEN)  # two runs, C0 and C1
     one = read_png(plot_curves({"lr 0.1": runs["lr 0.1"]}, tmp_path / "one.png", window=5))
     assert shows(one, BLUE) and not shows(one, ORANGE)
+
+
+def test_validation_gets_a_moving_average_once_it_has_enough_points(monkeypatch, tmp_path):
+    from minigrad.viz import plots
+
+    labels = {}
+
+    def keep_labels(fig, path):
+        labels[path.name] = [line.get_label() for ax in fig.axes for line in ax.get_lines()]
+        plt.close(fig)
+        return str(path)
+
+    monkeypatch.setattr(plots, "save_figure", keep_labels)
+    plots.plot_learning_curves(history(60, val_every=5), tmp_path / "many.png", window=5)  # 12 validation points
+    plots.plot_learning_curves(history(60, val_every=20), tmp_path / "few.png", window=5)  # 3: too few to smooth
+    assert "validation loss (3-point mean)" in labels["many.png"] and "validation accuracy (3-point mean)" in labels["many.png"]
+    assert not any("point mean" in label for label in labels["few.png"])
