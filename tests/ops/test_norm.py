@@ -243,7 +243,7 @@ def test_zero_pad_shortcut_bad_input():
 # -- against PyTorch (skipped when it is not installed) -----------------------------------------
 
 
-@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 2)], ids=["N,C", "N,C,H,W"])
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 7), (4, 3, 5, 2)], ids=["N,C", "N,C,L", "N,C,H,W"])
 @pytest.mark.parametrize("affine", [False, True])
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_matches_pytorch(shape, affine, training):
@@ -277,3 +277,27 @@ def test_zero_pad_shortcut_matches_pytorch(out_channels, stride):
     y = zero_pad_shortcut(Tensor(x), out_channels, stride)
     ref = torch.nn.functional.pad(torch.tensor(x)[:, :, ::stride, ::stride], (0, 0, 0, 0, 0, out_channels - 4))
     np.testing.assert_array_equal(y.data, ref.numpy())
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_dropout_matches_pytorch_in_law(p):
+    """The masks come from different generators, so compare what dropout is: every output is 0 or
+    x/(1 − p) (the same values in both), about p of them 0, the gradient the same mask scaled alike,
+    and eval mode the identity."""
+    torch = pytest.importorskip("torch")
+    x = rng.uniform(1, 2, (200, 100))
+    ours = Tensor(x.copy(), requires_grad=True)
+    y = dropout(ours, p, training=True)
+    t = torch.tensor(x.copy(), requires_grad=True)
+    ref = torch.nn.functional.dropout(t, p, training=True)
+    for out, inp in ((y.data, x), (ref.detach().numpy(), x)):
+        kept = out != 0
+        np.testing.assert_allclose(out[kept], inp[kept] / (1 - p), rtol=1e-12)
+        assert abs((~kept).mean() - p) < 0.02  # 20,000 draws: the standard error is at most 0.0035
+    up = rng.standard_normal(x.shape)
+    y.backward(up)
+    ref.backward(torch.tensor(up))
+    for grad, out in ((ours.grad, y.data), (t.grad.numpy(), ref.detach().numpy())):
+        np.testing.assert_allclose(grad, np.where(out != 0, up / (1 - p), 0.0), rtol=1e-12)
+    np.testing.assert_array_equal(dropout(Tensor(x), p, training=False).data,
+                                  torch.nn.functional.dropout(torch.tensor(x), p, training=False).numpy())
