@@ -79,3 +79,23 @@ def test_batch_mismatch_is_a_clear_error():
 def test_scalar_operand_is_refused():
     with pytest.raises(ValueError, match="at least 1 dimension"):
         Tensor(np.ones(3)) @ Tensor(np.float64(2.0))
+
+
+# -- hypothesis: 1-D, 2-D and batched operands whose batch dimensions broadcast ----------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import mutually_broadcastable_shapes  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3),
+       n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(1, 4), vector=st.sampled_from(["", "a", "b"]))
+def test_matmul_gradcheck_on_generated_shapes(batch, n, k, m, vector):
+    (batch_a, batch_b), result = batch.input_shapes, batch.result_shape
+    shape_a = (k,) if vector == "a" else batch_a + (n, k)
+    shape_b = (k,) if vector == "b" else batch_b + (k, m)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    out = Tensor(a) @ Tensor(b)
+    assert out.shape == np.matmul(a, b).shape
+    assert gradcheck(lambda x, y: x @ y, [a, b])

@@ -73,3 +73,35 @@ def test_negative_pad_is_refused():
 def test_index_out_of_range_names_the_shape():
     with pytest.raises(IndexError, match=r"index: .*\(tensor of shape \(2, 3, 4\)\)"):
         Tensor(A)[5]
+
+
+# -- hypothesis: generated shapes for every shape gate ---------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SHAPES = st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple)
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=SHAPES, data=st.data())
+def test_shape_gates_gradcheck_on_generated_shapes(shape, data):
+    x = rng.standard_normal(shape)
+    order = tuple(data.draw(st.permutations(range(len(shape)))))
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    pads = tuple(data.draw(st.integers(0, 2)) for _ in range(2))
+    # an index mixing a slice, an integer array with repeats (their gradients add) and the rest
+    picks = np.array(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
+    gates = {
+        "reshape": lambda t: t.reshape(-1),
+        "permute": lambda t: t.permute(*order),
+        "transpose": lambda t: t.transpose(0, -1),
+        "flatten": lambda t: t.flatten(),
+        "slice": lambda t: t[..., ::2],
+        "integer array": lambda t: t[picks],
+        "cat": lambda t: mg.cat([t, t * 2.0], dim=dim),
+        "stack": lambda t: mg.stack([t, t + 1.0], dim=dim),
+        "pad": lambda t: mg.pad(t, pads),
+    }
+    for name, fn in gates.items():
+        assert gradcheck(fn, [x]), name
