@@ -288,3 +288,34 @@ def test_the_page_follows_the_current_gate_in_a_wide_drawing(tmp_path):
                 assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 900, box
         finally:
             browser.close()
+
+
+def test_a_tensor_graph_steps_in_chromium(tmp_path):
+    sync_playwright = _browser_or_skip()
+    x = Tensor(np.arange(6.0).reshape(2, 3) - 2.5, requires_grad=True, label="x")
+    w = Tensor(np.ones((3, 2)), requires_grad=True, label="w")
+    loss = (x @ w).relu().sum()  # 3 steps: sum, relu, matmul
+    path = Path(stepper(loss, tmp_path / "tensor.html"))
+    errors = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(path.as_uri())
+            assert page.inner_text("#counter") == "forward pass · 0/3"
+            seen = []
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+                frame = page.locator("section.frame:visible")
+                assert frame.locator("svg").is_visible()
+                seen.append(frame.locator("aside").inner_text())
+            assert page.inner_text("#counter") == "step 3/3"
+            assert [g for text in seen for g in ("sum", "relu", "matmul") if g in text.split("\n")[0]] == ["sum", "relu", "matmul"]
+            assert "(2, 3)" in page.locator("section.frame:visible svg").text_content()  # x's shape on its node
+        finally:
+            browser.close()
+    assert errors == []
