@@ -57,9 +57,10 @@ class _Pool(TensorGate):
     def taps(self, xp):
         return _taps(xp, self.kernel, self.stride, self.dilation, self.out)
 
-    def padded_zeros(self, dtype):
+    def padded_zeros(self, dtype, planes=None):
+        """Zeros of the padded input's shape (ceil_mode's extra rows included); ``planes`` replaces (N, C)."""
         (ph, pw), (eh, ew), (N, C, H, W) = self.padding, self.extra, self.in_shape
-        return np.zeros((N, C, H + 2 * ph + eh, W + 2 * pw + ew), dtype)
+        return np.zeros((planes or (N, C)) + (H + 2 * ph + eh, W + 2 * pw + ew), dtype)
 
 
 def pool_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -143,10 +144,11 @@ class AvgPool2d(_Pool):
         else:
             # how many counted elements each window holds (the input, plus the padding with count_include_pad,
             # never ceil_mode's extra rows): pool a map of ones over the same windows
-            counted = self.padded_zeros(total.dtype)[:1, :1]
-            counted[..., : H + 2 * ph, : W + 2 * pw] = 1
-            if not count_include_pad:
-                counted[...] = self.pad(np.ones((1, 1, H, W), total.dtype), 0)
+            counted = self.padded_zeros(total.dtype, planes=(1, 1))
+            if count_include_pad:
+                counted[..., : H + 2 * ph, : W + 2 * pw] = 1
+            else:
+                counted[..., ph : ph + H, pw : pw + W] = 1
             self.divisor = sum(win for _, win in self.taps(counted))
         return total / self.divisor
 
