@@ -3,6 +3,7 @@ import html
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -199,8 +200,10 @@ def test_not_a_node_is_a_clear_error(tmp_path):
 # --- the page in a real headless Chromium --------------------------------------------------------
 
 
-def _browser_or_skip():
-    """Playwright with Debian's Chromium; skipped when missing (CI installs both and sets MINIGRAD_REQUIRE_BROWSER)."""
+@contextmanager
+def _chromium():
+    """Headless Debian Chromium driven by Playwright, closed afterwards; the test is skipped when either is
+    missing (CI installs both and sets MINIGRAD_REQUIRE_BROWSER, which turns the skip into a failure)."""
     reason = None
     try:
         from playwright.sync_api import sync_playwright
@@ -212,110 +215,94 @@ def _browser_or_skip():
         if os.environ.get("MINIGRAD_REQUIRE_BROWSER"):
             pytest.fail(f"the browser test must run here (MINIGRAD_REQUIRE_BROWSER is set) but {reason}")
         pytest.skip(reason)
-    return sync_playwright
-
-
-def test_the_page_steps_in_chromium(tmp_path):
-    sync_playwright = _browser_or_skip()
-    f, _ = lectures.fanout()  # 3 steps (add, mul, copy): 4 frames
-    path = Path(stepper(f, tmp_path / "fanout.html"))
-    errors, requests = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         try:
-            page = browser.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(path.as_uri())
-
-            def state():
-                shown = page.locator("section.frame:visible")
-                assert shown.count() == 1
-                assert shown.locator("svg").is_visible()
-                return int(shown.get_attribute("data-index")), page.inner_text("#counter")
-
-            assert state() == (0, "forward pass · 0/3")
-            assert page.is_disabled("#prev")
-            page.keyboard.press("ArrowRight")
-            assert state() == (1, "step 1/3")
-            assert "add" in page.locator("section.frame:visible aside").inner_text()
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("ArrowLeft")
-            assert state() == (1, "step 1/3")
-            page.click("#next")
-            page.click("#next")
-            assert state() == (3, "step 3/3")
-            assert page.is_disabled("#next")
-            page.keyboard.press("ArrowRight")  # past the end: stays
-            assert state()[0] == 3
-            page.click("#prev")
-            assert state() == (2, "step 2/3")
-            page.fill("#slider", "0")
-            assert state() == (0, "forward pass · 0/3")
-            page.keyboard.press("End")
-            assert state()[0] == 3
-            page.focus("#slider")  # on the slider, the arrow keys move the slider itself: one step, not two
-            page.keyboard.press("ArrowLeft")
-            assert state()[0] == 2
-            page.check("#fit")  # scale the drawing to the window
-            assert "fit" in page.get_attribute("body", "class")
+            yield browser
         finally:
             browser.close()
+
+
+def test_the_page_steps_in_chromium(tmp_path):
+    f, _ = lectures.fanout()  # 3 steps (add, mul, copy): 4 frames
+    path = Path(stepper(f, tmp_path / "fanout.html"))
+    errors, requests = [], []
+    with _chromium() as browser:
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(path.as_uri())
+
+        def state():
+            shown = page.locator("section.frame:visible")
+            assert shown.count() == 1
+            assert shown.locator("svg").is_visible()
+            return int(shown.get_attribute("data-index")), page.inner_text("#counter")
+
+        assert state() == (0, "forward pass · 0/3")
+        assert page.is_disabled("#prev")
+        page.keyboard.press("ArrowRight")
+        assert state() == (1, "step 1/3")
+        assert "add" in page.locator("section.frame:visible aside").inner_text()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowLeft")
+        assert state() == (1, "step 1/3")
+        page.click("#next")
+        page.click("#next")
+        assert state() == (3, "step 3/3")
+        assert page.is_disabled("#next")
+        page.keyboard.press("ArrowRight")  # past the end: stays
+        assert state()[0] == 3
+        page.click("#prev")
+        assert state() == (2, "step 2/3")
+        page.fill("#slider", "0")
+        assert state() == (0, "forward pass · 0/3")
+        page.keyboard.press("End")
+        assert state()[0] == 3
+        page.focus("#slider")  # on the slider, the arrow keys move the slider itself: one step, not two
+        page.keyboard.press("ArrowLeft")
+        assert state()[0] == 2
+        page.check("#fit")  # scale the drawing to the window
+        assert "fit" in page.get_attribute("body", "class")
     assert errors == []
     assert requests and all(url.startswith("file:") for url in requests)
 
 
 def test_the_page_follows_the_current_gate_in_a_wide_drawing(tmp_path):
-    sync_playwright = _browser_or_skip()
     f, _ = lectures.neuron_gates()  # wider than a small window
     path = Path(stepper(f, tmp_path / "neuron.html"))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 600})
-            page.goto(path.as_uri())
-            for _ in range(3):  # the exp gate, far from where the drawing starts
-                page.keyboard.press("ArrowRight")
-                gate = page.locator('section.frame:visible svg [fill="orange"]').first
-                box = gate.bounding_box()
-                assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 900, box
-        finally:
-            browser.close()
+    with _chromium() as browser:
+        page = browser.new_page(viewport={"width": 900, "height": 600})
+        page.goto(path.as_uri())
+        for _ in range(3):  # the exp gate, far from where the drawing starts
+            page.keyboard.press("ArrowRight")
+            gate = page.locator('section.frame:visible svg [fill="orange"]').first
+            box = gate.bounding_box()
+            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 900, box
 
 
 def test_a_tensor_graph_steps_in_chromium(tmp_path):
-    sync_playwright = _browser_or_skip()
     x = Tensor(np.arange(6.0).reshape(2, 3) - 2.5, requires_grad=True, label="x")
     w = Tensor(np.ones((3, 2)), requires_grad=True, label="w")
     loss = (x @ w).relu().sum()  # 3 steps: sum, relu, matmul
     path = Path(stepper(loss, tmp_path / "tensor.html"))
     errors = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            assert page.inner_text("#counter") == "forward pass · 0/3"
-            seen = []
-            for _ in range(3):
-                page.keyboard.press("ArrowRight")
-                frame = page.locator("section.frame:visible")
-                assert frame.locator("svg").is_visible()
-                seen.append(frame.locator("aside").inner_text())
-            assert page.inner_text("#counter") == "step 3/3"
-            assert [g for text in seen for g in ("sum", "relu", "matmul") if g in text.split("\n")[0]] == ["sum", "relu", "matmul"]
-            assert "(2, 3)" in page.locator("section.frame:visible svg").text_content()  # x's shape on its node
-        finally:
-            browser.close()
+    with _chromium() as browser:
+        page = browser.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        assert page.inner_text("#counter") == "forward pass · 0/3"
+        seen = []
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+            frame = page.locator("section.frame:visible")
+            assert frame.locator("svg").is_visible()
+            seen.append(frame.locator("aside").inner_text())
+        assert page.inner_text("#counter") == "step 3/3"
+        assert [g for text in seen for g in ("sum", "relu", "matmul") if g in text.split("\n")[0]] == ["sum", "relu", "matmul"]
+        assert "(2, 3)" in page.locator("section.frame:visible svg").text_content()  # x's shape on its node
     assert errors == []
