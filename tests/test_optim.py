@@ -73,6 +73,17 @@ def mlp_loss(w1, b1, w2, b2, x, t, relu):
     return ((h @ w2.T + b2 - t) ** 2).mean()
 
 
+def three_steps_each(torch, opt, ours, topt, theirs):
+    """Three optimiser steps on the MLP loss in both frameworks, from their own copies of WEIGHTS."""
+    for _ in range(3):
+        opt.zero_grad()
+        mlp_loss(*ours, Tensor(X), Tensor(T), lambda a: a.relu()).backward()
+        opt.step()
+        topt.zero_grad()
+        mlp_loss(*theirs, torch.tensor(X), torch.tensor(T), torch.relu).backward()
+        topt.step()
+
+
 CONFIGS = {
     "sgd": (SGD, dict(lr=0.1)),
     "sgd momentum dampening": (SGD, dict(lr=0.1, momentum=0.9, dampening=0.3)),
@@ -93,13 +104,7 @@ def test_three_steps_match_pytorch(name):
     theirs = [torch.tensor(w.copy(), requires_grad=True) for w in WEIGHTS]
     opt = cls(ours, **kwargs)
     topt = getattr(torch.optim, cls.__name__)(theirs, **kwargs)
-    for _ in range(3):
-        opt.zero_grad()
-        mlp_loss(*ours, Tensor(X), Tensor(T), lambda a: a.relu()).backward()
-        opt.step()
-        topt.zero_grad()
-        mlp_loss(*theirs, torch.tensor(X), torch.tensor(T), torch.relu).backward()
-        topt.step()
+    three_steps_each(torch, opt, ours, topt, theirs)
     for p, q in zip(ours, theirs):
         assert p.dtype == np.float64
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=0, atol=1e-12)
@@ -112,13 +117,7 @@ def test_param_groups_match_pytorch():
     head = {"lr": 0.3, "nesterov": True}
     opt = SGD([{"params": ours[:2]}, {"params": ours[2:], **head}], lr=0.1, momentum=0.9)
     topt = torch.optim.SGD([{"params": theirs[:2]}, {"params": theirs[2:], **head}], lr=0.1, momentum=0.9)
-    for _ in range(3):
-        opt.zero_grad()
-        mlp_loss(*ours, Tensor(X), Tensor(T), lambda a: a.relu()).backward()
-        opt.step()
-        topt.zero_grad()
-        mlp_loss(*theirs, torch.tensor(X), torch.tensor(T), torch.relu).backward()
-        topt.step()
+    three_steps_each(torch, opt, ours, topt, theirs)
     for p, q in zip(ours, theirs):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=0, atol=1e-12)
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.3]
