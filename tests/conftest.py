@@ -1,4 +1,5 @@
 """Shared test fixtures."""
+import numpy as np
 import pytest
 
 
@@ -19,3 +20,29 @@ def torch_on_one_thread():
     torch.set_num_threads(1)
     yield torch
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def compare_with_torch(torch_on_one_thread):
+    """``compare(ours, theirs, arrays, rng, rtol, atol, out_atol=None)``: run ``ours`` on minigrad Tensors and
+    ``theirs`` on torch tensors made from copies of the same float64 ``arrays``; the outputs must agree
+    (``out_atol``, default ``atol``) and so must every input's gradient after backward of the same random
+    upstream gradient (drawn from ``rng``). Skips the test when torch is not installed."""
+    if torch_on_one_thread is None:
+        pytest.skip("torch is not installed (pip install torch==2.13.0)")
+    torch = torch_on_one_thread
+
+    def compare(ours, theirs, arrays, rng, rtol, atol, out_atol=None):
+        from minigrad import Tensor
+
+        xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+        ts = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+        out, ref = ours(*xs), theirs(*ts)
+        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=rtol, atol=atol if out_atol is None else out_atol)
+        upstream = rng.standard_normal(out.shape)
+        out.backward(upstream)
+        ref.backward(torch.tensor(upstream))
+        for x, t in zip(xs, ts):
+            np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=rtol, atol=atol)
+
+    return compare

@@ -46,14 +46,6 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_forward_and_gradients_match_pytorch(name):
+def test_forward_and_gradients_match_pytorch(name, compare_with_torch):
     ours, theirs, inputs = CASES[name]
-    xs = [mg.Tensor(x.copy(), requires_grad=True) for x in inputs]
-    ts = [torch.tensor(x.copy(), requires_grad=True) for x in inputs]
-    out, ref = ours(*xs), theirs(*ts)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
-    upstream = rng.standard_normal(ref.shape)
-    out.backward(upstream)
-    ref.backward(torch.tensor(upstream))
-    for x, t in zip(xs, ts):
-        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    compare_with_torch(ours, theirs, inputs, rng, rtol=1e-10, atol=1e-12)

@@ -269,43 +269,32 @@ def _torch_on_one_thread(torch_on_one_thread):
     """Every test here runs with PyTorch (when installed) on one thread: see tests/conftest.py."""
 
 
-def _compare_with_torch(ours, theirs, arrays):
-    pytest.importorskip("torch")
-    xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
-    out, ref = ours(*xs), theirs(*ts)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
-    upstream = rng.standard_normal(out.shape)
-    out.backward(upstream)
-    ref.backward(torch.tensor(upstream))
-    for x, t in zip(xs, ts):
-        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+TOL = dict(rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("case", range(len(TORCH_CONV)))
-def test_conv2d_matches_pytorch(case, bias):
+def test_conv2d_matches_pytorch(case, bias, compare_with_torch):
     pytest.importorskip("torch")
     xs, ws, options = TORCH_CONV[case]
     arrays = [rng.standard_normal(xs), rng.standard_normal(ws)] + ([rng.standard_normal(ws[0])] if bias else [])
-    _compare_with_torch(lambda *t: conv2d(*t, **options), lambda *t: torch.nn.functional.conv2d(*t, **options), arrays)
+    compare_with_torch(lambda *t: conv2d(*t, **options), lambda *t: torch.nn.functional.conv2d(*t, **options), arrays, rng, **TOL)
 
 
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("case", range(len(TORCH_TRANSPOSED)))
-def test_conv_transpose2d_matches_pytorch(case, bias):
+def test_conv_transpose2d_matches_pytorch(case, bias, compare_with_torch):
     pytest.importorskip("torch")
     xs, ws, options = TORCH_TRANSPOSED[case]
     out_channels = ws[1] * options.get("groups", 1)
     arrays = [rng.standard_normal(xs), rng.standard_normal(ws)] + ([rng.standard_normal(out_channels)] if bias else [])
-    _compare_with_torch(
-        lambda *t: conv_transpose2d(*t, **options), lambda *t: torch.nn.functional.conv_transpose2d(*t, **options), arrays
-    )
+    compare_with_torch(lambda *t: conv_transpose2d(*t, **options),
+                       lambda *t: torch.nn.functional.conv_transpose2d(*t, **options), arrays, rng, **TOL)
 
 
 @pytest.mark.slow
-def test_conv2d_sweep_matches_pytorch():
+def test_conv2d_sweep_matches_pytorch(compare_with_torch):
     pytest.importorskip("torch")
     F = torch.nn.functional
     for k, s, p, d, g in itertools.product([1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2], [1, 2]):
@@ -313,13 +302,14 @@ def test_conv2d_sweep_matches_pytorch():
             continue
         arrays = [rng.standard_normal((3, 4, 8, 7)), rng.standard_normal((6, 4 // g, k, k)), rng.standard_normal(6)]
         opts = dict(stride=s, padding=p, dilation=d, groups=g)
-        _compare_with_torch(lambda *t: conv2d(*t, **opts), lambda *t: F.conv2d(*t, **opts), arrays)
+        compare_with_torch(lambda *t: conv2d(*t, **opts), lambda *t: F.conv2d(*t, **opts), arrays, rng, **TOL)
         for op in range(max(s, d)):
             arrays = [rng.standard_normal((2, 4, 4, 5)), rng.standard_normal((4, 6 // g, k, k)), rng.standard_normal(6)]
             opts_t = dict(stride=s, padding=p, dilation=d, groups=g, output_padding=op)
             if (4 - 1) * s - 2 * p + d * (k - 1) + op + 1 < 1:
                 continue
-            _compare_with_torch(lambda *t: conv_transpose2d(*t, **opts_t), lambda *t: F.conv_transpose2d(*t, **opts_t), arrays)
+            compare_with_torch(lambda *t: conv_transpose2d(*t, **opts_t), lambda *t: F.conv_transpose2d(*t, **opts_t), arrays,
+                               rng, **TOL)
 
 
 @pytest.mark.slow

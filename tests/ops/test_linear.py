@@ -76,15 +76,8 @@ def test_linear_shape_errors():
 
 @pytest.mark.parametrize("x_shape", [(3,), (4, 3), (2, 4, 3)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_matches_pytorch(x_shape, bias):
-    torch = pytest.importorskip("torch")
+def test_linear_matches_pytorch(x_shape, bias, compare_with_torch):
+    import torch
+
     arrays = [rng.standard_normal(x_shape), rng.standard_normal((5, 3)), rng.standard_normal(5)][: 3 if bias else 2]
-    ours = [Tensor(a.copy(), requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y, ref = linear(*ours), torch.nn.functional.linear(*theirs)
-    np.testing.assert_allclose(y.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
-    up = rng.standard_normal(ref.shape)
-    y.backward(up)
-    ref.backward(torch.tensor(up))
-    for o, t in zip(ours, theirs):
-        np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    compare_with_torch(linear, torch.nn.functional.linear, arrays, rng, rtol=1e-12, atol=1e-12)

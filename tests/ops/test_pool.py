@@ -201,17 +201,7 @@ def _torch_on_one_thread(torch_on_one_thread):
     """Every test here runs with PyTorch (when installed) on one thread: see tests/conftest.py."""
 
 
-def _compare_with_torch(ours, theirs, x):
-    pytest.importorskip("torch")
-    t = torch.tensor(x, requires_grad=True)
-    ref = theirs(t)
-    ours_x = Tensor(x.copy(), requires_grad=True)
-    out = ours(ours_x)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12)
-    upstream = rng.standard_normal(out.shape)
-    out.backward(upstream)
-    ref.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(ours_x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+TOL = dict(rtol=1e-12, atol=1e-14, out_atol=0)  # the outputs are max/mean of the same numbers
 
 
 POOL_OPTIONS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0)),
@@ -221,31 +211,31 @@ POOL_OPTIONS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), d
 @pytest.mark.parametrize("ties", [False, True])
 @pytest.mark.parametrize("dilation", [1, 2])
 @pytest.mark.parametrize("options", POOL_OPTIONS)
-def test_max_pool2d_matches_pytorch(options, dilation, ties):
+def test_max_pool2d_matches_pytorch(options, dilation, ties, compare_with_torch):
     pytest.importorskip("torch")
     x = rng.standard_normal((2, 3, 9, 8))
     if ties:
         x = np.round(x)  # many equal values in a window: both must pick the same (first) one
-    _compare_with_torch(lambda t: max_pool2d(t, dilation=dilation, **options),
-                        lambda t: torch.nn.functional.max_pool2d(t, dilation=dilation, **options), x)
+    compare_with_torch(lambda t: max_pool2d(t, dilation=dilation, **options),
+                       lambda t: torch.nn.functional.max_pool2d(t, dilation=dilation, **options), [x], rng, **TOL)
 
 
 @pytest.mark.parametrize("count_include_pad", [True, False])
 @pytest.mark.parametrize("options", POOL_OPTIONS)
-def test_avg_pool2d_matches_pytorch(options, count_include_pad):
+def test_avg_pool2d_matches_pytorch(options, count_include_pad, compare_with_torch):
     pytest.importorskip("torch")
-    _compare_with_torch(lambda t: avg_pool2d(t, count_include_pad=count_include_pad, **options),
-                        lambda t: torch.nn.functional.avg_pool2d(t, count_include_pad=count_include_pad, **options),
-                        rng.standard_normal((2, 3, 9, 8)))
+    compare_with_torch(lambda t: avg_pool2d(t, count_include_pad=count_include_pad, **options),
+                       lambda t: torch.nn.functional.avg_pool2d(t, count_include_pad=count_include_pad, **options),
+                       [rng.standard_normal((2, 3, 9, 8))], rng, **TOL)
 
 
 @pytest.mark.parametrize("k,s,p,d", CEIL_CASES)
-def test_ceil_mode_indices_and_divisor_match_pytorch(k, s, p, d):
+def test_ceil_mode_indices_and_divisor_match_pytorch(k, s, p, d, compare_with_torch):
     pytest.importorskip("torch")
     F = torch.nn.functional
     x = rng.standard_normal((2, 3, 7, 8))
-    _compare_with_torch(lambda t: max_pool2d(t, k, s, p, d, ceil_mode=True),
-                        lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode=True), x)
+    compare_with_torch(lambda t: max_pool2d(t, k, s, p, d, ceil_mode=True),
+                       lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode=True), [x], rng, **TOL)
     for ceil_mode in (False, True):
         _, ours = max_pool2d(Tensor(x), k, s, p, d, ceil_mode, return_indices=True)
         _, theirs = F.max_pool2d(torch.tensor(x), k, s, p, d, ceil_mode, return_indices=True)
@@ -253,16 +243,16 @@ def test_ceil_mode_indices_and_divisor_match_pytorch(k, s, p, d):
         if d == 1:
             for count_include_pad in (True, False):
                 for divisor in (None, 5):
-                    _compare_with_torch(
+                    compare_with_torch(
                         lambda t: avg_pool2d(t, k, s, p, count_include_pad, ceil_mode=ceil_mode, divisor_override=divisor),
-                        lambda t: F.avg_pool2d(t, k, s, p, ceil_mode, count_include_pad, divisor), x)
+                        lambda t: F.avg_pool2d(t, k, s, p, ceil_mode, count_include_pad, divisor), [x], rng, **TOL)
 
 
 @pytest.mark.parametrize("size", [1, 3, (3, 4), (None, 5), (4, 3), (11, 10)])
-def test_adaptive_avg_pool2d_matches_pytorch(size):
+def test_adaptive_avg_pool2d_matches_pytorch(size, compare_with_torch):
     pytest.importorskip("torch")
-    _compare_with_torch(lambda t: adaptive_avg_pool2d(t, size),
-                        lambda t: torch.nn.functional.adaptive_avg_pool2d(t, size), rng.standard_normal((2, 3, 9, 8)))
+    compare_with_torch(lambda t: adaptive_avg_pool2d(t, size),
+                       lambda t: torch.nn.functional.adaptive_avg_pool2d(t, size), [rng.standard_normal((2, 3, 9, 8))], rng, **TOL)
 
 
 # -- bad input ------------------------------------------------------------------------------------------
