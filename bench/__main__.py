@@ -38,7 +38,7 @@ def main(argv):
 
     print(f"minigrad from {minigrad.__file__}; numpy {np.__version__}, Python {platform.python_version()}, "
           f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d')}; "
-          f"malloc {minigrad.allocator.status()}")
+          f"malloc {minigrad.core.allocator.status()}")
     for name in names:
         print(f"\n## {name}\n", flush=True)
         SUITES[name](quick=quick, threads=threads)

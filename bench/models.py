@@ -1,8 +1,8 @@
 """Whole models beside PyTorch CPU: a LeNet-5 training step and a ResNet basic block.
 
-* LeNet-5 (``minigrad.models.lenet5``) on a (64, 1, 28, 28) batch: zero_grad, forward,
+* LeNet-5 (``minigrad.nn.models.lenet5``) on a (64, 1, 28, 28) batch: zero_grad, forward,
   cross-entropy, backward and an SGD step with momentum 0.9 -- one full training step;
-* ResNet's basic block (``minigrad.models.BasicBlock(64, 64)``: conv-BN-ReLU-conv-BN, identity
+* ResNet's basic block (``minigrad.nn.models.BasicBlock(64, 64)``: conv-BN-ReLU-conv-BN, identity
   shortcut, ReLU) on x (32, 64, 16, 16) in training mode, forward + backward with a fixed
   upstream gradient (x requires grad, as inside a network).
 

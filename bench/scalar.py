@@ -219,7 +219,7 @@ def engine_overhead(quick=False):
     minigrad.manual_seed(0)
     net = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
     out = (net(minigrad.Tensor(np.ones((8, 16), np.float32))) ** 2).sum()
-    tensor_nodes = len(minigrad.engine.topological_order(out))
+    tensor_nodes = len(minigrad.core.engine.topological_order(out))
 
     def tensor_engine():
         out.backward(retain_graph=True)
@@ -231,7 +231,7 @@ def engine_overhead(quick=False):
         for _ in out.backward_steps(retain_graph=True):
             pass
 
-    nodes = len(minigrad.engine.topological_order(loss))
+    nodes = len(minigrad.core.engine.topological_order(loss))
     rounds, repeat = (5, 5) if quick else (15, 9)
     with gc_disabled():
         for what, fns in ((f"scalar MLP graph ({nodes:,} nodes)", (scalar_engine, scalar_bare, scalar_steps)),

@@ -30,8 +30,8 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import Tensor, data, models, optim
-from minigrad.multitask import DeepCNN, grad_norms
-from minigrad.training import evaluate, fit
+from minigrad.train.multitask import DeepCNN, grad_norms
+from minigrad.train import evaluate, fit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--depth", type=int, default=8)

@@ -21,7 +21,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import data, models, optim
-from minigrad.training import evaluate, fit
+from minigrad.train import evaluate, fit
 from minigrad.viz import grad_cam, plot_grad_cam
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -21,7 +21,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import data, optim
-from minigrad.multitask import LocalizationNet, box_iou, evaluate_localization, fit_localization, make_localization_data
+from minigrad.train.multitask import LocalizationNet, box_iou, evaluate_localization, fit_localization, make_localization_data
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--epochs", type=int, default=6)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import data, models, optim
-from minigrad.training import evaluate, fit
+from minigrad.train import evaluate, fit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--epochs", type=int, default=15)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import data, models, optim
-from minigrad.recipes import (check_initial_loss, log_uniform, lr_find, overfit_small_sample, read_curves, search,
+from minigrad.train.recipes import (check_initial_loss, log_uniform, lr_find, overfit_small_sample, read_curves, search,
                               validate_every)
-from minigrad.training import History, evaluate, fit
+from minigrad.train import History, evaluate, fit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--out", default="pictures")

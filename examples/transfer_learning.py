@@ -13,7 +13,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import data, models, nn, optim
-from minigrad.training import evaluate, fit
+from minigrad.train import evaluate, fit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--epochs", type=int, default=5)

@@ -3,21 +3,33 @@
 Every operation is a gate with a forward rule and a local-gradient rule; backprop is one loop
 that multiplies upstream by local to get downstream, and that loop emits one inspectable Step
 per gate.
+
+The packages, bottom up (each imports only those above it in this list):
+core (the engine, Value, Tensor), ops (the tensor gates), nn (modules, functional, the model zoo),
+optim, data, train (the loop, checkpoints, the lectures' recipe), debug (gradcheck, anomaly mode,
+gradient flow), viz (drawings, pages, plots) and app (the command line). ``minigrad.viz`` imports
+graphviz, so it is loaded on first use (``mg.draw``, ``mg.viz``).
 """
-from . import allocator
+from .core import allocator
 
-allocator.tune()  # glibc: a training step's temporaries reuse freed memory (see minigrad/allocator.py)
+allocator.tune()  # glibc: a training step's temporaries reuse freed memory (see minigrad/core/allocator.py)
 
-from . import data, debug, lectures, models, multitask, nn, optim, recipes, viz
-from .checkpoint import load, save
-from .creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like
-from .debug import AnomalyError, detect_anomaly, gradcheck
-from .engine import Step, enable_grad, is_grad_enabled, no_grad
-from .ops.elementwise import maximum, where
-from .ops.shape import cat, pad, stack
-from .scalar import Value
-from .tensor import Tensor, tensor
-from .viz import draw
+from . import _moved  # noqa: E402
+
+_moved.install()  # minigrad.training, minigrad.engine, ...: the paths from before the split into layers
+
+from . import data, debug, nn, optim, train  # noqa: E402
+from .app import lectures  # noqa: E402
+from .core.creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like  # noqa: E402
+from .core.engine import Step, enable_grad, is_grad_enabled, no_grad  # noqa: E402
+from .core.scalar import Value  # noqa: E402
+from .core.tensor import Tensor, tensor  # noqa: E402
+from .debug import AnomalyError, detect_anomaly, gradcheck  # noqa: E402
+from .nn import models  # noqa: E402
+from .ops.elementwise import maximum, where  # noqa: E402
+from .ops.shape import cat, pad, stack  # noqa: E402
+from .train import multitask, recipes  # noqa: E402
+from .train.checkpoint import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -27,4 +39,15 @@ __all__ = [
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
+    "train",
 ]
+
+
+def __getattr__(name):
+    """``mg.viz`` and ``mg.draw`` import the drawing package (and graphviz) on first use."""
+    if name in ("viz", "draw"):
+        import importlib
+
+        viz = importlib.import_module(".viz", __name__)
+        return viz if name == "viz" else viz.draw
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from .. import engine
+from ..core import engine
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the minigrad package
 

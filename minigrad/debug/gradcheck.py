@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import no_grad
+from ..core.engine import no_grad
 
 
 class GradcheckError(AssertionError):
@@ -21,7 +21,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     Returns True, or raises ``GradcheckError`` naming the worst index with both values.
     """
-    from ..tensor import Tensor
+    from ..core.tensor import Tensor
 
     xs = []
     for k, x in enumerate(inputs):

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from .. import engine
-from ..creation import rng
+from ..core import engine
+from ..core.creation import rng
 
 
 def _fans(tensor):

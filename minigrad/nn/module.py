@@ -12,8 +12,8 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .. import engine
-from ..tensor import Tensor
+from ..core import engine
+from ..core.tensor import Tensor
 
 
 class Parameter(Tensor):

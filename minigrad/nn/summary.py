@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import engine
-from ..tensor import Tensor
+from ..core import engine
+from ..core.tensor import Tensor
 
 
 def summary(model, input_shape, dtype=np.float32, print_fn=print):

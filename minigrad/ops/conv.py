@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .gate import TensorGate
 from .im2col import Geometry, convolve, correlate, filter_columns, flip, spread
 

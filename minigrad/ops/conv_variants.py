@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .conv import check_4d, conv2d, pair
 from .gate import TensorGate
 

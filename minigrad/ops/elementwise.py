@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .gate import TensorGate, broadcast_shape, constant
 
 
@@ -385,7 +385,7 @@ def rpower(a, base):
 
 def maximum(a, b):
     """Elementwise max (the max gate); for two Values it is the scalar max gate."""
-    from ..scalar import Value, maximum as scalar_maximum
+    from ..core.scalar import Value, maximum as scalar_maximum
 
     if isinstance(a, Value) or isinstance(b, Value):
         return scalar_maximum(a, b)

@@ -12,8 +12,8 @@ import numbers
 
 import numpy as np
 
-from ..engine import Gate, grad_mode
-from ..tensor import Tensor
+from ..core.engine import Gate, grad_mode
+from ..core.tensor import Tensor
 
 
 def sum_to_shape(grad, shape):

@@ -30,7 +30,7 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .gate import TensorGate, as_tensor
 
 REDUCTIONS = ("mean", "sum", "none")

@@ -25,8 +25,8 @@ import numbers
 
 import numpy as np
 
-from ..creation import rng
-from ..tensor import Tensor
+from ..core.creation import rng
+from ..core.tensor import Tensor
 from .gate import TensorGate, as_tensor
 
 

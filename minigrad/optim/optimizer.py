@@ -13,8 +13,8 @@ import numbers
 
 import numpy as np
 
-from ..engine import enable_grad, no_grad
-from ..tensor import Tensor
+from ..core.engine import enable_grad, no_grad
+from ..core.tensor import Tensor
 
 
 class Optimizer:

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from .. import engine
+from ..core import engine
 
 
 # --- which nodes and edges ---------------------------------------------------------------------

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import engine
-from ..tensor import Tensor
+from ..core import engine
+from ..core.tensor import Tensor
 
 
 def grad_cam(model, x, target_class=None, layer=None, upsample="bilinear"):

@@ -13,7 +13,7 @@ from html import escape
 from .clusters import Layout, cluster_tree
 from .frames import StepFrame, collect, frame_for, is_tensor
 from .render import Diagram
-from .text import fmt_value
+from ..core.text import fmt_value
 
 DATA_COLOR = "darkgreen"
 GRAD_COLOR = "red3"

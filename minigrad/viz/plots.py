@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write
+from ..core.files import atomic_write
+from ..train.curves import moving_average
 
 
 def _pyplot():
@@ -17,17 +18,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def moving_average(values, window):
-    """Trailing mean over ``window`` points (shorter at the start), so the curve starts at step 1."""
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) == 0:
-        return values
-    csum = np.cumsum(np.insert(values, 0, 0.0))
-    idx = np.arange(1, len(values) + 1)
-    lo = np.maximum(idx - window, 0)
-    return (csum[idx] - csum[lo]) / (idx - lo)
 
 
 def save_figure(fig, path):

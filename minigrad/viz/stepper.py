@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import engine
-from ..files import atomic_write, require_folder
+from ..core import engine
+from ..core.files import atomic_write, require_folder
 from . import render
 from .frames import collect, is_tensor, seed
 from .graph import draw
-from .text import MAX_SHOWN, _term, fmt_number, fmt_value
+from ..core.text import MAX_SHOWN, _term, fmt_number, fmt_value
 
 MAX_STEPS = 400
 """Above this many steps the stepper refuses (each step is one SVG; the page would be huge)."""

@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigrad.search import log_uniform, search
-from minigrad.training import History
+from minigrad.train.search import log_uniform, search
+from minigrad.train import History
 
 plt = pytest.importorskip("matplotlib.pyplot")
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .files import atomic_write
+from ..core.files import atomic_write
 
 FORMAT = "minigrad-search"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from minigrad import search as search_module
-from minigrad.search import log_uniform, search, uniform
+from minigrad.train.search import log_uniform, search, uniform
 
 LECTURES = {"lr": log_uniform(1e-4, 1e-1, num=4), "weight_decay": log_uniform(1e-4, 1e-1, num=4)}
 

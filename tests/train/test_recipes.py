@@ -4,9 +4,9 @@ import pytest
 
 import minigrad as mg
 from minigrad import data, models, nn, optim
-from minigrad.recipes import (check_initial_loss, lr_find, overfit_small_sample, read_curves, search,
+from minigrad.train.recipes import (check_initial_loss, lr_find, overfit_small_sample, read_curves, search,
                               validate_every)
-from minigrad.training import History, fit
+from minigrad.train import History, fit
 
 
 @pytest.fixture(scope="module")

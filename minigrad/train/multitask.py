@@ -25,10 +25,11 @@ import time
 
 import numpy as np
 
-from . import engine, nn
-from .data import DataLoader
-from .nn import functional as F
-from .tensor import Tensor
+from ..core import engine
+from .. import nn
+from ..data import DataLoader
+from ..nn import functional as F
+from ..core.tensor import Tensor
 
 # -- the synthetic localisation task --
 

@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
-from . import engine
-from .nn import functional as F
-from .tensor import Tensor
+from ..core import engine
+from ..nn import functional as F
+from ..core.tensor import Tensor
 
 
 class History:

@@ -87,7 +87,7 @@ class Step:
         return self.rule.formula
 
     def __str__(self):
-        from .viz.text import describe_step
+        from .text import describe_step
 
         return describe_step(self)
 
@@ -96,7 +96,7 @@ class Step:
 
     def draw(self, **kwargs):
         """Draw the graph as it stands at this step: this gate highlighted, the gradients known so far."""
-        from .viz.graph import draw_step
+        from ..viz.graph import draw_step
 
         return draw_step(self, **kwargs)
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.cli import main
+from minigrad.app.cli import main
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import engine, models, nn, optim
+from ..core import engine
+from ..nn import models
+from .. import nn, optim
 from .curves import read_curves, validate_every  # step 6
-from .data import DataLoader
-from .nn import functional as F
+from ..data import DataLoader
+from ..nn import functional as F
 from .search import LogUniform, SearchResult, Uniform, log_uniform, search, uniform  # steps 4-5
-from .tensor import Tensor
+from ..core.tensor import Tensor
 
 __all__ = [
     "check_initial_loss", "InitialLoss", "overfit_small_sample", "OverfitResult", "lr_find", "LRFind",
@@ -343,7 +345,7 @@ def lr_find(model, data, lr_min=1e-5, lr_max=1.0, steps=100, batch_size=32, opti
                    + (f", then blew up; sweep stopped at lr {swept[-1]:.2g}" if stopped else ""))
     result = LRFind(swept, losses, smoothed, suggested, float(swept[lowest]), steepest, stopped, verdict)
     if path is not None:
-        from .viz.recipe_plots import plot_lr_find
+        from ..viz.recipe_plots import plot_lr_find
 
         result.path = plot_lr_find(result, path)
     return result

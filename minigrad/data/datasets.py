@@ -1,25 +1,15 @@
-"""Datasets and batches: the real 8x8 digits, MNIST-format IDX files, ``DataLoader`` and augmentation.
+"""Datasets: the real 8x8 digits bundled with scikit-learn, and MNIST-format IDX files.
 
 Images are float32 arrays of shape (N, 1, H, W) scaled to [0, 1]; labels are int64 class indices.
-Batches are plain numpy arrays: wrap them in ``minigrad.Tensor`` where the model needs it.
-
-Augmentations are small callables ``fn(batch) -> batch`` on an (N, C, H, W) batch; the factories
-``random_shift``, ``random_flip`` make them and ``compose`` chains them. Each draws its randomness
-from the Generator it was made with, or else from the package generator ``minigrad.rng()`` (so
-``minigrad.manual_seed`` repeats it).
 """
 from __future__ import annotations
 
 import gzip
 import math
-import numbers
 import os
 import zlib
 
 import numpy as np
-
-from . import creation
-from .tensor import Tensor
 
 DIGITS_SPLIT_SEED = 20240605
 DIGITS_TEST_FRACTION = 0.2
@@ -154,112 +144,3 @@ def read_idx(path, magic):
             f"but {body} bytes follow the header"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
-# -- batches --
-
-
-class DataLoader:
-    """Mini-batches ``(x_batch, y_batch)`` of numpy arrays, one pass per ``for`` loop.
-
-    ``len(loader)`` is the number of batches. With ``shuffle`` every pass has a new order that
-    depends only on ``seed`` and the pass number (``loader.epoch``, which counts passes and can be
-    set to resume), so runs repeat. ``transform`` (optional) maps each x batch, e.g. an augmentation.
-    """
-
-    def __init__(self, x, y, batch_size, shuffle=True, seed=0, drop_last=False, transform=None):
-        x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in (x, y))
-        if len(x) != len(y):
-            raise ValueError(f"DataLoader: x has {len(x)} samples but y has {len(y)}")
-        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if transform is not None and not callable(transform):
-            raise TypeError(f"DataLoader: transform must be a function of the x batch, got {type(transform).__name__}")
-        self.x, self.y = x, y
-        self.batch_size = int(batch_size)
-        self.shuffle, self.seed, self.drop_last, self.transform = shuffle, seed, drop_last, transform
-        self.epoch = 0
-
-    def __len__(self):
-        n = len(self.x)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.x)
-        if self.shuffle:
-            order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
-        else:
-            order = np.arange(n)
-        self.epoch += 1
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            index = order[start : start + self.batch_size]
-            xb = self.x[index]
-            if self.transform is not None:
-                xb = self.transform(xb)
-            yield xb, self.y[index]
-
-
-# -- augmentation: functions of an (N, C, H, W) batch --
-
-
-def random_shift(max_shift, rng=None):
-    """An augmentation that moves each image by its own random (dy, dx), each in
-    [-max_shift, max_shift] pixels, filling the uncovered border with zeros.
-
-    ``rng``: a ``numpy.random.Generator`` to draw from; None uses ``minigrad.rng()`` at call time.
-    """
-    if not isinstance(max_shift, numbers.Integral) or max_shift < 0:
-        raise ValueError(f"random_shift: max_shift must be a non-negative integer of pixels, got {max_shift!r}")
-    s = int(max_shift)
-
-    def shift(batch):
-        batch = _check_batch("random_shift", batch)
-        n = len(batch)
-        offsets = (rng if rng is not None else creation.rng()).integers(-s, s + 1, size=(n, 2))
-        if s == 0:
-            return batch.copy()
-        padded = np.pad(batch, ((0, 0), (0, 0), (s, s), (s, s)))
-        windows = np.lib.stride_tricks.sliding_window_view(padded, batch.shape[2:], axis=(2, 3))
-        # the window at (s - dy, s - dx) shows the image moved down by dy and right by dx
-        return np.ascontiguousarray(windows[np.arange(n), :, s - offsets[:, 0], s - offsets[:, 1]])
-
-    return shift
-
-
-def random_flip(p=0.5, rng=None):
-    """An augmentation that mirrors each image left-right with probability ``p``.
-
-    ``rng``: a ``numpy.random.Generator`` to draw from; None uses ``minigrad.rng()`` at call time.
-    """
-    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"random_flip: p must be a probability in [0, 1], got {p!r}")
-
-    def flip(batch):
-        batch = _check_batch("random_flip", batch)
-        out = batch.copy()
-        chosen = (rng if rng is not None else creation.rng()).random(len(batch)) < p
-        out[chosen] = batch[chosen][..., ::-1]
-        return out
-
-    return flip
-
-
-def compose(*fns):
-    """One augmentation that applies ``fns`` in order: ``compose(random_shift(1), random_flip())``."""
-    for i, fn in enumerate(fns):
-        if not callable(fn):
-            raise TypeError(f"compose: argument {i} is of type {type(fn).__name__}, not a function of a batch")
-
-    def composed(batch):
-        for fn in fns:
-            batch = fn(batch)
-        return batch
-
-    return composed
-
-
-def _check_batch(name, batch):
-    batch = np.asarray(batch)
-    if batch.ndim != 4:
-        raise ValueError(f"{name}: expected an (N, C, H, W) batch of images, got shape {batch.shape}")
-    return batch

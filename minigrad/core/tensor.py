@@ -474,7 +474,7 @@ def tensor(data, requires_grad=False, dtype=None, label=""):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
 
 
-from .ops import elementwise as _ew  # noqa: E402 -- the gates need the class defined first
-from .ops import matmul as _mm  # noqa: E402
-from .ops import reduce as _red  # noqa: E402
-from .ops import shape as _sh  # noqa: E402
+from ..ops import elementwise as _ew  # noqa: E402 -- the gates need the class defined first
+from ..ops import matmul as _mm  # noqa: E402
+from ..ops import reduce as _red  # noqa: E402
+from ..ops import shape as _sh  # noqa: E402

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nn import functional as F
-from .training import evaluate
-from .viz.plots import moving_average
+from ..nn import functional as F
+from .loop import evaluate
+
+
+def moving_average(values, window):
+    """Trailing mean over ``window`` points (shorter at the start), so the curve starts at step 1."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return values
+    csum = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (csum[idx] - csum[lo]) / (idx - lo)
 
 
 def validate_every(model, val, history, every=10, loss_fn=F.cross_entropy, batch_size=256):

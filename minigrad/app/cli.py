@@ -71,8 +71,8 @@ def main(argv=None):
 
 def run_step(script, script_args, wait=True, var=None, stdin=None, stdout=None):
     """``minigrad step``: run ``script``, find its graph, print one Step per line of input."""
-    from .viz.stepper import backprop_steps, final_gradients
-    from .viz.text import fmt_value
+    from ..viz.stepper import backprop_steps, final_gradients
+    from ..core.text import fmt_value
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -150,8 +150,8 @@ def find_root(namespace, var=None):
     a Value or Tensor; else the newest Value or Tensor made by a gate among the module-level
     variables (nodes inside lists, dicts or objects are not searched).
     """
-    from .scalar import Value
-    from .tensor import Tensor
+    from ..core.scalar import Value
+    from ..core.tensor import Tensor
 
     nodes = {k: v for k, v in namespace.items() if isinstance(v, (Value, Tensor)) and not k.startswith("__")}
     if var is not None:

@@ -20,8 +20,8 @@ import zipfile
 
 import numpy as np
 
-from .files import atomic_write
-from .tensor import Tensor
+from ..core.files import atomic_write
+from ..core.tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1

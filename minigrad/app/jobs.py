@@ -6,11 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint, data, lectures, models, nn, optim
-from .creation import manual_seed
-from .tensor import Tensor
-from .training import evaluate, fit
-from .viz import DotNotFound, draw
+from ..train import checkpoint
+from .. import data, nn, optim
+from . import lectures
+from ..nn import models
+from ..core.creation import manual_seed
+from ..core.tensor import Tensor
+from ..train.loop import evaluate, fit
+from ..viz import DotNotFound, draw
 
 
 def run_demo(out, epochs=15, seed=0):
@@ -42,7 +45,7 @@ def run_demo(out, epochs=15, seed=0):
 
     print("\n3. Writing what it did:")
     try:
-        from .viz.plots import plot_learning_curves
+        from ..viz.plots import plot_learning_curves
 
         written.append(("learning curves", plot_learning_curves(history, out / "learning_curves.png")))
     except ImportError as exc:
@@ -81,7 +84,7 @@ def _draw_training_step(model, x, y, out):
 
 
 def _stepper(out):
-    from .viz import stepper
+    from ..viz import stepper
 
     f, _ = lectures.neuron_gates()
     try:
@@ -138,7 +141,7 @@ def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer
     out.mkdir(parents=True, exist_ok=True)
     checkpoint.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epochs}, out / "checkpoint.npz")
     try:
-        from .viz.plots import plot_learning_curves
+        from ..viz.plots import plot_learning_curves
 
         plot_learning_curves(history, out / "learning_curves.png")
     except ImportError:

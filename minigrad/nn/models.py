@@ -5,9 +5,9 @@ Parameter counts follow the lectures: a conv layer has n_l·n_{l+1}·k₁·k₂ 
 """
 from __future__ import annotations
 
-from . import nn
-from .nn import functional as F
-from .ops.shape import cat
+from .. import nn
+from . import functional as F
+from ..ops.shape import cat
 
 
 def lenet5(num_classes=10, in_channels=1):

@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import Tensor, data, models, nn, optim
-from minigrad.training import History, accuracy, evaluate, fit
+from minigrad.train import History, accuracy, evaluate, fit
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import Tensor, data, models, optim
-from minigrad.multitask import (DeepCNN, LocalizationNet, box_corners, box_iou, evaluate_localization,
+from minigrad.train.multitask import (DeepCNN, LocalizationNet, box_corners, box_iou, evaluate_localization,
                                 fit_localization, grad_norms, localization_loss, make_localization_data)
 
 
@@ -156,7 +156,7 @@ def test_googlenet_aux_head_gives_its_stem_a_larger_gradient(digits):
 
 
 def test_fit_trains_a_model_with_aux_heads(digits):
-    from minigrad.training import fit
+    from minigrad.train import fit
 
     (x, y), _ = digits
     mg.manual_seed(0)

@@ -4,7 +4,7 @@ Used by ``examples/``, ``minigrad demo`` and the tests, so the numbers live in o
 """
 from __future__ import annotations
 
-from .scalar import Value
+from ..core.scalar import Value
 
 
 def simple():

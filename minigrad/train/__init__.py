@@ -1,0 +1,13 @@
+"""Training: the loop (``fit``, ``evaluate``, ``History``), checkpoints, and the lectures' recipe.
+
+    loop.py        fit / evaluate / History: the one training loop
+    checkpoint.py  mg.save / mg.load: atomic .npz checkpoints, never pickle
+    recipes.py     the recipe's steps 1-3 (initial loss, overfit a small sample, lr_find)
+    search.py      steps 4-5: grid and random search, resumable
+    curves.py      step 6: validation during training and what the curves say
+    multitask.py   several heads, one loss: localisation and auxiliary classifiers
+"""
+from .checkpoint import load, save
+from .loop import History, accuracy, evaluate, fit
+
+__all__ = ["fit", "evaluate", "History", "accuracy", "save", "load"]

@@ -1,0 +1,40 @@
+"""The package layout: layers that import downwards, and the paths from before the split still working."""
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from minigrad._moved import MOVED
+
+
+def _run(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_importing_the_core_loads_neither_graphviz_nor_matplotlib():
+    out = _run("import sys, minigrad.core; print('graphviz' in sys.modules, 'matplotlib' in sys.modules)")
+    assert out == "False False"
+
+
+def test_importing_minigrad_loads_graphviz_only_when_something_is_drawn():
+    out = _run("import sys, minigrad as mg; a = 'graphviz' in sys.modules; mg.draw; print(a, 'graphviz' in sys.modules)")
+    assert out == "False True"
+
+
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_an_old_import_path_gives_the_module_at_its_new_place(old):
+    assert importlib.import_module(old) is importlib.import_module(MOVED[old])
+    assert importlib.import_module(MOVED[old]).__spec__.name == MOVED[old]
+
+
+def test_from_imports_through_old_paths_work():
+    out = _run("from minigrad.training import fit; from minigrad.engine import no_grad; "
+               "from minigrad.recipes import search; import minigrad.models as m; print(fit.__module__, m.__name__)")
+    assert out == "minigrad.train.loop minigrad.nn.models"
+
+
+def test_the_engine_imports_nothing_above_the_core():
+    out = _run("import sys, minigrad.core.engine; "
+               "print(sorted(m for m in sys.modules if m.startswith('minigrad.viz')))")
+    assert out == "[]"
