@@ -1,6 +1,24 @@
-"""Shared test fixtures."""
+"""Shared test fixtures, and the rule that CI skips nothing for a missing dependency."""
+import os
+
 import numpy as np
 import pytest
+
+MISSING = ("could not import", "is not installed", "no Chromium")
+"""Words of a skip whose cause is a missing optional dependency (pytest.importorskip says the first)."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With MINIGRAD_REQUIRE_ALL set (CI sets it), a test skipped for a missing dependency fails instead:
+    every cross-check with PyTorch, every browser and notebook test must really run there."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("MINIGRAD_REQUIRE_ALL"):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if any(words in reason for words in MISSING):
+            report.outcome = "failed"
+            report.longrepr = f"MINIGRAD_REQUIRE_ALL is set, but this test was skipped: {reason}"
 
 
 @pytest.fixture
