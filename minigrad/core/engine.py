@@ -1,25 +1,32 @@
-"""The graph core: gates, the topological order, and backprop as one loop that emits Steps.
+"""The graph core: the topological order, and backprop as one loop that emits Steps.
 
 A graph is made of *nodes* (a scalar ``Value`` or a ``Tensor``) and the *gates* that made them.
-Every node carries four engine fields:
+Every node carries these engine fields:
 
     _gate     the Gate that produced it (None for a leaf)
     _inputs   the nodes the gate consumed, in order (``a + a`` has two edges to ``a``)
     _id       a creation counter: a node is always created after its inputs, so sorting the
               reachable nodes by ``_id`` (newest first) is a valid backprop order
-    _g        the gradient of the root with respect to this node, summed over the edges
-              that have delivered so far ("copy gate: gradient adder")
+    _g        during a backprop pass, the gradient delivered so far, summed over the edges that
+              have delivered ("copy gate: gradient adder"); None outside a pass
+    _rec      what the last pass recorded at this node (``core/records.py``): the gradient it got
+              and what its gate sent on each edge, so drawings show backward's numbers
 
-Backprop is the loop in :func:`backprop`: for every node, newest first, ask its gate for the
-downstream gradients (downstream = local x upstream) and add them into the inputs' ``_g``.
-The same loop drives ``backward()``, ``backward_steps()``, the debugger and the drawings:
-it only builds ``Step`` objects when someone asks for them, so plain ``backward()`` pays
-nothing for the stream.
+Backprop is the loop in :func:`backprop`: for every node, newest first, its gradient is complete;
+hooks may replace it; its gate sends ``downstream = local x upstream`` into the inputs. The same
+loop drives ``backward()``, ``backward_steps()``, the debugger and the drawings: it builds ``Step``
+objects only when someone asks for them, so plain ``backward()`` pays nothing for the stream.
 """
 from __future__ import annotations
 
+import builtins
+import functools
 import itertools
+import threading
 from operator import attrgetter
+
+from . import records
+from .step import COPY, HOOK, Run, Step
 
 _ids = itertools.count()
 new_id = _ids.__next__
@@ -28,100 +35,77 @@ new_id = _ids.__next__
 _by_id = attrgetter("_id")
 
 
-class Gate:
-    """A gate: a forward rule and a local-gradient rule, plus the words the drawings print.
-
-    Subclasses set ``name`` (the step's ``gate`` string), ``symbol`` (drawn in the gate's
-    circle) and ``formula`` (the local-gradient rule as text), and implement
-
-    * ``local(node)``: one local gradient per input (numbers for scalar gates; text or arrays
-      for tensor gates) -- what the drawing writes as "local";
-    * ``backward(node, upstream)``: one downstream gradient per input (None where an input
-      needs none). For scalar gates this is literally local x upstream.
-    """
-
-    __slots__ = ()
-    name = "gate"
-    symbol = "?"
-    formula = ""
-
-    def local(self, node):
-        raise NotImplementedError
-
-    def backward(self, node, upstream):
-        raise NotImplementedError
-
-    def release(self):
-        """Drop whatever the gate saved for backward (called when the graph is not retained)."""
-
-    def __repr__(self):
-        return f"<gate {self.name}>"
+class GraphFreedError(RuntimeError):
+    """Backward through a graph whose saved arrays an earlier backward freed (``retain_graph=False``)."""
 
 
-class Step:
-    """One gate's work during backprop: ``downstream = local x upstream``.
-
-    ``gate`` is the gate's name ("add", "mul", "copy", ...); ``output`` is the node whose
-    gradient is being pushed back; ``inputs`` the nodes that receive it; ``upstream`` the
-    gradient arriving at the gate (for a copy step, the tuple of gradients arriving from each
-    consumer); ``local`` and ``downstream`` have one entry per input.
-    """
-
-    __slots__ = ("gate", "output", "inputs", "upstream", "local", "downstream", "index", "rule", "_run")
-
-    def __init__(self, gate, output, inputs, upstream, local, downstream, rule, run):
-        self.gate = gate
-        self.output = output
-        self.inputs = inputs
-        self.upstream = upstream
-        self.local = local
-        self.downstream = downstream
-        self.rule = rule
-        self._run = run
-        self.index = len(run.steps)
-        run.steps.append(self)
-
-    @property
-    def formula(self):
-        """The gate's local-gradient rule in words, as the drawings print it."""
-        return self.rule.formula
-
-    def __str__(self):
-        from .text import describe_step
-
-        return describe_step(self)
-
-    def __repr__(self):
-        return f"<Step {self.index}: {self}>"
-
-    def draw(self, **kwargs):
-        """Draw the graph as it stands at this step: this gate highlighted, the gradients known so far."""
-        from ..viz.graph import draw_step
-
-        return draw_step(self, **kwargs)
+# --- grad mode, anomaly mode and the module scope: per thread, as in PyTorch -------------------------
 
 
-class _CopyGate:
-    """Fan-out: a node consumed by several gates. Backprop sums what its consumers send."""
+class _Modes(threading.local):
+    """The switches gates read while a graph is built. Each thread has its own (class values are the defaults)."""
 
-    name = "copy"
-    symbol = "copy"
-    formula = "dL/dx = sum of the gradients from every consumer (copy gate: gradient adder)"
-
-
-COPY = _CopyGate()
+    grad = True  # build graphs (off inside no_grad)
+    anomaly = None  # the anomaly checker while detect_anomaly is on (debug/anomaly.py), else None
+    module = None  # the path of the Module whose forward is running (nodes record it, drawings box it)
+    record = True  # backward records each edge's gradient for the drawings (records.py)
 
 
-class Run:
-    """What one pass of the backprop loop has produced so far (for drawing a step in the middle)."""
+modes = _Modes()
 
-    __slots__ = ("root", "seed", "order", "steps")
 
-    def __init__(self, root, seed, order):
-        self.root = root
-        self.seed = seed
-        self.order = order
-        self.steps = []
+class no_grad:
+    """Context manager (and decorator) in which operations build no graph, as ``torch.no_grad``."""
+
+    enabled = False
+
+    def __enter__(self):
+        self._prev = modes.grad
+        modes.grad = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        modes.grad = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager that switches graph building back on inside a ``no_grad`` block."""
+
+    enabled = True
+
+
+def is_grad_enabled():
+    return modes.grad
+
+
+class recording(no_grad):
+    """``with recording(False):`` backward records nothing for the drawings (``core/records.py``); on by
+    default. For measuring what recording costs: a drawing of such a pass shows no gradients."""
+
+    def __init__(self, enabled=True):
+        self.enabled = bool(enabled)
+
+    def __enter__(self):
+        self._prev = modes.record
+        modes.record = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        modes.record = self._prev
+        return False
+
+
+def current_module():
+    return modes.module
 
 
 class _Waiting:
@@ -134,30 +118,30 @@ class _Waiting:
 
 
 def has_gradient(node):
-    """Whether ``node._g`` holds a gradient (not None, not a pass's waiting mark)."""
+    """Whether, in the pass running now, some gate has already sent ``node`` a gradient (for the debugger)."""
     g = node._g
     return g is not None and g.__class__ is not _Waiting
 
 
-def topological_order(root, waiting=None, previous=None):
+def topological_order(root, waiting=None):
     """Every node the gradient of ``root`` reaches, newest first (a valid backprop order).
 
-    One iterative pass (no recursion: a 1,000,000-gate chain is fine) collects the nodes and
-    marks their gradient slots ``waiting``, which is also how the pass knows a node is already
-    collected; sorting by creation number orders them, since a node is created after its inputs.
-    ``previous``, a list, receives each node's gradient slot as it was, to put back later.
+    One iterative pass (no recursion: a 1,000,000-gate chain is fine) collects the nodes and marks
+    their gradient slots ``waiting``, which is also how the pass knows a node is already collected;
+    sorting by creation number orders them, since a node is created after its inputs. Without
+    ``waiting`` (a call from outside the loop) the marks are cleared again.
     """
-    waiting = waiting or _Waiting()
-    if previous is not None:
-        previous.append((root, root._g))
+    if waiting is None:
+        order = topological_order(root, _Waiting())
+        for node in order:
+            node._g = None
+        return order
     root._g = waiting
     order = [root]
     stack = [root]
     while stack:
         for parent in stack.pop()._inputs:
             if parent._g is not waiting and parent.requires_grad:
-                if previous is not None:
-                    previous.append((parent, parent._g))
                 parent._g = waiting
                 order.append(parent)
                 stack.append(parent)
@@ -165,60 +149,77 @@ def topological_order(root, waiting=None, previous=None):
     return order
 
 
+# --- the loop ------------------------------------------------------------------------------------------
+
+
 def backprop(root, grad, *, steps=False, retain=True, dry=False):
     """The backprop loop. A generator: it yields a Step per gate only when ``steps`` is true.
 
-    For each node, newest first: its gradient ``_g`` is complete (every consumer has been
-    processed), so hand it to the node (hooks, ``.grad``), ask the gate for the downstream
-    gradients and add them into the inputs. With ``steps``, a node that several gates
-    consumed first yields a ``copy`` step, and every gate yields its step before the
-    downstream gradients are sent (so a breakpoint sees them unsent).
+    For each node, newest first, its gradient ``_g`` is complete (every consumer has been processed):
+    its hooks may replace it, it is handed to the node (``.grad``), and its gate sends the downstream
+    gradients into the inputs. With ``steps``, a node that several gates consumed first yields a
+    ``copy`` step, a hook that changed the gradient a ``hook`` step, and every gate yields its step
+    before the downstream gradients are sent (so a breakpoint sees them unsent).
 
-    ``retain=False`` releases each gate's saved arrays and the node's gradient as soon as
-    the gate is done, so memory is freed as the loop goes. ``dry=True`` computes without
-    touching ``.grad`` or calling hooks, and puts every node's gradient slot back as it was
-    when it ends (used to draw frames): the graph is left exactly as it was.
+    Each node records what it got and what its gate sent (``_rec``): the arrays themselves when the
+    graph is retained, else their shapes and norms, so a drawing after ``backward()`` shows exactly
+    this pass. ``retain=False`` releases each gate's saved arrays as soon as the gate is done, so
+    memory is freed as the loop goes. ``dry=True`` computes the steps without touching ``.grad`` or
+    the records (hooks still run: they are part of what backward computes).
     """
     waiting = _Waiting()
-    previous = [] if dry else None
-    order = topological_order(root, waiting, previous)
+    order = topological_order(root, waiting)
     root._g = grad
-    run = Run(root, grad, order) if steps else None
+    run = Run(root, grad)
     arrivals = {} if steps else None
-    anomaly = _anomaly.enabled
+    anomaly = modes.anomaly
+    record = (records.keep if retain else records.summarize) if modes.record and not dry else None
+    mark = records.new_pass()
+    finished = False
     try:
         for node in order:
             total = node._g
+            node._g = None
             if total is waiting:  # no gradient reached it (its consumers sent None)
-                node._g = None
                 continue
             if steps:
                 received = arrivals.pop(node, ())
                 if len(received) > 1:
-                    yield Step("copy", node, (node,), tuple(received), (1.0,) * len(received), (total,), COPY, run)
+                    yield Step("copy", COPY, node, (node,), tuple(received), (1.0,) * len(received), (total,), run)
+            before = None
+            if node._hooks:
+                hooked = node._run_hooks(total)
+                if hooked is not total:
+                    before, total = total, hooked
+                    if steps:
+                        yield Step("hook", HOOK, node, (node,), before, ("hook",), (total,), run)
             if not dry:
-                total = node._receive(total)
+                node._receive(total)
             gate = node._gate
             if gate is None:
+                if record is not None:
+                    node._rec = record(mark, total, before, None)
                 continue
-            inputs = node._inputs
-            downstream = gate.backward(node, total)
-            if anomaly:
-                _anomaly.check_backward(node, gate, downstream)
+            downstream = gate.send(node, total)
+            if anomaly is not None:
+                anomaly.check_backward(node, gate, downstream, total)
             if steps:
-                yield Step(gate.name, node, inputs, total, tuple(gate.local(node)), tuple(downstream), gate, run)
-            for parent, g in zip(inputs, downstream):
+                yield Step("gate", gate, node, node._inputs, total, gate.local(node), tuple(downstream), run)
+            for parent, g in zip(node._inputs, downstream):
                 if g is not None:
                     if steps:
                         arrivals.setdefault(parent, []).append(g)
                     pending = parent._g
                     parent._g = g if pending is waiting else pending + g
+            if record is not None:
+                node._rec = record(mark, total, before, downstream)
             if not retain:
                 gate.release()
-                node._g = None
+        finished = True
     finally:
-        for node, g in previous or ():  # a dry run leaves the graph as it found it
-            node._g = g
+        if not finished:  # stopped early (an error, or the stream was not read to the end)
+            for node in order:
+                node._g = None
 
 
 def run_backward(root, grad, *, retain=True, breakpoint=None):
@@ -227,8 +228,6 @@ def run_backward(root, grad, *, retain=True, breakpoint=None):
         for _ in backprop(root, grad, retain=retain):
             pass
         return
-    import builtins
-
     for step in backprop(root, grad, steps=True, retain=retain):  # noqa: B007 -- `step` is for the debugger
         try:
             hit = breakpoint(step)
@@ -242,79 +241,3 @@ def run_backward(root, grad, *, retain=True, breakpoint=None):
             here = "stopped before this step's downstream gradients are sent"  # noqa: F841
             # `p step` shows the gate and its numbers (step.upstream, step.local, step.downstream),
             # `step.draw()` renders the graph as it is right now; `c` continues backprop.
-
-
-# --- grad mode and anomaly mode: process-wide switches read by the gates ---------------------
-
-
-class _GradMode:
-    enabled = True
-
-
-grad_mode = _GradMode()
-
-
-class no_grad:
-    """Context manager (and decorator) in which operations build no graph, as ``torch.no_grad``."""
-
-    def __enter__(self):
-        self._prev = grad_mode.enabled
-        grad_mode.enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        grad_mode.enabled = self._prev
-        return False
-
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Context manager that switches graph building back on inside a ``no_grad`` block."""
-
-    def __enter__(self):
-        self._prev = grad_mode.enabled
-        grad_mode.enabled = True
-        return self
-
-
-def is_grad_enabled():
-    return grad_mode.enabled
-
-
-class _Scope:
-    """Where new nodes are being made: the path of the Module whose forward is running."""
-
-    module = None
-
-
-scope = _Scope()
-
-
-def current_module():
-    return scope.module
-
-
-class _Anomaly:
-    """Anomaly mode's switch; ``minigrad.debug`` installs the checks when it is on."""
-
-    enabled = False
-
-    @staticmethod
-    def check_forward(node, gate):
-        pass
-
-    @staticmethod
-    def check_backward(node, gate, downstream):
-        pass
-
-
-_anomaly = _Anomaly()

@@ -1,7 +1,8 @@
 """``Value``: one scalar node, and the scalar gates of the lectures.
 
-Each gate holds its forward rule and its local-gradient rule side by side; the engine turns
-them into downstream = local x upstream. The four gates of the lectures:
+Each gate is its forward rule here and its local-gradient rules in ``core/rules.py``, the table
+the tensor gates share; the engine turns them into downstream = local x upstream. The four gates
+of the lectures:
 
 * **add** -- gradient *distributor*: both local gradients are 1, every input gets the upstream;
 * **mul** -- "swap multiplier": each input's local gradient is the *other* input;
@@ -16,212 +17,123 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 
-from . import engine
-from .engine import Gate, _anomaly, new_id
+from . import engine, rules
+from .engine import modes, new_id
+from .rules import Gate
 
 
 class ScalarGate(Gate):
-    """A scalar gate: ``forward(*xs)`` and ``local(node)``; downstream = local x upstream."""
+    """A scalar gate: its declaration from ``core/rules.py`` (shared with the tensor gates) and a forward rule.
 
-    __slots__ = ()
+    Its backward is derived from the rules once, when the gate is made: ``downstream = local × upstream``
+    for each input, with a constant local gradient folded in (add's 1s, sub's −1), and a routing rule
+    (relu, max) sending exactly 0 where its local gradient is 0.
+    """
 
-    def backward(self, node, upstream):
-        local = self.local(node)
-        if len(local) == 1:
-            return (local[0] * upstream,)
-        return (local[0] * upstream, local[1] * upstream)
+    __slots__ = ("name", "symbol", "pattern", "hint", "rules", "forward", "params", "send")
 
-
-class Add(ScalarGate):
-    __slots__ = ()
-    name, symbol = "add", "+"
-    formula = "d(a+b)/da = 1, d(a+b)/db = 1 (add gate: gradient distributor)"
-
-    def forward(self, a, b):
-        return a + b
-
-    def local(self, node):
-        return (1.0, 1.0)
-
-    def backward(self, node, upstream):
-        # the distributor: every input receives the upstream unchanged
-        return (upstream, upstream)
-
-
-class Mul(ScalarGate):
-    __slots__ = ()
-    name, symbol = "mul", "×"
-    formula = "d(a·b)/da = b, d(a·b)/db = a (mul gate: swap multiplier)"
-
-    def forward(self, a, b):
-        return a * b
-
-    def local(self, node):
-        a, b = node._inputs
-        return (b.data, a.data)
-
-    def backward(self, node, upstream):
-        # the swap, written out: the hottest gate skips the call to local()
-        a, b = node._inputs
-        return (b.data * upstream, a.data * upstream)
-
-
-class Max(ScalarGate):
-    __slots__ = ()
-    name, symbol = "max", "max"
-    formula = "d max(a,b)/da = 1 if a > b, 0 if a < b, ½ on a tie (max gate: gradient router)"
-
-    def forward(self, a, b):
-        return a if a >= b else b
-
-    def local(self, node):
-        a, b = node._inputs
-        if a.data > b.data:
-            return (1.0, 0.0)
-        if a.data < b.data:
-            return (0.0, 1.0)
-        return (0.5, 0.5)
-
-
-class Sub(ScalarGate):
-    __slots__ = ()
-    name, symbol = "sub", "−"
-    formula = "d(a−b)/da = 1, d(a−b)/db = −1"
-
-    def forward(self, a, b):
-        return a - b
-
-    def local(self, node):
-        return (1.0, -1.0)
-
-
-class Div(ScalarGate):
-    __slots__ = ()
-    name, symbol = "div", "÷"
-    formula = "d(a/b)/da = 1/b, d(a/b)/db = −a/b²"
-
-    def forward(self, a, b):
-        if b == 0.0:
-            raise ZeroDivisionError(f"div: division by zero ({a!r} / 0.0); the divisor must be non-zero")
-        return a / b
-
-    def local(self, node):
-        a, b = node._inputs
-        return (1.0 / b.data, -a.data / (b.data * b.data))
-
-
-class Neg(ScalarGate):
-    __slots__ = ()
-    name, symbol = "neg", "−x"
-    formula = "d(−x)/dx = −1"
-
-    def forward(self, x):
-        return -x
-
-    def local(self, node):
-        return (-1.0,)
-
-
-class Pow(ScalarGate):
-    """x ** k for a plain-number exponent k (one instance per exponent)."""
-
-    __slots__ = ("k",)
-    name = "pow"
-    formula = "d(xᵏ)/dx = k·xᵏ⁻¹"
-
-    def __init__(self, k):
-        self.k = k
+    def __init__(self, declared, forward, params=(), symbol=None):
+        self.name, self.pattern, self.hint, self.rules = declared.name, declared.pattern, declared.hint, declared.rules
+        self.symbol = symbol or declared.symbol
+        self.forward, self.params = forward, params
+        self.send = _sender(self.rules, params)
 
     @property
-    def symbol(self):
-        return f"^{_fmt(self.k)}"
-
-    def forward(self, x):
-        if x == 0.0 and self.k < 0:
-            raise ZeroDivisionError(f"pow: 0.0 ** {self.k!r} is undefined (a negative power of zero)")
-        if x < 0.0 and self.k != int(self.k):
-            raise ValueError(
-                f"pow: {x!r} ** {self.k!r} is not a real number (negative base, fractional exponent)"
-            )
-        return x**self.k
+    def formula(self):
+        """The rules as the lectures write them for numbers: ``dL/da = b × dL/dy, ...``."""
+        return super().formula.replace("⊙", "×")
 
     def local(self, node):
-        x = node._inputs[0].data
-        return (self.k * x ** (self.k - 1),)
+        args = (*[x.data for x in node._inputs], node.data, *self.params)
+        return tuple([float(r.local(*args)) if callable(r.local) else r.local for r in self.rules])
 
 
-class Exp(ScalarGate):
-    __slots__ = ()
-    name, symbol = "exp", "exp"
-    formula = "d(eˣ)/dx = eˣ"
+def _sender(rules, params):
+    """``send(node, upstream)`` for scalar rules: one downstream gradient per input, local × upstream."""
+    if not any(callable(r.local) for r in rules):
+        consts = tuple(r.local for r in rules)
+        if all(c == 1.0 for c in consts):
+            n = len(consts)
+            return lambda node, up: (up,) * n  # add distributes: every input gets the upstream unchanged
+        return lambda node, up: tuple([c * up for c in consts])
+    fns = tuple(r.local if callable(r.local) else (lambda *args, c=r.local: c) for r in rules)
+    routes = any(r.routes for r in rules)
+    if len(rules) == 2 and not params and not routes:
+        fa, fb = fns
 
-    def forward(self, x):
-        try:
-            return math.exp(x)
-        except OverflowError:
-            raise OverflowError(f"exp: exp({x!r}) overflows a float (the largest is about exp(709))") from None
+        def send(node, up):  # mul's swap and div: the hottest scalar gates, so without the generic loop
+            a, b = node._inputs
+            x, y, out = a.data, b.data, node.data
+            return (fa(x, y, out) * up, fb(x, y, out) * up)
 
-    def local(self, node):
-        return (node.data,)
+        return send
 
+    def send(node, up):
+        args = (*[x.data for x in node._inputs], node.data, *params)
+        out = []
+        for fn in fns:
+            local = fn(*args)
+            out.append(local * up if local or not routes else 0.0)  # a router sends exactly 0 where it is 0
+        return tuple(out)
 
-class Log(ScalarGate):
-    __slots__ = ()
-    name, symbol = "log", "log"
-    formula = "d(log x)/dx = 1/x"
-
-    def forward(self, x):
-        if x <= 0.0:
-            raise ValueError(f"log: input must be positive, got {x!r} (log is undefined at or below 0)")
-        return math.log(x)
-
-    def local(self, node):
-        return (1.0 / node._inputs[0].data,)
-
-
-class Tanh(ScalarGate):
-    __slots__ = ()
-    name, symbol = "tanh", "tanh"
-    formula = "d(tanh x)/dx = 1 − tanh²x"
-
-    def forward(self, x):
-        return math.tanh(x)
-
-    def local(self, node):
-        return (1.0 - node.data * node.data,)
+    return send
 
 
-class Sigmoid(ScalarGate):
-    __slots__ = ()
-    name, symbol = "sigmoid", "σ"
-    formula = "dσ(x)/dx = σ(x)·(1 − σ(x))"
-
-    def forward(self, x):
-        if x >= 0.0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)  # the same value, without overflowing for very negative x
-        return e / (1.0 + e)
-
-    def local(self, node):
-        s = node.data
-        return (s * (1.0 - s),)
+def _div(a, b):
+    if b == 0.0:
+        raise ZeroDivisionError(f"div: division by zero ({a!r} / 0.0); the divisor must be non-zero")
+    return a / b
 
 
-class Relu(ScalarGate):
-    __slots__ = ()
-    name, symbol = "relu", "relu"
-    formula = "d relu(x)/dx = 1 if x > 0 else 0"
-
-    def forward(self, x):
-        return x if x > 0.0 else 0.0
-
-    def local(self, node):
-        return (1.0 if node._inputs[0].data > 0.0 else 0.0,)
+def _exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({x!r}) overflows a float (the largest is about exp(709))") from None
 
 
-ADD, MUL, MAX, SUB, DIV = Add(), Mul(), Max(), Sub(), Div()
-NEG, EXP, LOG, TANH, SIGMOID, RELU = Neg(), Exp(), Log(), Tanh(), Sigmoid(), Relu()
+def _log(x):
+    if x <= 0.0:
+        raise ValueError(f"log: input must be positive, got {x!r} (log is undefined at or below 0)")
+    return math.log(x)
+
+
+def _sigmoid(x):
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # the same value, without overflowing for very negative x
+    return e / (1.0 + e)
+
+
+ADD = ScalarGate(rules.ADD, operator.add)
+SUB = ScalarGate(rules.SUB, operator.sub)
+MUL = ScalarGate(rules.MUL, operator.mul)
+DIV = ScalarGate(rules.DIV, _div)
+MAX = ScalarGate(rules.MAX, lambda a, b: a if a >= b else b)
+NEG = ScalarGate(rules.NEG, operator.neg)
+EXP = ScalarGate(rules.EXP, _exp)
+LOG = ScalarGate(rules.LOG, _log)
+TANH = ScalarGate(rules.TANH, math.tanh)
+SIGMOID = ScalarGate(rules.SIGMOID, _sigmoid)
+RELU = ScalarGate(rules.RELU, lambda x: x if x > 0.0 else 0.0)
+_POWERS = {}
+
+
+def _pow_gate(k):
+    """The pow gate for exponent ``k`` (one per exponent, made once)."""
+    gate = _POWERS.get(k)
+    if gate is None:
+        def forward(x):
+            if x == 0.0 and k < 0:
+                raise ZeroDivisionError(f"pow: 0.0 ** {k!r} is undefined (a negative power of zero)")
+            if x < 0.0 and k != int(k):
+                raise ValueError(f"pow: {x!r} ** {k!r} is not a real number (negative base, fractional exponent)")
+            return x**k
+
+        gate = _POWERS[k] = ScalarGate(rules.POW, forward, params=(k,), symbol=f"^{_fmt(k)}")
+    return gate
 
 
 def _fmt(x):
@@ -247,8 +159,9 @@ class Value:
     (-4.0, -4.0, 3.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_gate", "_inputs", "_id", "_g", "_site")  # _site: set in anomaly mode only
+    __slots__ = ("data", "grad", "label", "_gate", "_inputs", "_id", "_g", "_rec", "_site")  # _site: in anomaly mode only
     requires_grad = True
+    _hooks = None  # Values take no hooks; the engine asks every node
 
     def __init__(self, data, label=""):
         if data.__class__ is not float:
@@ -262,6 +175,7 @@ class Value:
         self._inputs = ()
         self._id = new_id()
         self._g = None
+        self._rec = None
 
     @classmethod
     def _make(cls, gate, inputs, data):
@@ -274,8 +188,10 @@ class Value:
         out._inputs = inputs
         out._id = new_id()
         out._g = None
-        if _anomaly.enabled:
-            _anomaly.check_forward(out, gate)
+        out._rec = None
+        checker = modes.anomaly
+        if checker is not None and gate is not None:
+            checker.check_forward(out, gate)
         return out
 
     def _receive(self, grad):
@@ -284,7 +200,6 @@ class Value:
             self.grad += grad
         else:
             self.grad = grad
-        return grad
 
     # -- binary gates (a plain number becomes a constant leaf) --
 
@@ -296,11 +211,14 @@ class Value:
                 other = Value._make(None, (), float(other))
             else:
                 return NotImplemented
-        if reflected:
-            return Value._make(gate, (other, self), gate.forward(other.data, self.data))
-        return Value._make(gate, (self, other), gate.forward(self.data, other.data))
+        a, b = (other, self) if reflected else (self, other)
+        if not modes.grad:  # under no_grad: the value only, no gate
+            return Value._make(None, (), gate.forward(a.data, b.data))
+        return Value._make(gate, (a, b), gate.forward(a.data, b.data))
 
     def _unary(self, gate):
+        if not modes.grad:
+            return Value._make(None, (), gate.forward(self.data))
         return Value._make(gate, (self,), gate.forward(self.data))
 
     def __add__(self, other):
@@ -341,7 +259,7 @@ class Value:
                 "for a Value exponent b write (b * a.log()).exp()"
             )
         k = _number(k, "pow: exponent")
-        return self._unary(Pow(k))
+        return self._unary(_pow_gate(k))
 
     def __rpow__(self, base):
         base = _number(base, "pow: base")

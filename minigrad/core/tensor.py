@@ -28,7 +28,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "grad", "requires_grad", "label", "_gate", "_inputs", "_id", "_g",
+        "_data", "grad", "requires_grad", "label", "_gate", "_inputs", "_id", "_g", "_rec",
         "_hooks", "_retains_grad", "_vc", "_module", "_site", "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array + tensor -> Tensor
@@ -41,6 +41,7 @@ class Tensor:
         self._inputs = ()
         self._id = new_id()
         self._g = None
+        self._rec = None
         self._hooks = None
         self._retains_grad = False
         self._vc = [0]  # the version counter: shared with views of the same array and with detach()
@@ -62,13 +63,15 @@ class Tensor:
         out._inputs = inputs
         out._id = new_id()
         out._g = None
+        out._rec = None
         out._hooks = None
         out._retains_grad = False
         out._vc = [0]
-        out._module = engine.scope.module
+        modes = engine.modes
+        out._module = modes.module
         out._site = None
-        if engine._anomaly.enabled:
-            engine._anomaly.check_forward(out, gate)
+        if modes.anomaly is not None and gate is not None:
+            modes.anomaly.check_forward(out, gate)
         return out
 
     # -- the array --
@@ -339,19 +342,22 @@ class Tensor:
         self._hooks[handle.key] = fn
         return handle
 
+    def _run_hooks(self, grad):
+        """This node's complete gradient, passed through its hooks in the order they were registered;
+        a hook that returns an array replaces the gradient."""
+        for fn in list(self._hooks.values()):
+            replaced = fn(grad)
+            if replaced is not None:
+                replaced = np.asarray(replaced.data if isinstance(replaced, Tensor) else replaced, dtype=self.dtype)
+                if replaced.shape != self.shape:
+                    raise ValueError(
+                        f"hook: returned a gradient of shape {replaced.shape} for a tensor of shape {self.shape}"
+                    )
+                grad = replaced
+        return grad
+
     def _receive(self, grad):
-        """The engine hands over this node's complete gradient: hooks, then ``.grad`` for leaves and retainers."""
-        if self._hooks:
-            for fn in list(self._hooks.values()):
-                replaced = fn(grad)
-                if replaced is not None:
-                    replaced = np.asarray(replaced, dtype=self.dtype)
-                    if replaced.shape != self.shape:
-                        raise ValueError(
-                            f"hook: returned a gradient of shape {replaced.shape} for a tensor of shape {self.shape}"
-                        )
-                    grad = replaced
-            self._g = grad
+        """The engine hands over this node's complete gradient (after hooks): ``.grad`` for leaves and retainers."""
         if self._gate is None:
             if self.grad is None:
                 self.grad = np.array(grad, dtype=self.dtype, copy=True)
@@ -359,7 +365,6 @@ class Tensor:
                 self.grad += grad
         elif self._retains_grad:
             self.grad = grad
-        return grad
 
     def _seed_grad(self, grad):
         """The gradient backprop starts from: ones for a one-element tensor, else the given one."""
@@ -398,7 +403,7 @@ class Tensor:
     # -- in-place changes (they raise the version, so a gate that needs the old value notices) --
 
     def _inplace(self, name, fn):
-        if self.requires_grad and engine.grad_mode.enabled:
+        if self.requires_grad and engine.modes.grad:
             raise RuntimeError(
                 f"{name}: cannot change in place a tensor that requires grad while the graph is being built; "
                 f"do it under `with minigrad.no_grad():` (as optimisers do) or use an out-of-place operation"

@@ -33,6 +33,9 @@ def fmt_array(a, digits=6):
     """Small arrays in full (``[4.0, 0.0, 5.0, 0.0]``); larger ones as ``(64, 10) ‖·‖=0.31``."""
     import numpy as np
 
+    norm = getattr(a, "norm", None)
+    if norm is not None and not isinstance(a, np.ndarray):  # a freed gradient, as backward recorded it
+        return f"{tuple(a.shape)} ‖·‖={fmt_number(norm, digits)}"
     a = np.asarray(a)
     if a.size <= MAX_SHOWN:
         return _nested(a.tolist(), digits)
@@ -48,9 +51,12 @@ def _nested(x, digits):
 
 def describe_step(step):
     """``mul: upstream 1.0 × local (-4.0, 3.0) = downstream (-4.0, 3.0)``."""
-    if step.gate == "copy":
+    if step.kind == "copy":
         parts = " + ".join(_term(fmt_value(g)) for g in step.upstream)
         return f"copy: upstream {parts} = downstream {fmt_value(step.downstream[0])}"
+    if step.kind == "hook":
+        who = f" on {step.output.label}" if step.output.label else ""
+        return f"hook{who}: upstream {fmt_value(step.upstream)} replaced by the hook's {fmt_value(step.downstream[0])}"
     return (
         f"{step.gate}: upstream {fmt_value(step.upstream)} × local {fmt_value(step.local)}"
         f" = downstream {fmt_value(step.downstream)}"

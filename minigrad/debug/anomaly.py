@@ -14,15 +14,6 @@ from ..core import engine
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the minigrad package
 
-HINTS = {
-    "log": "log needs inputs > 0 (log 0 = -inf, log of a negative number = nan)",
-    "sqrt": "sqrt needs inputs ≥ 0, and its local gradient 1/(2√x) is infinite at x = 0",
-    "div": "a division by zero (or 0/0)",
-    "exp": "exp overflows past about 88 in float32 and 709 in float64",
-    "pow": "a negative base with a fractional exponent, or 0 to a negative power",
-}
-
-
 class AnomalyError(FloatingPointError):
     """The first NaN/Inf that anomaly mode saw: ``gate`` (its name), ``phase`` ("forward" or
     "backward"), ``site`` ("file:line: code" of the user code that made the node, or None) and,
@@ -63,23 +54,13 @@ class detect_anomaly:
         self._saved = []
 
     def __enter__(self):
-        state = engine._anomaly
-        self._saved.append((state.enabled, state.__dict__.get("check_forward"), state.__dict__.get("check_backward")))
-        state.enabled = self.enabled
-        if self.enabled:
-            state.check_forward = _check_forward
-            state.check_backward = _check_backward
+        modes = engine.modes  # this thread's: another thread's graphs are not checked
+        self._saved.append(modes.anomaly)
+        modes.anomaly = CHECKS if self.enabled else None
         return self
 
     def __exit__(self, *exc):
-        state = engine._anomaly
-        enabled, forward, backward = self._saved.pop()
-        state.enabled = enabled
-        for name, hook in (("check_forward", forward), ("check_backward", backward)):
-            if hook is None:
-                state.__dict__.pop(name, None)  # back to the class's no-op
-            else:
-                setattr(state, name, hook)
+        engine.modes.anomaly = self._saved.pop()
         return False
 
     def __call__(self, fn):
@@ -127,9 +108,7 @@ def _values(node):
 
 
 def _check_forward(node, gate):
-    """Tensor._make and Value._make call this in anomaly mode: note where the node was made, then check its value."""
-    if gate is None:
-        return
+    """Tensor._make and Value._make call this in anomaly mode for a node a gate made: note where, then check its value."""
     node._site = _user_frame()
     found = _bad(_values(node))
     if found is None:
@@ -148,16 +127,18 @@ def _check_forward(node, gate):
             )
             break
     else:
-        if gate.name in HINTS:
-            message += f"; hint: {HINTS[gate.name]}"
+        if gate.hint:
+            message += f"; hint: {gate.hint}"
     raise AnomalyError(message, gate.name, "forward", site)
 
 
-def _check_backward(node, gate, downstream):
+def _check_backward(node, gate, downstream, upstream):
     """The backprop loop calls this in anomaly mode with the gradients a gate is about to send."""
     for i, g in enumerate(downstream):
         if g is None:
             continue
+        if g.__class__ is not np.ndarray and not isinstance(g, float):
+            continue  # the parts of a several-output gate's gradient: each output's own gate checks its part
         if isinstance(g, float):
             if math.isfinite(g):
                 continue
@@ -172,13 +153,19 @@ def _check_backward(node, gate, downstream):
         message = f"{gate.name} produced {word} in backward while sending the gradient to input {i} ({where})"
         if size > 1:
             message += f"; {count} of the {size} elements of that gradient are not finite"
-        upstream = node._g
         if upstream is not None and _bad(upstream) is not None:
             message += (
                 f"; but the upstream gradient it received already held {_bad(upstream)[0]} "
                 f"(from the gradient given to backward(), a hook's result, or a sum of several consumers' "
                 f"gradients that overflowed)"
             )
-        elif gate.name in HINTS:
-            message += f"; hint: {HINTS[gate.name]}"
+        elif gate.hint:
+            message += f"; hint: {gate.hint}"
         raise AnomalyError(message, gate.name, "backward", site, i)
+
+
+class CHECKS:
+    """What anomaly mode does, as the engine calls it (``modes.anomaly``)."""
+
+    check_forward = staticmethod(_check_forward)
+    check_backward = staticmethod(_check_backward)

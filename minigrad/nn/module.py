@@ -276,14 +276,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one to call the module")
 
     def __call__(self, *args, **kwargs):
-        scope = engine.scope
-        outer = scope.module
+        modes = engine.modes  # this thread's
+        outer = modes.module
         # gates made during forward belong to this module's path (for drawing it as a box)
-        scope.module = self._path if self._path or outer is None else outer
+        modes.module = self._path if self._path or outer is None else outer
         try:
             out = self.forward(*args, **kwargs)
         finally:
-            scope.module = outer
+            modes.module = outer
         for hook in list(self._forward_hooks.values()):
             replaced = hook(self, args, out)
             if replaced is not None:

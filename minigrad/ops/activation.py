@@ -16,7 +16,9 @@ import numbers
 
 import numpy as np
 
-from .gate import TensorGate, as_tensor
+from ..core.function import Elementwise, Function
+from ..core.rules import Rule
+from .gate import as_tensor
 
 
 def class_axis(op, dim, ndim):
@@ -30,71 +32,53 @@ def class_axis(op, dim, ndim):
     return int(dim) % ndim
 
 
-class LeakyRelu(TensorGate):
+class LeakyRelu(Elementwise):
     name, symbol = "leaky_relu", "lrelu"
-    formula = "dL/dx = dL/dy where x > 0, else negative_slope·dL/dy"
-    uses_inputs = False
+    rules = (Rule("x", "[x > 0] + negative_slope·[x ≤ 0]",
+                  lambda x, y, slope: np.where(x > 0, np.ones((), x.dtype), np.asarray(slope, x.dtype))),)
 
-    def forward(self, x, negative_slope):
-        positive = x > 0
-        self.slope = negative_slope
-        self.save(positive)
-        return np.where(positive, x, x * negative_slope).astype(x.dtype, copy=False)
-
-    def _local(self, dtype):
-        (positive,) = self.saved
-        return np.where(positive, np.ones((), dtype), np.asarray(self.slope, dtype))
-
-    def vjp(self, up):
-        return (up * self._local(up.dtype),)
-
-    def local(self, node):
-        return (self._local(node.dtype),)
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.params = (negative_slope,)
+        return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
 
 
-class Softmax(TensorGate):
+class Softmax(Function):
     name, symbol = "softmax", "softmax"
-    formula = "dL/dx = s ⊙ (dL/ds − Σ dL/ds ⊙ s), s = softmax(x)"
-    uses_inputs = False
-    uses_output = True
+    rules = (Rule("x", "s ⊙ (dL/ds − Σ dL/ds ⊙ s), Σ along dim"),)  # s = softmax(x), the output
 
-    def forward(self, x, dim):
-        self.dim = dim
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
         # softmax(x) = softmax(x − max): the shift keeps exp from overflowing
         s = np.exp(x - x.max(axis=dim, keepdims=True))
         s /= s.sum(axis=dim, keepdims=True)
-        self.save(s)
+        ctx.save_for_backward(s)
         return s
 
-    def vjp(self, up):
-        (s,) = self.saved
-        return (s * (up - (up * s).sum(axis=self.dim, keepdims=True)),)
-
-    def local(self, node):
-        return ("s ⊙ (g − Σ g⊙s)",)
+    @staticmethod
+    def backward(ctx, up):
+        (s,) = ctx.saved_tensors
+        return (s * (up - (up * s).sum(axis=ctx.dim, keepdims=True)),)
 
 
-class LogSoftmax(TensorGate):
+class LogSoftmax(Function):
     name, symbol = "log_softmax", "logsoftmax"
-    formula = "dL/dx = dL/dy − softmax(x) · Σ dL/dy"
-    uses_inputs = False
-    uses_output = True
+    rules = (Rule("x", "dL/dy − softmax(x) · Σ dL/dy, Σ along dim"),)
 
-    def forward(self, x, dim):
-        self.dim = dim
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
         shifted = x - x.max(axis=dim, keepdims=True)
         # log Σ exp(shifted) ≥ 0 since the largest term is exp(0) = 1: no log(0), no overflow
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        self.save(out)
+        ctx.save_for_backward(out)
         return out
 
-    def vjp(self, up):
-        (out,) = self.saved
-        return (up - np.exp(out) * up.sum(axis=self.dim, keepdims=True),)
-
-    def local(self, node):
-        return ("g − softmax · Σ g",)
-
+    @staticmethod
+    def backward(ctx, up):
+        (out,) = ctx.saved_tensors
+        return (up - np.exp(out) * up.sum(axis=ctx.dim, keepdims=True),)
 
 # -- the functions (torch.nn.functional names and defaults) --
 

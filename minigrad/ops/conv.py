@@ -29,36 +29,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.tensor import Tensor
-from .gate import TensorGate
+from ..core.function import Function
+from ..core.rules import Rule
+from .gate import is_tensor
 from .im2col import Geometry, convolve, correlate, filter_columns, flip, spread
 
 
-class _ConvGate(TensorGate):
-    """conv2d and conv_transpose2d: their vjps skip what ``needs`` says nobody wants (a first layer's
-    dL/dX, the dearest part of backward)."""
+class Conv2d(Function):
+    """Backward skips what ``needs_input_grad`` says nobody wants (a first layer's dL/dX, the dearest part)."""
 
-
-class Conv2d(_ConvGate):
     name, symbol = "conv2d", "conv"
-    formula = (
-        "dL/dX = pad(dL/dO) ⋆ flip(W) (full correlation with the flipped filter; zeros inserted between "
-        "rows/columns for stride > 1), dL/dW = X ⋆ dL/dO summed over the batch, dL/db = Σ dL/dO"
+    rules = (
+        Rule("X", "pad(dL/dO) ⋆ flip(W)"),  # the full correlation with the flipped filter; zeros between
+        Rule("W", "X ⋆ dL/dO"),             # rows/columns for stride > 1; dL/dW summed over the batch
+        Rule("b", "Σ dL/dO"),
     )
+    note = ("dL/dX: the full correlation of dL/dO, zero-padded (and for stride > 1 with zeros inserted between "
+            "rows and columns), with the flipped filter. dL/dW: the input correlated with dL/dO, summed over the "
+            "batch (each weight is shared by every position, so its gradients add).")
 
-    def forward(self, x, w, *bias, stride, padding, dilation, groups):
+    @staticmethod
+    def forward(ctx, x, w, *bias, stride, padding, dilation, groups):
         dtype = np.result_type(x, w, *bias)
-        geo = self.geo = Geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
-        self.groups = groups
+        geo = ctx.geo = Geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        ctx.groups = groups
         buf = geo.pad(x, dtype)
         out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
         convolve(buf, w, geo, groups, out, bias[0] if bias else None)
-        self.save(w, buf)  # the padded input, not its columns: im2col again in backward is cheap, 9x less memory
+        ctx.save_for_backward(w, buf)  # the padded input, not its columns: im2col again in backward is cheap, 9x less memory
         return out
 
-    def vjp(self, up):
-        w, buf = self.saved
-        geo, groups, needs = self.geo, self.groups, self.needs
+    @staticmethod
+    def backward(ctx, up):
+        w, buf = ctx.saved_tensors
+        geo, groups, needs = ctx.geo, ctx.groups, ctx.needs_input_grad
         flipped = geo.flipped() if needs[0] else None
         # pad(dL/dO) ⋆ flip(W) builds (out·k²) × (N·H·(W + 2·dil·(k−1) − 2p)) columns and one GEMM; the
         # col2im route builds (in·k²) × (N·oh·Wp) with Wᵀ·dL/dO, then adds them back tap by tap (k² passes
@@ -85,21 +89,17 @@ class Conv2d(_ConvGate):
         db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
 
-    def local(self, node):
-        return ("dL/dX = pad(dL/dO) ⋆ flip(W)", "dL/dW = X ⋆ dL/dO", "dL/db = Σ dL/dO")[: len(node._inputs)]
 
-
-class ConvTranspose2d(_ConvGate):
+class ConvTranspose2d(Function):
     name, symbol = "conv_transpose2d", "convᵀ"
-    formula = (
-        "dL/dX = dL/dO ⋆ W (the strided conv2d this layer transposes), dL/dW = dL/dO ⋆ X summed over the batch, "
-        "dL/db = Σ dL/dO"
-    )
+    rules = (Rule("X", "dL/dO ⋆ W"), Rule("W", "dL/dO ⋆ X"), Rule("b", "Σ dL/dO"))
+    note = ("dL/dX is the strided conv2d this layer transposes, applied to dL/dO; dL/dW is summed over the batch.")
 
-    def forward(self, x, w, *bias, geometry, groups):
+    @staticmethod
+    def forward(ctx, x, w, *bias, geometry, groups):
         dtype = np.result_type(x, w, *bias)
-        geo = self.geo = geometry
-        self.groups = groups
+        geo = ctx.geo = geometry
+        ctx.groups = groups
         out_channels = w.shape[1] * groups
         ybuf = np.zeros((x.shape[0], out_channels, geo.flat), dtype)
         for part in geo.batches(x.shape[0], out_channels, dtype):
@@ -107,12 +107,13 @@ class ConvTranspose2d(_ConvGate):
         y = geo.crop(ybuf)
         if bias:
             y += bias[0][:, None, None]
-        self.save(w, x)
+        ctx.save_for_backward(w, x)
         return y
 
-    def vjp(self, up):
-        w, x = self.saved
-        geo, groups, needs = self.geo, self.groups, self.needs
+    @staticmethod
+    def backward(ctx, up):
+        w, x = ctx.saved_tensors
+        geo, groups, needs = ctx.geo, ctx.groups, ctx.needs_input_grad
         dbuf = geo.pad(up, up.dtype)
         dx = np.empty(x.shape, up.dtype) if needs[0] else None
         dw = np.zeros(w.shape, up.dtype) if needs[1] else None
@@ -124,10 +125,6 @@ class ConvTranspose2d(_ConvGate):
                 dw += correlate(geo.extend(x[part]), cols, groups, w.shape)
         db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
-
-    def local(self, node):
-        return ("dL/dX = dL/dO ⋆ W", "dL/dW = dL/dO ⋆ X", "dL/db = Σ dL/dO")[: len(node._inputs)]
-
 
 # -- the functions (re-exported as minigrad.nn.functional) and their argument checks --------------
 
@@ -237,7 +234,7 @@ def _groups(op, groups):
 
 def check_4d(op, what, t, layout):
     """``t`` is a minigrad Tensor with 4 dimensions, or a clear error."""
-    if not isinstance(t, Tensor):
+    if not is_tensor(t):
         raise TypeError(f"{op}: {what} must be a minigrad Tensor, got {type(t).__name__}; wrap it: Tensor(array)")
     if t.ndim != 4:
         hint = "; add the batch axis with x.unsqueeze(0)" if what == "input" and t.ndim == 3 else ""
@@ -247,7 +244,7 @@ def check_4d(op, what, t, layout):
 def _check_inputs(op, x, w, b, weight_layout):
     check_4d(op, "input", x, "(N, C, H, W)")
     check_4d(op, "weight", w, weight_layout)
-    if b is not None and not isinstance(b, Tensor):
+    if b is not None and not is_tensor(b):
         raise TypeError(f"{op}: bias must be a minigrad Tensor or None, got {type(b).__name__}")
 
 

@@ -27,9 +27,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..core.tensor import Tensor
 from .conv import check_4d, conv2d, pair
-from .gate import TensorGate
+from ..core.function import Function
+from ..core.rules import Rule
+from .gate import is_tensor
 
 
 class _Windows:
@@ -63,30 +64,27 @@ class _Windows:
         return dxp[:, :, self.top : self.top + self.H, self.left : self.left + self.W]
 
 
-class _VariantGate(TensorGate):
-    needs = (True, True, True)
+class LocalConv2d(Function):
+    """Backward skips a first layer's dL/dX (``needs_input_grad``): the add-back nobody uses."""
 
-    def backward(self, node, upstream):
-        # a first layer's input needs no gradient: skip the add-back
-        self.needs = tuple(x.requires_grad for x in node._inputs)
-        return super().backward(node, upstream)
-
-
-class LocalConv2d(_VariantGate):
     name, symbol = "local_conv2d", "local"
-    formula = ("dL/dW[r,q] = dL/dO[:,:,r,q]ᵀ·win[r,q] (one filter per position, nothing summed over positions), "
-               "dL/dX = each window's dL/dO[:,:,r,q]·W[r,q] added back where it was read, dL/db = Σ_n dL/dO")
+    rules = (
+        Rule("X", "each window's dL/dO[:,:,r,q]·W[r,q] added back where it was read"),
+        Rule("W[r,q]", "dL/dO[:,:,r,q]ᵀ·win[r,q] (one filter per position, nothing summed over positions)"),
+        Rule("b", "Σ_n dL/dO"),
+    )
 
-    def forward(self, x, w, *bias, windows):
-        geo = self.geo = windows
+    @staticmethod
+    def forward(ctx, x, w, *bias, windows):
+        geo = ctx.geo = windows
         dtype = np.result_type(x, w, *bias)
         xp = geo.pad(x, dtype)
-        cols = self._columns(xp)                                       # (P, N, K), P = oh·ow, K = C·kH·kW
-        out = np.matmul(cols, self._filters(w).transpose(0, 2, 1))     # (P, N, O): one GEMM per position
+        cols = ctx._columns(xp)                                       # (P, N, K), P = oh·ow, K = C·kH·kW
+        out = np.matmul(cols, ctx._filters(w).transpose(0, 2, 1))     # (P, N, O): one GEMM per position
         out = out.reshape(geo.oh, geo.ow, x.shape[0], -1).transpose(2, 3, 0, 1)
         if bias:
             out = out + bias[0]
-        self.save(w, xp)
+        ctx.save_for_backward(w, xp)
         return np.ascontiguousarray(out)
 
     def _columns(self, xp):
@@ -96,46 +94,46 @@ class LocalConv2d(_VariantGate):
     def _filters(self, w):
         return w.reshape(w.shape[0] * w.shape[1], w.shape[2], -1)    # (P, O, K)
 
-    def vjp(self, up):
-        w, xp = self.saved
-        geo, needs = self.geo, self.needs
+    @staticmethod
+    def backward(ctx, up):
+        w, xp = ctx.saved_tensors
+        geo, needs = ctx.geo, ctx.needs_input_grad
         N, O = up.shape[:2]
         u = np.ascontiguousarray(up.transpose(2, 3, 0, 1)).reshape(geo.oh * geo.ow, N, O)   # (P, N, O)
         dx = dw = db = None
         if needs[1]:
-            dw = np.matmul(u.transpose(0, 2, 1), self._columns(xp)).reshape(w.shape)
+            dw = np.matmul(u.transpose(0, 2, 1), ctx._columns(xp)).reshape(w.shape)
         if needs[0]:
-            dcols = np.matmul(u, self._filters(w)).reshape(geo.oh, geo.ow, N, *w.shape[3:])
+            dcols = np.matmul(u, ctx._filters(w)).reshape(geo.oh, geo.ow, N, *w.shape[3:])
             dx = geo.add_back(dcols.transpose(2, 0, 1, 3, 4, 5), xp.shape)
         if len(needs) > 2 and needs[2]:
             db = up.sum(axis=0)
         return (dx, dw, db)[: len(needs)]
 
-    def local(self, node):
-        return ("dL/dX = Σ windows' dL/dO·W[r,q] added back", "dL/dW[r,q] = dL/dO[r,q]ᵀ·win[r,q]",
-                "dL/db = Σ_n dL/dO")[: len(node._inputs)]
 
-
-class TiledConv2d(_VariantGate):
+class TiledConv2d(Function):
     name, symbol = "tiled_conv2d", "tiled"
-    formula = ("dL/dW[a,b] = Σ over positions (r,q) ≡ (a,b) mod t of dL/dO[:,:,r,q]ᵀ·win[r,q] (shared filters add), "
-               "dL/dX = each window's dL/dO·W[r%t,q%t] added back where it was read, "
-               "dL/db[:,a,b] = Σ dL/dO over those positions")
+    rules = (
+        Rule("X", "each window's dL/dO·W[r%t,q%t] added back where it was read"),
+        Rule("W[a,b]", "Σ over positions (r,q) ≡ (a,b) mod t of dL/dO[:,:,r,q]ᵀ·win[r,q] (shared filters add)"),
+        Rule("b[:,a,b]", "Σ dL/dO over those positions"),
+    )
 
-    def forward(self, x, w, *bias, windows):
-        geo = self.geo = windows
+    @staticmethod
+    def forward(ctx, x, w, *bias, windows):
+        geo = ctx.geo = windows
         dtype = np.result_type(x, w, *bias)
         xp = geo.pad(x, dtype)
         win = geo.view(xp)
         N, O = x.shape[0], w.shape[2]
         out = np.empty((N, O, geo.oh, geo.ow), dtype)
-        for a, b, at in self._tiles(w):
+        for a, b, at in ctx._tiles(w):
             cols = win[:, at[0], at[1]]                                   # (N, ma, mb, C, kH, kW): filter (a, b)'s windows
             z = cols.reshape(-1, w[a, b, 0].size) @ w[a, b].reshape(O, -1).T
             out[:, :, at[0], at[1]] = z.reshape(cols.shape[:3] + (O,)).transpose(0, 3, 1, 2)
         if bias:
-            out += self._bias_map(bias[0])
-        self.save(w, xp)
+            out += ctx._bias_map(bias[0])
+        ctx.save_for_backward(w, xp)
         return out
 
     def _tiles(self, w):
@@ -150,15 +148,16 @@ class TiledConv2d(_VariantGate):
         th, tw = b.shape[1:]
         return b[:, np.arange(self.geo.oh)[:, None] % th, np.arange(self.geo.ow)[None, :] % tw]
 
-    def vjp(self, up):
-        w, xp = self.saved
-        geo, needs = self.geo, self.needs
+    @staticmethod
+    def backward(ctx, up):
+        w, xp = ctx.saved_tensors
+        geo, needs = ctx.geo, ctx.needs_input_grad
         win = geo.view(xp)
         O = w.shape[2]
         dw = np.zeros(w.shape, up.dtype) if needs[1] else None
         dwin = np.empty(win.shape, up.dtype) if needs[0] else None
         db = np.zeros((O,) + w.shape[:2], up.dtype) if len(needs) > 2 and needs[2] else None
-        for a, b, at in self._tiles(w):
+        for a, b, at in ctx._tiles(w):
             u = up[:, :, at[0], at[1]]                                    # (N, O, ma, mb)
             flat_u = u.transpose(0, 2, 3, 1).reshape(-1, O)
             if needs[1]:
@@ -169,11 +168,6 @@ class TiledConv2d(_VariantGate):
                 db[:, a, b] = u.sum(axis=(0, 2, 3))
         dx = geo.add_back(dwin, xp.shape) if needs[0] else None
         return (dx, dw, db)[: len(needs)]
-
-    def local(self, node):
-        return ("dL/dX = Σ windows' dL/dO·W[r%t,q%t] added back", "dL/dW[a,b] = Σ_{(r,q)≡(a,b)} dL/dO[r,q]ᵀ·win[r,q]",
-                "dL/db[a,b] = Σ dL/dO over (r,q)≡(a,b)")[: len(node._inputs)]
-
 
 # -- transform invariance: the group of filter transforms ------------------------------------------
 
@@ -353,11 +347,11 @@ def _padding(op, padding, stride, kernel):
 
 def _check(op, x, w, b, stride, padding, layout):
     check_4d(op, "input", x, "(N, C, H, W)")
-    if not isinstance(w, Tensor):
+    if not is_tensor(w):
         raise TypeError(f"{op}: weight must be a minigrad Tensor, got {type(w).__name__}")
     if w.ndim != 6:
         raise ValueError(f"{op}: weight must be 6-D {layout}, got shape {w.shape}")
-    if b is not None and not isinstance(b, Tensor):
+    if b is not None and not is_tensor(b):
         raise TypeError(f"{op}: bias must be a minigrad Tensor or None, got {type(b).__name__}")
     if x.shape[1] != w.shape[3]:
         raise ValueError(

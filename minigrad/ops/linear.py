@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gate import TensorGate, as_tensor
+from ..core.function import Function
+from ..core.rules import Rule
+from .gate import as_tensor
 
 
-class Linear(TensorGate):
+class Linear(Function):
     name, symbol = "linear", "xWᵀ+b"
-    formula = "dL/dx = dL/dy·W, dL/dW = dL/dyᵀ·x, dL/db = Σ dL/dy"
+    rules = (Rule("x", "dL/dy·W"), Rule("W", "dL/dyᵀ·x"), Rule("b", "Σ dL/dy"))
 
-    def forward(self, x, w, *bias):
-        self.save(x, w)
+    @staticmethod
+    def forward(ctx, x, w, *bias):
+        ctx.save_for_backward(x, w)
         y = np.matmul(x, w.T)  # BLAS reads the transposed view directly, no copy
         if bias:
             if np.result_type(y, bias[0]) == y.dtype:
@@ -29,9 +32,10 @@ class Linear(TensorGate):
                 y = y + bias[0]
         return y
 
-    def vjp(self, up):
-        x, w = self.saved
-        need_x, need_w, *need_b = self.needs  # a first layer's dL/dx is a GEMM nobody uses: skipped
+    @staticmethod
+    def backward(ctx, up):
+        x, w = ctx.saved_tensors
+        need_x, need_w, *need_b = ctx.needs_input_grad  # a first layer's dL/dx is a GEMM nobody uses: skipped
         rows_up = up.reshape(-1, w.shape[0])
         dx = np.matmul(up, w) if need_x else None
         dw = np.matmul(rows_up.T, x.reshape(-1, w.shape[1])) if need_w else None
@@ -39,9 +43,6 @@ class Linear(TensorGate):
         if need_b:  # a bias is the third input
             grads += (rows_up.sum(axis=0) if need_b[0] else None,)
         return grads
-
-    def local(self, node):
-        return ("dL/dy·W", "dL/dyᵀ·x", "Σ dL/dy")[: len(node._inputs)]
 
 
 def linear(x, w, b=None):

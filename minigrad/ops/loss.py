@@ -30,8 +30,9 @@ import numbers
 
 import numpy as np
 
-from ..core.tensor import Tensor
-from .gate import TensorGate, as_tensor
+from ..core.function import Function
+from ..core.rules import Rule
+from .gate import as_tensor, is_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -68,7 +69,7 @@ def _class_targets(op, scores, target, ignore_index=-100):
     Classes sit on dim 1 of (N, C, d1, ...), on dim 0 of an unbatched (C,); the target has the
     scores' shape without that dim. A target equal to ``ignore_index`` may be any integer.
     """
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target.data if is_tensor(target) else target)
     if t.dtype.kind not in "iu":
         hint = " (class probabilities as targets are not supported)" if t.dtype.kind == "f" else ""
         raise TypeError(
@@ -110,7 +111,7 @@ def _class_weight(op, weight, scores):
             f"{op}: weight must be one number per class, got {weight!r}; the third positional argument is "
             f"weight, as in PyTorch, so pass the reduction by name: reduction={weight!r}"
         )
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    w = np.asarray(weight.data if is_tensor(weight) else weight)
     classes = scores.shape[0 if scores.ndim == 1 else 1]
     if w.shape != (classes,):
         raise ValueError(
@@ -165,10 +166,8 @@ def _loss_shape(layout):
     return layout[:1] + layout[2:] if len(layout) > 1 else ()
 
 
-class _ClassLoss(TensorGate):
+class _ClassLoss(Function):
     """What cross_entropy and nll_loss share: weighted, ignorable targets and the weighted mean."""
-
-    uses_inputs = False
 
     def _targets(self, scores, target, weight, ignore_index, reduction):
         self.layout, self.reduction = scores.shape, reduction
@@ -197,64 +196,64 @@ class _ClassLoss(TensorGate):
 
 class CrossEntropy(_ClassLoss):
     name, symbol = "cross_entropy", "CE"
-    formula = "dL/dz = (Σq·softmax(z) − q)·dL/dloss, q = weighted, smoothed onehot(target) (÷ Σ w[t] for the mean)"
+    rules = (Rule("z", "(softmax(z) − onehot(t))·dL/dloss / N"),)
 
-    def forward(self, logits, target, weight, ignore_index, reduction, label_smoothing):
-        rows = self._targets(logits, target, weight, ignore_index, reduction)
-        self.weight, self.smoothing = weight, label_smoothing
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, reduction, label_smoothing):
+        rows = ctx._targets(logits, target, weight, ignore_index, reduction)
+        ctx.weight, ctx.smoothing = weight, label_smoothing
+        if weight is not None or label_smoothing or ctx.kept is not None or reduction != "mean":
+            q = "smoothed onehot(t)" if weight is None else "weighted, smoothed onehot(t)"
+            rule = f"(Σq·softmax(z) − q)·dL/dloss{_mean_divisor(ctx)}, q = {q}" if weight is not None or label_smoothing \
+                else f"(softmax(z) − onehot(t))·dL/dloss{_mean_divisor(ctx)}"
+            ctx.rules = (Rule("z", rule),)
         shifted = rows - rows.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
         log_total = np.log(total[:, 0])
-        nll = log_total - shifted[self.picked]  # −log softmax(z)[t] = log Σ exp − z[t]
-        losses = nll if weight is None and self.kept is None else nll * self.w_t
+        nll = log_total - shifted[ctx.picked]  # −log softmax(z)[t] = log Σ exp − z[t]
+        losses = nll if weight is None and ctx.kept is None else nll * ctx.w_t
         if label_smoothing:
             eps, classes = label_smoothing, rows.shape[1]
             log_probs = shifted - log_total[:, None]
             uniform = log_probs.sum(axis=1) if weight is None else log_probs @ weight  # Σ_c w_c·log p_c
             losses = (1 - eps) * losses - (eps / classes) * uniform
         exp /= total  # softmax, kept for backward
-        self.save(exp)
-        return self._reduce(losses)
+        ctx.save_for_backward(exp)
+        return ctx._reduce(losses)
 
-    def vjp(self, up):
+    @staticmethod
+    def backward(ctx, up):
         # q = (1 − ε)·w[t]·onehot(t) + (ε/C)·w is the row's target; dL/dz = Σq·softmax − q
-        (probs,) = self.saved
-        eps, weight = self.smoothing, self.weight
-        if weight is None and self.kept is None:
+        (probs,) = ctx.saved_tensors
+        eps, weight = ctx.smoothing, ctx.weight
+        if weight is None and ctx.kept is None:
             grad = probs.copy()  # Σq = 1; the saved softmax stays intact for a second backward or a drawing
         else:
-            total_q = (1 - eps) * self.w_t + eps * (1 if weight is None else weight.mean())  # Σ_c q[c]
+            total_q = (1 - eps) * ctx.w_t + eps * (1 if weight is None else weight.mean())  # Σ_c q[c]
             grad = probs * total_q[:, None]
-        grad[self.picked] -= (1 - eps) * self.w_t
+        grad[ctx.picked] -= (1 - eps) * ctx.w_t
         if eps:
             grad -= (eps / probs.shape[1]) * (1 if weight is None else weight)
-        return (self._downstream(grad, up),)
-
-    def local(self, node):
-        if self.weight is None and not self.smoothing:
-            rule = "(softmax − onehot)"
-        else:
-            rule = "(Σq·softmax − q), q = " + ("smoothed onehot" if self.weight is None else "weighted, smoothed onehot")
-        return (rule + _mean_divisor(self),)
+        return (ctx._downstream(grad, up),)
 
 
 class NLLLoss(_ClassLoss):
     name, symbol = "nll_loss", "NLL"
-    formula = "dL/da = −w[t]·onehot(target)·dL/dloss (÷ Σ w[t] for the mean)"
+    rules = (Rule("a", "−onehot(t)·dL/dloss / N"),)
 
-    def forward(self, log_probs, target, weight, ignore_index, reduction):
-        rows = self._targets(log_probs, target, weight, ignore_index, reduction)
-        self.rows_shape, self.dtype, self.weight = rows.shape, rows.dtype, weight
-        return self._reduce(-rows[self.picked] * self.w_t)
+    @staticmethod
+    def forward(ctx, log_probs, target, weight, ignore_index, reduction):
+        rows = ctx._targets(log_probs, target, weight, ignore_index, reduction)
+        ctx.rows_shape, ctx.dtype, ctx.weight = rows.shape, rows.dtype, weight
+        ctx.rules = (Rule("a", f"{'−w[t]·' if weight is not None else '−'}onehot(t)·dL/dloss{_mean_divisor(ctx)}"),)
+        return ctx._reduce(-rows[ctx.picked] * ctx.w_t)
 
-    def vjp(self, up):
-        grad = np.zeros(self.rows_shape, dtype=np.result_type(self.dtype, up.dtype))
-        grad[self.picked] = -self.w_t
-        return (self._downstream(grad, up),)
-
-    def local(self, node):
-        return (("−w[t]·onehot" if self.weight is not None else "−onehot") + _mean_divisor(self),)
+    @staticmethod
+    def backward(ctx, up):
+        grad = np.zeros(ctx.rows_shape, dtype=np.result_type(ctx.dtype, up.dtype))
+        grad[ctx.picked] = -ctx.w_t
+        return (ctx._downstream(grad, up),)
 
 
 def _mean_divisor(gate):
@@ -318,50 +317,47 @@ def _pair(op, a, b, names=("input", "target")):
     return a, b
 
 
-class MSELoss(TensorGate):
+class MSELoss(Function):
     name, symbol = "mse_loss", "MSE"
-    formula = "dL/dx = 2(x − y)·dL/dloss (÷ n for the mean), dL/dy = −dL/dx"
-    uses_inputs = False
+    rules = (Rule("x", "2(x − y)·dL/dloss (÷ n for the mean)"), Rule("y", "−2(x − y)·dL/dloss (÷ n for the mean)"))
 
-    def forward(self, x, y, reduction):
-        self.reduction = reduction
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.reduction = reduction
         diff = x - y
-        self.save(diff)
+        ctx.save_for_backward(diff)
         return _reduce(diff * diff, reduction)
 
-    def vjp(self, up):
-        (diff,) = self.saved
-        dx = diff * (2 * _spread(up, self.reduction, diff.size))
+    @staticmethod
+    def backward(ctx, up):
+        (diff,) = ctx.saved_tensors
+        dx = diff * (2 * _spread(up, ctx.reduction, diff.size))
         return dx, -dx
 
-    def local(self, node):
-        return ("2(x − y)", "−2(x − y)")
 
-
-class KLDiv(TensorGate):
+class KLDiv(Function):
     name, symbol = "kl_div", "KL"
-    formula = "dL/da = −p·dL/dloss, dL/dp = (log p + 1 − a)·dL/dloss (÷ N for batchmean)"
+    rules = (Rule("a", "−p·dL/dloss (÷ N for batchmean)"), Rule("p", "(log p + 1 − a)·dL/dloss (÷ N for batchmean)"))
 
-    def forward(self, log_input, target, reduction):
-        self.reduction = reduction
-        self.count = _kl_count(log_input, reduction)
-        self.save(log_input, target)
+    @staticmethod
+    def forward(ctx, log_input, target, reduction):
+        ctx.reduction = reduction
+        ctx.count = _kl_count(log_input, reduction)
+        ctx.save_for_backward(log_input, target)
         with np.errstate(divide="ignore", invalid="ignore"):
             # xlogy(p, p): 0·log 0 = 0 (a class the target never picks costs nothing)
             p_log_p = np.where(target == 0, 0, target * np.log(target)).astype(target.dtype, copy=False)
         pointwise = p_log_p - target * log_input
         if reduction == "batchmean":
-            return _reduce(pointwise, "mean", divisor=self.count)
+            return _reduce(pointwise, "mean", divisor=ctx.count)
         return _reduce(pointwise, reduction)
 
-    def vjp(self, up):
-        log_input, target = self.saved
-        g = _spread(up, "mean" if self.reduction == "batchmean" else self.reduction, self.count)
+    @staticmethod
+    def backward(ctx, up):
+        log_input, target = ctx.saved_tensors
+        g = _spread(up, "mean" if ctx.reduction == "batchmean" else ctx.reduction, ctx.count)
         with np.errstate(divide="ignore", invalid="ignore"):
             return -target * g, (np.log(target) + 1 - log_input) * g
-
-    def local(self, node):
-        return ("−p", "log p + 1 − a")
 
 
 def _kl_count(log_input, reduction):
@@ -371,28 +367,28 @@ def _kl_count(log_input, reduction):
     return max(log_input.size, 1)
 
 
-class BinaryCrossEntropy(TensorGate):
+class BinaryCrossEntropy(Function):
     name, symbol = "binary_cross_entropy", "BCE"
-    formula = "dL/dq = (q − t)/(q(1 − q))·dL/dloss, dL/dt = (log(1 − q) − log q)·dL/dloss (÷ n for the mean)"
+    rules = (Rule("q", "(q − t)/(q(1 − q))·dL/dloss (÷ n for the mean)"),
+             Rule("t", "(log(1 − q) − log q)·dL/dloss (÷ n for the mean)"))
 
-    def forward(self, q, t, reduction):
-        self.reduction = reduction
+    @staticmethod
+    def forward(ctx, q, t, reduction):
+        ctx.reduction = reduction
         with np.errstate(divide="ignore"):
             # PyTorch's clamp: log 0 = −∞ would make 0·log 0 a nan and a wrong label an infinite loss
             log_q = np.maximum(np.log(q), -100)
             log_not_q = np.maximum(np.log1p(-q), -100)
-        self.save(q, t, log_q, log_not_q)
+        ctx.save_for_backward(q, t, log_q, log_not_q)
         return _reduce(-(t * log_q + (1 - t) * log_not_q), reduction)
 
-    def vjp(self, up):
-        q, t, log_q, log_not_q = self.saved
-        g = _spread(up, self.reduction, q.size)
+    @staticmethod
+    def backward(ctx, up):
+        q, t, log_q, log_not_q = ctx.saved_tensors
+        g = _spread(up, ctx.reduction, q.size)
         # as PyTorch: the denominator is kept ≥ 1e-12 so q = 0 or 1 gives a large, finite gradient
         dq = (q - t) / np.maximum(q * (1 - q), 1e-12) * g
         return dq, (log_not_q - log_q) * g
-
-    def local(self, node):
-        return ("(q − t)/(q(1 − q))", "log(1 − q) − log q")
 
 
 def mse_loss(input, target, reduction="mean"):

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gate import TensorGate, constant
+from ..core.function import Function
+from ..core.rules import Rule
+from .gate import constant
 
 
-class MatMul(TensorGate):
+class MatMul(Function):
     name, symbol = "matmul", "@"
-    formula = "dL/dX = dL/dY·Wᵀ, dL/dW = Xᵀ·dL/dY"
+    rules = (Rule("X", "dL/dY·Wᵀ"), Rule("W", "Xᵀ·dL/dY"))
 
-    def forward(self, a, b):
-        self.save(a, b)
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
         return np.matmul(a, b)
 
-    def vjp(self, up):
-        a, b = self.saved
+    @staticmethod
+    def backward(ctx, up):
+        a, b = ctx.saved_tensors
         if a.ndim == 1 and b.ndim == 1:  # a dot product: the mul gate's swap, summed
             return up * b, up * a
         a2 = a[None, :] if a.ndim == 1 else a
@@ -29,7 +33,7 @@ class MatMul(TensorGate):
             up = np.expand_dims(up, -2)
         if b.ndim == 1:
             up = np.expand_dims(up, -1)
-        need_a, need_b = self.needs  # x @ W with x a batch of data: its gradient is a GEMM nobody uses
+        need_a, need_b = ctx.needs_input_grad  # x @ W with x a batch of data: its gradient is a GEMM nobody uses
         da = np.matmul(up, np.swapaxes(b2, -1, -2)) if need_a else None
         db = np.matmul(np.swapaxes(a2, -1, -2), up) if need_b else None
         if a.ndim == 1 and need_a:
@@ -37,9 +41,6 @@ class MatMul(TensorGate):
         if b.ndim == 1 and need_b:
             db = db[..., 0]
         return da, db
-
-    def local(self, node):
-        return ("dL/dY·Wᵀ", "Xᵀ·dL/dY")
 
 
 def matmul(a, b):

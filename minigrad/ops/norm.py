@@ -26,8 +26,9 @@ import numbers
 import numpy as np
 
 from ..core.creation import rng
-from ..core.tensor import Tensor
-from .gate import TensorGate, as_tensor
+from ..core.function import Elementwise, Function
+from ..core.rules import Rule
+from .gate import as_tensor, is_tensor
 
 
 def _channel_sum(a):
@@ -40,24 +41,25 @@ def _channel_dot(a, b):
     return np.einsum("ncl,ncl->c", a, b)
 
 
-class BatchNorm(TensorGate):
+class BatchNorm(Function):
     """Inputs: x, then γ if given, then β if given. Works on x viewed as (N, C, L), L = H·W (1 for (N, C))."""
 
     name, symbol = "batch_norm", "BN"
-    formula = (
-        "dL/dx = (γ/σ)(dL/dy − mean(dL/dy) − x̂·mean(dL/dy·x̂)), "
-        "dL/dγ = Σ dL/dy·x̂, dL/dβ = Σ dL/dy"
-    )
+    TRAINING = Rule("x", "(γ/σ)(dL/dy − mean(dL/dy) − x̂·mean(dL/dy·x̂))")
+    EVAL = Rule("x", "(γ/σ)·dL/dy (eval: fixed μ, σ)")
+    WEIGHT, BIAS = Rule("γ", "Σ dL/dy·x̂"), Rule("β", "Σ dL/dy")
+    rules = (TRAINING, WEIGHT, BIAS)
 
-    def forward(self, x, *affine, has_weight, has_bias, training, momentum, eps, running):
+    @staticmethod
+    def forward(ctx, x, *affine, has_weight, has_bias, training, momentum, eps, running):
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, -1)
         count = x3.shape[0] * x3.shape[2]
         weight = affine[0] if has_weight else None
         bias = affine[-1] if has_bias else None
-        self.has_weight, self.has_bias, self.training, self.count = has_weight, has_bias, training, count
+        ctx.has_weight, ctx.has_bias, ctx.training, ctx.count = has_weight, has_bias, training, count
+        ctx.rules = (ctx.TRAINING if training else ctx.EVAL,) + (ctx.WEIGHT,) * has_weight + (ctx.BIAS,) * has_bias
         # training keeps only arrays it computed, so x may change in place afterwards; eval keeps x itself
-        self.uses_inputs = not training
         if training:
             mean = _channel_sum(x3) / count
             xc = x3 - mean[:, None]  # kept for backward: x̂ = xc·invstd, without another pass
@@ -70,48 +72,40 @@ class BatchNorm(TensorGate):
             y = xc * scale[:, None]
             if bias is not None:
                 y += bias[:, None]
-            self.save(xc, invstd, scale)
+            ctx.save_for_backward(xc, invstd, scale)
         else:
-            self.formula = "dL/dx = (γ/σ)·dL/dy, dL/dγ = Σ dL/dy·x̂, dL/dβ = Σ dL/dy (eval: fixed μ, σ)"
             mean = running[0].astype(x.dtype, copy=False)
             invstd = 1.0 / np.sqrt(running[1].astype(x.dtype, copy=False) + eps)
             scale = _scale(invstd, weight, x.dtype)
             shift = -mean * scale if bias is None else bias - mean * scale
             y = x3 * scale[:, None]
             y += shift[:, None]
-            self.save(x3, invstd, scale, mean)
+            ctx.save_for_backward(x3, invstd, scale, mean)
         return y.reshape(x.shape)
 
-    def vjp(self, up):
-        if self.training:
-            xc, invstd, scale = self.saved
+    @staticmethod
+    def backward(ctx, up):
+        if ctx.training:
+            xc, invstd, scale = ctx.saved_tensors
         else:
-            x3, invstd, scale, mean = self.saved
+            x3, invstd, scale, mean = ctx.saved_tensors
         g = up.reshape(up.shape[0], up.shape[1], -1)
         sum_g = _channel_sum(g)
-        if self.training:
+        if ctx.training:
             sum_g_xhat = _channel_dot(g, xc) * invstd
             # (γ/σ)(g − mean g − x̂·mean(g·x̂)) as g·a − xc·b − c with per-channel a, b, c: four passes
             dx = g * scale[:, None]
-            dx -= xc * (scale * invstd * sum_g_xhat / self.count)[:, None]
-            dx -= (scale * sum_g / self.count)[:, None]
+            dx -= xc * (scale * invstd * sum_g_xhat / ctx.count)[:, None]
+            dx -= (scale * sum_g / ctx.count)[:, None]
         else:
             sum_g_xhat = (_channel_dot(g, x3) - mean * sum_g) * invstd  # Σ g·(x − μ)/σ
             dx = g * scale[:, None]
         grads = [dx.reshape(up.shape)]
-        if self.has_weight:
+        if ctx.has_weight:
             grads.append(sum_g_xhat)
-        if self.has_bias:
+        if ctx.has_bias:
             grads.append(sum_g)
         return tuple(grads)
-
-    def local(self, node):
-        rules = ["(γ/σ)(g − mean g − x̂·mean(g·x̂))" if self.training else "(γ/σ)·g"]
-        if self.has_weight:
-            rules.append("Σ g·x̂")
-        if self.has_bias:
-            rules.append("Σ g")
-        return tuple(rules)
 
 
 def _scale(invstd, weight, dtype):
@@ -128,7 +122,7 @@ def _update_running(stat, batch, momentum):
 
 def _running_array(name, stat, channels):
     """The numpy array behind a running statistic (updated in place), checked against C."""
-    array = stat.data if isinstance(stat, Tensor) else stat
+    array = stat.data if is_tensor(stat) else stat
     if not isinstance(array, np.ndarray):
         raise TypeError(
             f"batch_norm: {name} must be a numpy array or a Tensor (it is updated in place), got {type(stat).__name__}"
@@ -197,25 +191,22 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     )
     if training and running is not None:
         for stat in (running_mean, running_var):
-            if isinstance(stat, Tensor):
+            if is_tensor(stat):
                 stat._version += 1  # an in-place change: a gate that saved the old value will notice
     return out
 
 
-class Dropout(TensorGate):
+class Dropout(Elementwise):
+    """Inverted dropout: the mask holds 1/(1 − p) for a kept unit and 0 for a dropped one, which gets no gradient."""
+
     name, symbol = "dropout", "dropout"
-    formula = "dL/dx = dL/dy ⊙ mask/(1 − p) (a dropped unit gets no gradient)"
-    uses_inputs = False
+    rules = (Rule("x", "mask/(1 − p)", lambda x, y, mask: mask),)
+    saves = ""
 
-    def forward(self, x, mask):
-        self.save(mask)
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.params = (mask,)
         return x * mask
-
-    def vjp(self, up):
-        return (up * self.saved[0],)
-
-    def local(self, node):
-        return (self.saved[0],)
 
 
 def dropout(x, p=0.5, training=True):

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.tensor import Tensor
 from .conv import check_4d, pair
-from .gate import TensorGate
+from ..core.function import Function
+from ..core.rules import Rule
+from .gate import constant, is_tensor
 
 
 def _taps(xp, kernel, stride, dilation, out):
@@ -31,10 +32,9 @@ def _taps(xp, kernel, stride, dilation, out):
             yield i * kw + j, xp[:, :, rows, cols]
 
 
-class _Pool(TensorGate):
+class _Pool(Function):
     """Padding and cropping shared by the pooling gates."""
 
-    uses_inputs = False
 
     def setup(self, x, kernel, stride, padding, dilation, ceil_mode):
         self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
@@ -83,12 +83,14 @@ def pool_size(size, kernel, stride, padding, dilation, ceil_mode):
 
 class MaxPool2d(_Pool):
     name, symbol = "max_pool2d", "max"
-    formula = "dL/dx = dL/dy routed to the argmax of each window (max gate: gradient router); overlapping windows add"
+    rules = (Rule("x", "dL/dy routed to the argmax of each window; overlapping windows add"),)
+    pattern = "gradient router"
 
-    def forward(self, x, kernel, stride, padding, dilation, ceil_mode):
-        self.setup(x, kernel, stride, padding, dilation, ceil_mode)
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        ctx.setup(x, kernel, stride, padding, dilation, ceil_mode)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        taps = self.taps(self.pad(x, fill))
+        taps = ctx.taps(ctx.pad(x, fill))
         _, first = next(taps)
         best = first.copy()
         arg = np.zeros(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
@@ -102,69 +104,67 @@ class MaxPool2d(_Pool):
             # taps come in increasing order, so the newest winner is the largest index; arithmetic, not
             # np.where/copyto with a mask, which are ~10x slower on unpredictable masks
             np.maximum(arg, better * arg.dtype.type(t), out=arg)
-        self.save(arg)
+        ctx.save_for_backward(arg)
         return best
 
-    def vjp(self, up):
-        (arg,) = self.saved
-        dxp = self.padded_zeros(up.dtype)
-        for t, win in self.taps(dxp):
+    @staticmethod
+    def backward(ctx, up):
+        (arg,) = ctx.saved_tensors
+        dxp = ctx.padded_zeros(up.dtype)
+        for t, win in ctx.taps(dxp):
             win += up * (arg == t)
-        return (self.crop(dxp),)
-
-    def local(self, node):
-        return ("route dL/dy to each window's argmax",)
+        return (ctx.crop(dxp),)
 
     def indices(self):
         """Each maximum's flat index h·W + w into its (unpadded) input plane, int64, as PyTorch's return_indices."""
-        (arg,), kw = self.saved, self.kernel[1]
+        (arg,), kw = self.saved_tensors, self.kernel[1]
         (sh, sw), (ph, pw), (dh, dw), (oh, ow), W = self.stride, self.padding, self.dilation, self.out, self.in_shape[3]
         i, j = np.divmod(arg.astype(np.int64), kw)
         rows = np.arange(oh)[:, None] * sh + i * dh - ph
         cols = np.arange(ow)[None, :] * sw + j * dw - pw
-        return Tensor(rows * W + cols)
+        return constant(rows * W + cols)
 
 
 class AvgPool2d(_Pool):
     name, symbol = "avg_pool2d", "avg"
-    formula = "dL/dx = dL/dy / K² spread over every element of each window (/ count of real elements without padding)"
+    rules = (Rule("x", "dL/dy / K² spread over every element of each window"),)
+    note = "with count_include_pad=False (or ceil_mode's partial windows) divided by the count of real elements"
+    pattern = "gradient distributor"
 
-    def forward(self, x, kernel, stride, padding, count_include_pad, ceil_mode, divisor_override):
-        self.setup(x, kernel, stride, padding, (1, 1), ceil_mode)
-        taps = self.taps(self.pad(x, 0))
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, count_include_pad, ceil_mode, divisor_override):
+        ctx.setup(x, kernel, stride, padding, (1, 1), ceil_mode)
+        taps = ctx.taps(ctx.pad(x, 0))
         _, first = next(taps)
         total = first.astype(np.result_type(x.dtype, np.float32), copy=True)
         for _, win in taps:
             total += win
         (H, W), (ph, pw) = x.shape[2:], padding
         if divisor_override is not None:
-            self.divisor = divisor_override
-        elif self.extra == (0, 0) and (count_include_pad or padding == (0, 0)):
-            self.divisor = kernel[0] * kernel[1]
+            ctx.divisor = divisor_override
+        elif ctx.extra == (0, 0) and (count_include_pad or padding == (0, 0)):
+            ctx.divisor = kernel[0] * kernel[1]
         else:
             # how many counted elements each window holds (the input, plus the padding with count_include_pad,
             # never ceil_mode's extra rows): pool a map of ones over the same windows
-            counted = self.padded_zeros(total.dtype, planes=(1, 1))
+            counted = ctx.padded_zeros(total.dtype, planes=(1, 1))
             if count_include_pad:
                 counted[..., : H + 2 * ph, : W + 2 * pw] = 1
             else:
                 counted[..., ph : ph + H, pw : pw + W] = 1
-            self.divisor = sum(win for _, win in self.taps(counted))
-        return total / self.divisor
+            ctx.divisor = sum(win for _, win in ctx.taps(counted))
+        return total / ctx.divisor
 
-    def vjp(self, up):
-        share = up / self.divisor
-        dxp = self.padded_zeros(share.dtype)
-        for _, win in self.taps(dxp):
+    @staticmethod
+    def backward(ctx, up):
+        share = up / ctx.divisor
+        dxp = ctx.padded_zeros(share.dtype)
+        for _, win in ctx.taps(dxp):
             win += share
-        return (self.crop(dxp),)
-
-    def local(self, node):
-        d = self.divisor
-        return (f"1/{d} spread over each window" if np.isscalar(d) else "1/count spread over each window",)
+        return (ctx.crop(dxp),)
 
 
-class AdaptiveAvgPool2d(TensorGate):
+class AdaptiveAvgPool2d(Function):
     """Average over bins that tile the input: bin r spans rows ⌊r·H/oh⌋ … ⌈(r+1)·H/oh⌉ − 1 (PyTorch's bins).
 
     When the output size divides the input size the bins are the windows of an average pooling
@@ -175,28 +175,26 @@ class AdaptiveAvgPool2d(TensorGate):
     """
 
     name, symbol = "adaptive_avg_pool2d", "avg"
-    formula = "dL/dx = dL/dy / |bin| spread evenly over each bin (A_hᵀ·dL/dy·A_w)"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy / |bin| spread evenly over each bin (A_hᵀ·dL/dy·A_w)"),)
 
-    def forward(self, x, out):
+    @staticmethod
+    def forward(ctx, x, out):
         (N, C, H, W), (oh, ow) = x.shape, out
-        self.in_shape, self.out = x.shape, out
-        self.even = H % oh == 0 and W % ow == 0
-        if self.even:
+        ctx.in_shape, ctx.out = x.shape, out
+        ctx.even = H % oh == 0 and W % ow == 0
+        if ctx.even:
             return x.reshape(N, C, oh, H // oh, ow, W // ow).mean(axis=(3, 5))
         dtype = np.result_type(x.dtype, np.float32)
-        self.rows, self.cols = _bins(H, oh, dtype), _bins(W, ow, dtype)
-        return np.matmul(np.matmul(self.rows, x), self.cols.T)
+        ctx.rows, ctx.cols = _bins(H, oh, dtype), _bins(W, ow, dtype)
+        return np.matmul(np.matmul(ctx.rows, x), ctx.cols.T)
 
-    def vjp(self, up):
-        if not self.even:
-            return (np.matmul(np.matmul(self.rows.T, up), self.cols),)
-        (N, C, H, W), (oh, ow) = self.in_shape, self.out
+    @staticmethod
+    def backward(ctx, up):
+        if not ctx.even:
+            return (np.matmul(np.matmul(ctx.rows.T, up), ctx.cols),)
+        (N, C, H, W), (oh, ow) = ctx.in_shape, ctx.out
         share = up[:, :, :, None, :, None] / ((H // oh) * (W // ow))
-        return (np.broadcast_to(share, (N, C, oh, H // oh, ow, W // ow)).reshape(self.in_shape),)
-
-    def local(self, node):
-        return ("spread evenly over each bin",)
+        return (np.broadcast_to(share, (N, C, oh, H // oh, ow, W // ow)).reshape(ctx.in_shape),)
 
 
 def _bins(size, out, dtype):
@@ -221,7 +219,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     kernel, stride, padding, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation)
     gate = MaxPool2d()
-    y = gate.run(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode))
+    y = gate._apply((x,), dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode)))
     return (y, gate.indices()) if return_indices else y
 
 

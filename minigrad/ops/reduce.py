@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from .gate import TensorGate
+from ..core.function import Function
+from ..core.rules import Rule
 
 
 def normalize_dims(name, dim, ndim):
@@ -32,7 +33,7 @@ def normalize_dims(name, dim, ndim):
     return tuple(sorted(out)) if ndim else ()
 
 
-class _Reduction(TensorGate):
+class _Reduction(Function):
     """Common bookkeeping: the reduced axes and how to spread an upstream gradient back over them."""
 
     def setup(self, a, dim, keepdim):
@@ -48,76 +49,70 @@ class _Reduction(TensorGate):
 
 class Sum(_Reduction):
     name, symbol = "sum", "Σ"
-    formula = "dL/dx = dL/dy broadcast over the summed axes"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy broadcast over the summed axes"),)
+    pattern = "gradient distributor"
 
-    def forward(self, a, dim=None, keepdim=False):
-        self.setup(a, dim, keepdim)
-        return a.sum(axis=self.axes, keepdims=keepdim)
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.setup(a, dim, keepdim)
+        return a.sum(axis=ctx.axes, keepdims=keepdim)
 
-    def vjp(self, up):
-        return (np.broadcast_to(self.spread(up), self.shape),)
-
-    def local(self, node):
-        return (1.0,)
+    @staticmethod
+    def backward(ctx, up):
+        return (np.broadcast_to(ctx.spread(up), ctx.shape),)
 
 
 class Mean(_Reduction):
     name, symbol = "mean", "mean"
-    formula = "dL/dx = dL/dy / N broadcast over the averaged axes"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy / N broadcast over the averaged axes"),)
 
-    def forward(self, a, dim=None, keepdim=False):
-        self.setup(a, dim, keepdim)
-        return a.mean(axis=self.axes, keepdims=keepdim)
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.setup(a, dim, keepdim)
+        return a.mean(axis=ctx.axes, keepdims=keepdim)
 
-    def vjp(self, up):
-        return (np.broadcast_to(self.spread(up) / self.count, self.shape),)
-
-    def local(self, node):
-        return (1.0 / self.count,)
+    @staticmethod
+    def backward(ctx, up):
+        return (np.broadcast_to(ctx.spread(up) / ctx.count, ctx.shape),)
 
 
 class Var(_Reduction):
     name, symbol = "var", "var"
-    formula = "dL/dx = 2(x − mean)/(N − ddof) ⊙ dL/dy"
-    uses_inputs = False
+    rules = (Rule("x", "2(x − mean)/(N − ddof) ⊙ dL/dy broadcast over the reduced axes"),)
 
-    def forward(self, a, dim=None, keepdim=False, unbiased=False):
-        self.setup(a, dim, keepdim)
-        self.ddof = 1 if unbiased else 0
-        centered = a - a.mean(axis=self.axes, keepdims=True)
-        self.save(centered)
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False, unbiased=False):
+        ctx.setup(a, dim, keepdim)
+        ctx.ddof = 1 if unbiased else 0
+        centered = a - a.mean(axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(centered)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (centered * centered).sum(axis=self.axes, keepdims=keepdim) / (self.count - self.ddof)
+            return (centered * centered).sum(axis=ctx.axes, keepdims=keepdim) / (ctx.count - ctx.ddof)
 
     def _local(self):
-        (centered,) = self.saved
+        (centered,) = self.saved_tensors
         return centered * (2.0 / (self.count - self.ddof))
 
-    def vjp(self, up):
-        return (self.spread(up) * self._local(),)
-
-    def local(self, node):
-        return (self._local(),)
+    @staticmethod
+    def backward(ctx, up):
+        return (ctx.spread(up) * ctx._local(),)
 
 
 class Max(_Reduction):
     name, symbol = "max", "max"
-    formula = "dL/dx = dL/dy at the maximal elements (split evenly on ties), 0 elsewhere (max: router)"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy at the maximal elements (split evenly on ties), 0 elsewhere"),)
+    pattern = "gradient router"
 
-    def forward(self, a, dim=None, keepdim=False):
-        self.setup(a, dim, keepdim)
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.setup(a, dim, keepdim)
         if a.size == 0:
             raise ValueError(f"max: cannot take the max of an empty tensor of shape {a.shape}")
-        out = a.max(axis=self.axes, keepdims=True)
+        out = a.max(axis=ctx.axes, keepdims=True)
         hits = a == out
-        self.save(hits / hits.sum(axis=self.axes, keepdims=True, dtype=a.dtype))
-        return out if keepdim else np.squeeze(out, axis=self.axes)
+        ctx.save_for_backward(hits / hits.sum(axis=ctx.axes, keepdims=True, dtype=a.dtype))
+        return out if keepdim else np.squeeze(out, axis=ctx.axes)
 
-    def vjp(self, up):
-        return (self.spread(up) * self.saved[0],)
-
-    def local(self, node):
-        return (self.saved[0],)
+    @staticmethod
+    def backward(ctx, up):
+        return (ctx.spread(up) * ctx.saved_tensors[0],)

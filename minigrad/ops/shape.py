@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.tensor import Tensor
-from .gate import TensorGate
+from ..core.function import Function
+from ..core.rules import Rule
+from .gate import is_tensor
 
 
-class Reshape(TensorGate):
+class Reshape(Function):
     name, symbol = "reshape", "reshape"
-    formula = "dL/dx = dL/dy reshaped back"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy reshaped back"),)
     view = True
 
-    def forward(self, a, shape):
-        self.in_shape = a.shape
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.in_shape = a.shape
         try:
             return a.reshape(shape)
         except ValueError:
@@ -27,28 +28,24 @@ class Reshape(TensorGate):
                 f"reshape: cannot reshape {a.shape} ({a.size} elements) into {tuple(shape)}"
             ) from None
 
-    def vjp(self, up):
-        return (up.reshape(self.in_shape),)
-
-    def local(self, node):
-        return ("reshape back",)
+    @staticmethod
+    def backward(ctx, up):
+        return (up.reshape(ctx.in_shape),)
 
 
-class Permute(TensorGate):
+class Permute(Function):
     name, symbol = "permute", "permute"
-    formula = "dL/dx = dL/dy with the axes permuted back"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy with the axes permuted back"),)
     view = True
 
-    def forward(self, a, dims):
-        self.dims = dims
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
         return a.transpose(dims)
 
-    def vjp(self, up):
-        return (up.transpose(np.argsort(self.dims)),)
-
-    def local(self, node):
-        return (f"permute back {tuple(int(d) for d in np.argsort(self.dims))}",)
+    @staticmethod
+    def backward(ctx, up):
+        return (up.transpose(np.argsort(ctx.dims)),)
 
 
 def _is_advanced(index):
@@ -56,79 +53,70 @@ def _is_advanced(index):
     return any(isinstance(p, (list, np.ndarray)) for p in parts)
 
 
-class Index(TensorGate):
+class Index(Function):
     name, symbol = "index", "[ ]"
-    formula = "dL/dx = dL/dy scattered back to the indexed places (repeats add up)"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy scattered back to the indexed places (repeats add up)"),)
     view = True
 
-    def forward(self, a, index):
-        self.in_shape, self.index = a.shape, index
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.in_shape, ctx.index = a.shape, index
         try:
             return a[index]
         except IndexError as exc:
             raise IndexError(f"index: {exc} (tensor of shape {a.shape})") from None
 
-    def vjp(self, up):
-        grad = np.zeros(self.in_shape, dtype=up.dtype)
-        if _is_advanced(self.index):
-            np.add.at(grad, self.index, up)  # an index that repeats receives every gradient sent to it
+    @staticmethod
+    def backward(ctx, up):
+        grad = np.zeros(ctx.in_shape, dtype=up.dtype)
+        if _is_advanced(ctx.index):
+            np.add.at(grad, ctx.index, up)  # an index that repeats receives every gradient sent to it
         else:
-            grad[self.index] = up
+            grad[ctx.index] = up
         return (grad,)
 
-    def local(self, node):
-        return ("scatter back",)
 
-
-class Cat(TensorGate):
+class Cat(Function):
     name, symbol = "cat", "cat"
-    formula = "dL/dxᵢ = the slice of dL/dy that xᵢ filled"
-    uses_inputs = False
+    rules = (Rule("xᵢ", "the slice of dL/dy that xᵢ filled"),)
 
-    def forward(self, *arrays, dim=0):
-        self.dim = dim
-        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
         return np.concatenate(arrays, axis=dim)
 
-    def vjp(self, up):
-        return tuple(np.split(up, self.bounds, axis=self.dim))
-
-    def local(self, node):
-        return ("slice",) * len(node._inputs)
+    @staticmethod
+    def backward(ctx, up):
+        return tuple(np.split(up, ctx.bounds, axis=ctx.dim))
 
 
-class Stack(TensorGate):
+class Stack(Function):
     name, symbol = "stack", "stack"
-    formula = "dL/dxᵢ = dL/dy[i] along the new axis"
-    uses_inputs = False
+    rules = (Rule("xᵢ", "dL/dy[i] along the new axis"),)
 
-    def forward(self, *arrays, dim=0):
-        self.dim = dim
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.dim = dim
         return np.stack(arrays, axis=dim)
 
-    def vjp(self, up):
-        return tuple(np.moveaxis(up, self.dim, 0))
-
-    def local(self, node):
-        return ("slice",) * len(node._inputs)
+    @staticmethod
+    def backward(ctx, up):
+        return tuple(np.moveaxis(up, ctx.dim, 0))
 
 
-class Pad(TensorGate):
+class Pad(Function):
     name, symbol = "pad", "pad"
-    formula = "dL/dx = dL/dy with the padding cut off"
-    uses_inputs = False
+    rules = (Rule("x", "dL/dy with the padding cut off"),)
 
-    def forward(self, a, widths, value=0.0):
-        self.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+    @staticmethod
+    def forward(ctx, a, widths, value=0.0):
+        ctx.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
         return np.pad(a, widths, mode="constant", constant_values=value)
 
-    def vjp(self, up):
-        return (up[self.inner],)
-
-    def local(self, node):
-        return ("crop",)
-
+    @staticmethod
+    def backward(ctx, up):
+        return (up[ctx.inner],)
 
 # -- the functions Tensor's methods and minigrad's namespace call --
 
@@ -189,10 +177,10 @@ def index(a, idx):
 
 def numpy_index(idx):
     """An index as numpy understands it: Tensors (alone or inside a tuple) become their arrays."""
-    if isinstance(idx, Tensor):
+    if is_tensor(idx):
         return idx.data
     if isinstance(idx, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+        return tuple(i.data if is_tensor(i) else i for i in idx)
     return idx
 
 
@@ -240,7 +228,7 @@ def _tensors(name, tensors):
     if not tensors:
         raise ValueError(f"{name}: needs at least one tensor")
     for t in tensors:
-        if not isinstance(t, Tensor):
+        if not is_tensor(t):
             raise TypeError(f"{name}: expected Tensors, got {type(t).__name__}")
     return tensors
 
@@ -259,7 +247,7 @@ def zero_pad_shortcut(x, out_channels, stride=1):
     be added to a residual branch that strides by s and widens to J. Composed from the index and
     pad gates: the gradient goes back to the sampled positions of the first C channels only.
     """
-    if not isinstance(x, Tensor):
+    if not is_tensor(x):
         raise TypeError(f"zero_pad_shortcut: expected a Tensor, got {type(x).__name__}")
     if x.ndim != 4:
         raise ValueError(f"zero_pad_shortcut: expected an input of shape (N, C, H, W), got {x.shape}")

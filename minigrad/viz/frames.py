@@ -1,12 +1,21 @@
 """What a drawing knows: which nodes and edges a graph has, and where their gradients come from.
 
-* no frame (before backward): the forward pass only, no misleading zero gradients;
-* :class:`StateFrame`: what the last backward left on the graph;
-* :class:`StepFrame`: the moment just after one Step of backprop -- only the gradients known by then.
+Nothing here recomputes a gradient. A drawing shows one of
+
+* no frame (before any backward): the forward pass only, no misleading zero gradients;
+* :class:`StateFrame`: what the last backward that reached the root recorded (``core/records.py``):
+  every node's gradient and what each gate sent on each edge, hooks included -- the arrays after
+  ``backward(retain_graph=True)``, their shapes and norms after a plain ``backward()``;
+* :class:`StepFrame`: the moment just after one Step of backprop -- only the gradients sent by then.
+
+The Steps come from the same place: :func:`backprop_steps` replays the records of the last backward,
+or, for a graph that has not been backpropagated yet, runs the loop as a dry run (``.grad`` and the
+records untouched; hooks run, since they are part of what backward computes).
 """
 from __future__ import annotations
 
-from ..core import engine
+from ..core import engine, records
+from ..core.step import Step
 
 
 # --- which nodes and edges ---------------------------------------------------------------------
@@ -32,40 +41,57 @@ def collect(root):
     return nodes, consumers
 
 
+def is_tensor(node):
+    return hasattr(node, "shape")
+
+
+def is_summary(g):
+    """Whether ``g`` is a freed gradient's record (its shape and norm), not the gradient itself."""
+    return isinstance(g, records.Summary)
+
+
 # --- frames: where the gradients come from -----------------------------------------------------
 
 
 class StateFrame:
-    """The gradients the last backward left on the graph (``.grad``, and ``_g`` where retained)."""
+    """The gradients the last backward that reached the root recorded, hooks included."""
 
     current = None
 
-    def __init__(self):
-        self._edges = {}
+    def __init__(self, root):
+        self.mark = records.last_pass(root)
+        self._locals = {}
+        self.summaries = False  # whether some gradient is known only by its shape and norm
+        rec = records.record_of(root, self.mark)
+        self.summaries = is_summary(rec[records.GRAD])
+
+    def _record(self, node):
+        return records.record_of(node, self.mark)
 
     def grad(self, node):
-        if not engine.has_gradient(node):
+        rec = self._record(node)
+        if rec is None:
             return None
-        grad = getattr(node, "grad", None)
-        if node._gate is not None or grad is None:
-            return node._g if is_tensor(node) else grad
-        return grad
+        g = rec[records.GRAD]
+        if node._gate is None and is_summary(g) and getattr(node, "grad", None) is not None:
+            return node.grad  # a parameter: its .grad holds the values the record kept only the norm of
+        return g
+
+    def hook(self, node):
+        """(before, after) when a hook replaced this node's gradient, else None."""
+        rec = self._record(node)
+        if rec is None or rec[records.BEFORE] is None:
+            return None
+        return rec[records.BEFORE], rec[records.GRAD]
 
     def edge(self, node, i):
         """(upstream, local, downstream) on the edge into input ``i`` of ``node``'s gate, or None."""
-        if node not in self._edges:
-            self._edges[node] = None
-            if engine.has_gradient(node) and node._gate is not None:
-                try:
-                    gate = node._gate
-                    self._edges[node] = (node._g, tuple(gate.local(node)), tuple(gate.backward(node, node._g)))
-                except Exception:  # a freed tensor graph: its gradients are gone, draw none
-                    pass
-        found = self._edges[node]
-        if found is None:
+        rec = self._record(node)
+        if rec is None or rec[records.SENT] is None:
             return None
-        upstream, local, downstream = found
-        return upstream, local[i], downstream[i]
+        if node not in self._locals:
+            self._locals[node] = node._gate.local(node)
+        return rec[records.GRAD], self._locals[node][i], rec[records.SENT][i]
 
 
 class StepFrame:
@@ -75,8 +101,12 @@ class StepFrame:
         self.current = steps[-1] if steps else None
         self._edges = {}
         self._delivered = {}
+        self._hooked = {}
         for step in steps:
-            if step.gate == "copy":
+            if step.kind == "copy":
+                continue
+            if step.kind == "hook":
+                self._hooked[step.output] = (step.upstream, step.downstream[0])
                 continue
             for i, (parent, g) in enumerate(zip(step.inputs, step.downstream)):
                 self._edges[(step.output, i)] = (step.upstream, step.local[i], g)
@@ -84,6 +114,7 @@ class StepFrame:
                     self._delivered.setdefault(parent, []).append(g)
         self._root, self._seed = run.root, run.seed
         self._expected = None
+        self.summaries = any(is_summary(g) for gs in self._delivered.values() for g in gs)
 
     def expect(self, consumers):
         """Learn how many gradient-carrying edges each node has (from the drawing's edge list)."""
@@ -93,29 +124,56 @@ class StepFrame:
         }
 
     def grad(self, node):
+        if node in self._hooked:
+            return self._hooked[node][1]
         if node is self._root:
             return self._seed
         received = self._delivered.get(node)
         if not received or len(received) < self._expected.get(node, 0):
             return None
+        if len(received) == 1:
+            return received[0]
+        if any(is_summary(g) for g in received):  # norms do not add up: the sum backward recorded
+            rec = node._rec
+            return None if rec is None else (rec[records.BEFORE] if rec[records.BEFORE] is not None else rec[records.GRAD])
         total = received[0]
         for g in received[1:]:
             total = total + g
         return total
 
+    def hook(self, node):
+        return self._hooked.get(node)
+
     def edge(self, node, i):
         return self._edges.get((node, i))
+
+
+def backprop_steps(root, grad=None, *, who="draw"):
+    """The Steps of backprop from ``root``: replayed from what the last backward recorded, or -- for a
+    graph not backpropagated yet, or with another starting gradient ``grad`` -- computed by a dry run
+    that leaves ``.grad`` and the records as they were."""
+    if grad is None:
+        replayed = records.replay(root)
+        if replayed is not None:
+            return replayed
+    try:
+        return list(engine.backprop(root, seed(root) if grad is None else seed_for(root, grad), steps=True, dry=True))
+    except engine.GraphFreedError as exc:
+        raise engine.GraphFreedError(
+            f"{who}: this tensor graph's saved arrays were freed by an earlier backward() that recorded nothing "
+            f"for it; step through it before calling backward(), or call backward(retain_graph=True)"
+        ) from exc
 
 
 def frame_for(root, step):
     """The frame to draw: None before any backward, the state after one, or the frame of a step."""
     if step is None:
-        return StateFrame() if engine.has_gradient(root) else None
-    if isinstance(step, engine.Step):
+        return StateFrame(root) if records.last_pass(root) is not None else None
+    if isinstance(step, Step):
         return StepFrame(step._run.steps[: step.index + 1], step._run)
-    if not isinstance(step, int):
+    if not isinstance(step, int) or isinstance(step, bool):
         raise TypeError(f"draw: step must be an int (a step number) or a Step, got {type(step).__name__}")
-    steps = list(engine.backprop(root, seed(root), steps=True, dry=True))
+    steps = backprop_steps(root)
     if not -len(steps) <= step < len(steps):
         raise IndexError(
             f"draw: step {step} is out of range: this graph's backprop has {len(steps)} steps "
@@ -132,5 +190,7 @@ def seed(root):
     return 1.0
 
 
-def is_tensor(node):
-    return hasattr(node, "shape")
+def seed_for(root, grad):
+    if is_tensor(root):
+        return root._seed_grad(grad)
+    return float(grad)

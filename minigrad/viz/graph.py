@@ -7,16 +7,17 @@ highlighted). Which nodes are drawn, boxed or left out is the layout's business 
 """
 from __future__ import annotations
 
-import re
 from html import escape
 
-from .clusters import Layout, cluster_tree
-from .frames import StepFrame, collect, frame_for, is_tensor
-from .render import Diagram
+from ..core.step import Step
 from ..core.text import fmt_value
+from .clusters import Layout, cluster_tree
+from .frames import StepFrame, collect, frame_for, is_summary, is_tensor
+from .render import Diagram
 
 DATA_COLOR = "darkgreen"
 GRAD_COLOR = "red3"
+HOOK_COLOR = "purple"
 GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
@@ -27,6 +28,9 @@ norm (on a node, after the shape); a larger local gradient is written as its rul
 WIDTH = 48
 """An edge label "downstream = rule  (upstream ...)" longer than this many characters breaks before the upstream."""
 LEGEND = "edge labels: downstream = local × upstream     values in green, gradients in red"
+NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
+NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms (their values were freed; "
+              "backward(retain_graph=True) keeps them)")
 
 
 # --- the drawing -------------------------------------------------------------------------------
@@ -48,10 +52,21 @@ def draw(root, step=None, *, depth=None, grad_colors=False, show_saved=False, ma
     colours edges and nodes by gradient size on a log scale (vanishing, healthy, exploding);
     ``show_saved`` lists the arrays each gate saved for backward.
     """
+    if isinstance(root, Step):  # draw(step): the graph at that step of its backprop
+        root, step = root.root, root if step is None else step
     _check_node(root)
+    return _draw(root, frame_for(root, step), depth, grad_colors, show_saved, max_nodes, rankdir)
+
+
+def draw_forward(root, *, depth=None, grad_colors=False, show_saved=False, max_nodes=500, rankdir="LR"):
+    """The forward pass alone (values, no gradients), whatever backward has recorded: the stepper's first frame."""
+    _check_node(root)
+    return _draw(root, None, depth, grad_colors, show_saved, max_nodes, rankdir)
+
+
+def _draw(root, frame, depth, grad_colors, show_saved, max_nodes, rankdir):
     if max_nodes < 2:
         raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes}")
-    frame = frame_for(root, step)
     nodes, consumers = collect(root)
     if isinstance(frame, StepFrame):
         frame.expect(consumers)
@@ -66,7 +81,9 @@ class _Drawing:
         self.frame, self.layout, self.consumers = frame, layout, consumers
         self.grad_colors, self.show_saved = grad_colors, show_saved
         self.current = frame.current if frame is not None else None
-        title = LEGEND if frame is not None else "forward pass"
+        title = LEGEND if frame is not None else NO_GRADIENTS
+        if frame is not None and frame.summaries:
+            title = f"{LEGEND}\n{NORMS_ONLY}"
         if layout.note:
             title = f"{title}\n{layout.note}"
         self.dot = Diagram(name="minigrad", graph_attr={
@@ -104,10 +121,11 @@ class _Drawing:
             return
         grad = frame.grad(node) if frame is not None else None
         color = self._grad_color(grad)
-        self._place(node, f"v{node._id}", _value_label(node, grad, color), shape="plaintext", margin="0")
+        hooked = frame.hook(node) if frame is not None else None
+        self._place(node, f"v{node._id}", _value_label(node, grad, color, hooked), shape="plaintext", margin="0")
         if node._gate is not None:
             gate = node._gate
-            is_current = current is not None and current.gate != "copy" and current.output is node
+            is_current = current is not None and current.kind == "gate" and current.output is node
             label = escape(str(gate.symbol))
             if self.show_saved:
                 label = f"{label}\n{escape(_saved_text(gate))}"
@@ -117,7 +135,7 @@ class _Drawing:
             self.dot.edge(f"g{node._id}", f"v{node._id}")
         fanout = [(c, i) for c, i in self.consumers[node] if c not in self.layout.hidden]
         if len(fanout) > 1:
-            is_current = current is not None and current.gate == "copy" and current.output is node
+            is_current = current is not None and current.kind == "copy" and current.output is node
             self._place(node, f"c{node._id}", "copy", shape="circle", style="filled",
                         fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02", fontsize="9")
             known = frame.grad(node) if frame is not None else None
@@ -145,7 +163,7 @@ class _Drawing:
         frame, current = self.frame, self.current
         box = self.layout.box(node)
         target = f"m{box}" if box is not None else f"g{node._id}"
-        is_current = current is not None and current.gate != "copy" and current.output is node
+        is_current = current is not None and current.kind == "gate" and current.output is node
         for i, parent in enumerate(node._inputs):
             source = self._source(parent)
             if source == target:
@@ -226,8 +244,11 @@ def grad_color(grad):
     """The colour of a gradient's size: its root-mean-square value placed in GRAD_BANDS (a log scale)."""
     import numpy as np
 
-    g = np.asarray(grad, dtype=np.float64)
-    rms = float(np.sqrt(np.mean(g * g))) if g.size else 0.0
+    if is_summary(grad):
+        rms = grad.norm / np.sqrt(grad.size) if grad.size else 0.0
+    else:
+        g = np.asarray(grad, dtype=np.float64)
+        rms = float(np.sqrt(np.mean(g * g))) if g.size else 0.0
     if not np.isfinite(rms):
         return GRAD_BANDS[-1][1]
     for upper, color, _ in GRAD_BANDS:
@@ -260,42 +281,25 @@ def _grad_label(text):
 def _edge_text(node, i, upstream, local, downstream):
     """``downstream = local × upstream`` on the edge into input ``i``; for tensors with the gradients' norms.
 
-    A small local gradient (≤ SHOWN elements) is written out; a larger one by its rule, taken from the
-    gate's formula (``‖27.18‖ = eˣ ⊙ ‖10.0‖``). A rule that is not "something ⊙ upstream" is written
-    whole with the upstream after it (on a line of its own if the rule is long), as matmul's and conv's
-    text rules are.
+    The words come from the gate's rule for that input (``core/rules.py``). An elementwise rule's
+    local gradient is written out when small (≤ SHOWN elements), else as its rule's text
+    (``‖27.18‖ = eˣ ⊙ ‖10.0‖``); a rule that is not a product (matmul's, conv's) is written whole,
+    with the upstream after it (on a line of its own if the rule is long).
     """
     if not is_tensor(node):
         return f"{_fmt(downstream)} = {_fmt(local)} × {_fmt(upstream)}"
     down, up = _grad_text(downstream), _grad_text(upstream)
-    if not isinstance(local, str):
-        shape = getattr(local, "shape", ())
-        if len(shape) == 0 or local.size <= SHOWN:
+    rule = node._gate.rule(i)
+    if rule.elementwise:
+        shape = getattr(local, "shape", None)
+        if not isinstance(local, str) and (shape is None or len(shape) == 0 or local.size <= SHOWN):
             return f"{down} = {_rows(local)} ⊙ {up}"
-        local = _rule(node._gate, i)
-        if local is None:
-            return f"{down} = local{tuple(shape)} ⊙ {up}"
-        factor = _FACTOR.match(local)
-        if factor and "dL/d" not in (factor["left"] or factor["right"]):
-            return f"{down} = {factor['left'] or factor['right']} ⊙ {up}"
-    line = f"{down} = {local}  (upstream {up})"
+        return f"{down} = {rule.rhs} ⊙ {up}"
+    rhs = rule.rhs if rule.input is not None else rule.text
+    line = f"{down} = {rhs}  (upstream {up})"
     if len(line.rpartition("\n")[2]) <= WIDTH:
         return line
-    return f"{down} = {local}\n(upstream {up})"
-
-
-_CLAUSE = re.compile(r", (?=dL/d)")  # "dL/da = b ⊙ dL/dy, dL/db = a ⊙ dL/dy": one clause per input
-_COMMENT = re.compile(r"\s\([^()]*\)(?=,|$)")  # "(mul: swap multiplier)", "(split evenly on ties)"
-_FACTOR = re.compile(r"(?P<left>.+) ⊙ dL/d\w+$|dL/d\w+ ⊙ (?P<right>.+)$")
-
-
-def _rule(gate, i):
-    """Input ``i``'s clause of the gate's formula, its right-hand side without comments: ``b ⊙ dL/dy``."""
-    clauses = _CLAUSE.split(gate.formula) if gate.formula else []
-    if i >= len(clauses):
-        return None
-    _, equals, rhs = clauses[i].partition(" = ")
-    return _COMMENT.sub("", rhs).strip() if equals else None
+    return f"{down} = {rhs}\n(upstream {up})"
 
 
 def _rows(a):
@@ -322,6 +326,9 @@ def _grad_text(g, shape=False):
     """A tensor gradient: its values when small, else its norm ``‖27.18‖`` (after its shape if ``shape``)."""
     import numpy as np
 
+    if is_summary(g):  # freed after backward: the norm it had
+        norm = f"‖{fmt_value(g.norm, DIGITS)}‖"
+        return f"{tuple(g.shape)} {norm}" if shape else norm
     g = np.asarray(g)
     if g.size <= SHOWN:
         return _rows(g)
@@ -329,7 +336,7 @@ def _grad_text(g, shape=False):
     return f"{tuple(g.shape)} {norm}" if shape else norm
 
 
-def _value_label(node, grad, border=None):
+def _value_label(node, grad, border=None, hooked=None):
     cells = []
     if node.label:
         cells.append(f"<b>{escape(node.label)}</b>")
@@ -337,6 +344,8 @@ def _value_label(node, grad, border=None):
         cells.append(escape(f"{tuple(node.shape)} {node.dtype}"))
         if node.numel() <= SHOWN:
             cells.append(f'<font color="{DATA_COLOR}">{_html(_rows(node.data))}</font>')
+        if hooked is not None:
+            cells.append(f'<font color="{HOOK_COLOR}">hook: {_html(_grad_text(hooked[0]))} → {_html(_grad_text(hooked[1]))}</font>')
         if grad is not None:
             cells.append(f'<font color="{GRAD_COLOR}">grad {_html(_grad_text(grad, shape=True))}</font>')
     else:

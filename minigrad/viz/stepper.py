@@ -1,7 +1,8 @@
 """The backprop stepper: one self-contained HTML page with a frame per Step of backprop.
 
-``stepper(root, path)`` runs the backprop loop once as a dry run (``engine.backprop(...,
-steps=True, dry=True)``: no ``.grad`` changes, no hooks), draws the forward pass and the moment
+``stepper(root, path)`` takes the Steps of the last backward that reached ``root`` (replayed from
+what it recorded: exactly the numbers it sent, hooks included), or for a graph not backpropagated yet
+runs the loop once as a dry run (no ``.grad`` changes; hooks run), draws the forward pass and the moment
 after every step with :func:`~minigrad.viz.graph.draw`, and writes them into one HTML file with
 Prev/Next buttons, the ←/→ keys, a slider and a side panel that reads each step out: its gate,
 the local-gradient rule, upstream, local and downstream. Everything is inline (SVGs, style,
@@ -11,19 +12,17 @@ The same dry run serves terminal stepping (``minigrad step``): :func:`backprop_s
 """
 from __future__ import annotations
 
-import contextlib
 import re
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
-from ..core import engine
 from ..core.files import atomic_write, require_folder
-from . import render
-from .frames import collect, is_tensor, seed
-from .graph import draw
 from ..core.text import MAX_SHOWN, _term, fmt_number, fmt_value
+from . import frames, graph, render
+from .frames import is_tensor
+from .graph import draw
 
 MAX_STEPS = 400
 """Above this many steps the stepper refuses (each step is one SVG; the page would be huge)."""
@@ -56,58 +55,27 @@ def count_steps(root):
     return gates + sum(1 for n in arrivals.values() if n > 1)
 
 
-@contextlib.contextmanager
-def _untouched(root):
-    """Put every node's engine gradient slot back as it was after the block (used to draw the forward frame)."""
-    nodes, _ = collect(root)
-    saved = [node._g for node in nodes]
-    try:
-        yield nodes
-    finally:
-        for node, g in zip(nodes, saved):
-            node._g = g
-
-
 def backprop_steps(root, grad=None, *, who="stepper"):
-    """Every Step of backprop from ``root``, computed by a dry run that leaves the graph as it was.
+    """Every Step of backprop from ``root``: the last backward's, replayed from its records, or for a graph
+    not backpropagated yet (or another starting gradient ``grad``) a dry run that leaves the graph as it was.
 
-    ``grad`` is the gradient to start from (needed for a tensor with more than one element);
     ``who`` starts the error messages.
     """
     _check_root(root, who)
-    return _dry_run(root, _seed_for(root, grad), who)
-
-
-def _dry_run(root, seed, who="stepper"):
-    try:
-        return list(engine.backprop(root, seed, steps=True, dry=True))
-    except RuntimeError as exc:
-        if "second time" not in str(exc):
-            raise
-        raise RuntimeError(
-            f"{who}: this tensor graph's saved arrays were freed by an earlier backward(); step through it "
-            f"before calling backward(), or call backward(retain_graph=True)"
-        ) from exc
+    return frames.backprop_steps(root, grad, who=who)
 
 
 def final_gradients(steps):
     """The gradient each leaf receives in this backprop: ``[(leaf, gradient), ...]`` oldest leaf first."""
     totals = {}
     for step in steps:
-        if step.gate == "copy":
-            continue  # a copy step re-states the sum of gradients already sent along each edge
+        if step.kind != "gate":
+            continue  # a copy step re-states the sum of gradients already sent along each edge; a hook's
+            # result is what the node's own gate passes on
         for node, g in zip(step.inputs, step.downstream):
             if g is not None and node._gate is None:
                 totals[node] = g if node not in totals else totals[node] + g
     return sorted(totals.items(), key=lambda item: item[0]._id)
-
-
-def _seed_for(root, grad):
-    if grad is None:
-        return seed(root)
-    if is_tensor(root):
-        return root._seed_grad(grad)
-    return float(grad)
 
 
 def _check_root(root, who="stepper"):
@@ -162,21 +130,16 @@ def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None, **draw_op
         )
     if render.find_dot() is None:
         raise render.DotNotFound(f"stepper: cannot draw the frames: no `dot` program found; {render.INSTALL_HINT}")
-    seed = _seed_for(root, grad)
-
-    with _untouched(root) as nodes:
-        for node in nodes:
-            node._g = None  # so the first frame shows the forward pass only, even after a backward
-        forward = _svg(draw(root, **draw_options), 0)
-        steps = _dry_run(root, seed)
-        n = len(steps)
-        frames = [_frame(0, n, forward, _forward_panel(root, n))]
-        for step in steps:
-            k = step.index + 1
-            frames.append(_frame(k, n, _svg(draw(root, step=step, **draw_options), k), _step_panel(step, n)))
+    steps = frames.backprop_steps(root, grad, who="stepper")
+    forward = _svg(graph.draw_forward(root, **draw_options), 0)
+    n = len(steps)
+    pages = [_frame(0, n, forward, _forward_panel(root, n))]
+    for step in steps:
+        k = step.index + 1
+        pages.append(_frame(k, n, _svg(draw(root, step=step, **draw_options), k), _step_panel(step, n)))
 
     name = title or f"Backprop of {root.label or 'the graph'}"
-    page = PAGE.format(title=escape(name), frames="\n".join(frames), last=len(steps),
+    page = PAGE.format(title=escape(name), frames="\n".join(pages), last=len(steps),
                        counter=escape(_counter(0, len(steps))), style=STYLE, script=SCRIPT)
     with atomic_write(path, "stepper", text=True) as f:
         f.write(page)
@@ -235,7 +198,12 @@ def _forward_panel(root, size):
 
 def _step_panel(step, n):
     rows = []
-    if step.gate == "copy":
+    if step.kind == "hook":
+        rows.append(("value", escape(_describe(step.output))))
+        rows.append(("gradient arriving", escape(fmt_value(step.upstream))))
+        rows.append(("the hook's result, passed on", escape(fmt_value(step.downstream[0]))))
+        table = ""
+    elif step.kind == "copy":
         node = step.output
         arrivals = escape(" + ".join(_term(fmt_value(g)) for g in step.upstream))
         rows.append(("value", escape(_describe(node))))

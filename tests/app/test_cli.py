@@ -97,6 +97,7 @@ def test_the_full_demo_reaches_97_percent_and_writes_what_it_says(tmp_path):
 def write_mnist_of_squares(folder, seed=0):
     """MNIST-format IDX files a LeNet-5 learns in two epochs: class k is a bright 5×5 square at the k-th of
     ten places, on noise."""
+    sys.path.insert(0, str(Path(__file__).parent.parent / "data"))
     from test_data import idx_bytes  # the IDX writer of the load_mnist tests
 
     rng = np.random.default_rng(seed)
@@ -211,7 +212,8 @@ def test_step_errors_are_clear(tmp_path, capsys):
     assert main(["step", "--all", "--var", "x", str(script)]) == 2
     assert "`x` is a int, not a minigrad Value or Tensor" in capsys.readouterr().err
     script.write_text(
-        "import minigrad as mg\nx = mg.tensor([1.0, 2.0], requires_grad=True)\nloss = (x * x).sum()\nloss.backward()\n"
+        "import minigrad as mg\nx = mg.tensor([1.0, 2.0], requires_grad=True)\nloss = (x * x).sum()\n"
+        "with mg.core.engine.recording(False):\n    loss.backward()\n"
     )
     assert main(["step", "--all", str(script)]) == 2
     assert "freed by an earlier backward()" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import Tensor, no_grad
+from minigrad.core import records
 
 
 def test_dtype_rules():
@@ -113,7 +114,7 @@ def test_retain_graph_keeps_saved_arrays_and_intermediate_gradients():
     y = h.sum()
     y.backward(retain_graph=True)
     assert h._gate.saved is not None
-    np.testing.assert_allclose(h._g, [1.0, 1.0])
+    np.testing.assert_allclose(h._rec[records.GRAD], [1.0, 1.0])  # what backward recorded at h
     assert h.grad is None  # a non-leaf's .grad stays None unless retain_grad(), as in PyTorch
 
 

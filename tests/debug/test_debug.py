@@ -4,20 +4,22 @@ import pytest
 
 from minigrad import Tensor, gradcheck
 from minigrad.debug import GradcheckError
-from minigrad.ops.gate import TensorGate
+from minigrad.core.function import Function
 
 
-class WrongSquare(TensorGate):
+class WrongSquare(Function):
     """x² with a deliberately wrong local gradient (x instead of 2x)."""
 
     name = "wrong_square"
 
-    def forward(self, a):
-        self.save(a)
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
         return a * a
 
-    def vjp(self, up):
-        return (up * self.saved[0],)
+    @staticmethod
+    def backward(ctx, up):
+        return up * ctx.saved_tensors[0]
 
 
 def test_gradcheck_passes_a_correct_function():

@@ -122,7 +122,7 @@ def test_cross_entropy_with_weight_ignore_index_and_smoothing_by_hand():
     # row 1: q = [0.8, 0.2, 0.3], Σq = 1.3: 1.3·[1/5, 3/5, 1/5] − q = [−0.54, 0.58, −0.04]
     # row 2 gets nothing; every row ÷ 4 for the mean
     np.testing.assert_allclose(z.grad, np.array([[0.575, 0.475, -1.05], [-0.54, 0.58, -0.04], [0, 0, 0]]) / 4)
-    assert loss._gate.local(loss) == ("(Σq·softmax − q), q = weighted, smoothed onehot / Σ w[t]",)
+    assert loss._gate.local(loss) == ("dL/dz = (Σq·softmax(z) − q)·dL/dloss / Σ w[t], q = weighted, smoothed onehot(t)",)
 
 
 def test_nll_loss_with_weight_and_ignore_index_by_hand():

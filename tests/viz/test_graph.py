@@ -142,10 +142,19 @@ def test_tensor_drawing_after_retained_backward_shows_gradients_and_norms():
     assert any("Xᵀ·dL/dY" in l for l in labels)  # the matmul rule on W's edge
 
 
-def test_tensor_frames_need_the_saved_arrays():
-    loss, _, _ = tensor_graph()
+def test_tensor_frames_after_a_plain_backward_show_what_it_recorded():
+    import numpy as np
+
+    from minigrad.core import engine
+
+    loss, x, w = tensor_graph()
     assert "fillcolor=orange" in draw(loss, step=1).source  # before any backward: a dry run
-    loss.backward()
+    loss.backward()  # frees the saved arrays; the records keep each gradient's shape and norm
+    labels = edge_labels(draw(loss, step=2).source)
+    assert f"‖{np.linalg.norm(w.grad):.4g}‖ = Xᵀ·dL/dY  (upstream ‖{np.linalg.norm(np.full((2, 40), 1 / 80)):.4g}‖)" in labels
+    loss, _, _ = tensor_graph()
+    with engine.recording(False):
+        loss.backward()  # nothing recorded and nothing saved: no frame can be drawn
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         draw(loss, step=1)
 
@@ -186,8 +195,7 @@ def test_elementwise_tensor_edges_show_the_rule_not_just_a_shape():
     assert f"{norm(e)} = eˣ × ‖5.0‖" in labels
     assert f"{norm(b.data * e)} = b × {norm(e)}" in labels  # mul swaps: dL/da = b ⊙ dL/dy
     assert f"{norm(a.data * e)} = a × {norm(e)}" in labels
-    # a rule that is not "local ⊙ upstream" is written whole, the upstream after it (on its own line if long)
-    assert "‖5.0‖ = dL/dy where x &gt; 0, else 0<br/>(upstream ‖5.0‖)" in labels
+    assert "‖5.0‖ = [x &gt; 0] × ‖5.0‖" in labels  # relu routes: its local gradient is 1 where x > 0, else 0
     assert not any("local(" in l for l in labels)
 
 
@@ -213,4 +221,4 @@ def test_tensor_labels_render_to_svg():
     svg = draw(y).pipe(format="svg").decode()
     assert "</svg>" in svg
     assert "eˣ × ‖5.0‖" in svg and "grad (5, 5) ‖5.0‖" in svg
-    assert "dL/dy where x &gt; 0, else 0" in svg  # the escaped ">" came through as text
+    assert "[x &gt; 0]" in svg  # the escaped ">" came through as text

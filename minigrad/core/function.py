@@ -1,0 +1,367 @@
+"""``Function``: how every tensor gate is written -- minigrad's own and yours -- as ``torch.autograd.Function``.
+
+    class Cube(mg.Function):
+        formula = "dL/dx = 3x² · dL/dy"          # what str(step), the drawings and the pages print
+        @staticmethod
+        def forward(ctx, x):                    # numpy arrays in, a numpy array out
+            ctx.save_for_backward(x)
+            return x ** 3
+        @staticmethod
+        def backward(ctx, grad):                # dL/dy in, one dL/d(input) per input out
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * grad
+
+    y = Cube.apply(t)
+
+``ctx`` is the gate object itself, one per use: what ``forward`` saves lives on it until backward has
+run (unless the graph is retained). ``apply`` passes the input Tensors' arrays to ``forward``, makes the
+output a node of the graph when grad mode is on and an input requires grad, and keeps the version of
+every input (and output) that ``forward`` saved, so changing one in place before backward is an error
+that names the gate. The engine calls :meth:`Function.send`, which calls ``backward`` with the upstream
+gradient and checks what comes back: one gradient per positional argument of ``forward`` (None where
+none is needed), each of its input's shape -- or of a shape the input was broadcast to, summed back
+here, the one place in minigrad where un-broadcasting happens (:func:`sum_to_shape`).
+
+A gate whose rules are all elementwise (:class:`Elementwise`) needs no backward of its own: it is
+``local ⊙ upstream``, computed from the rules (``core/rules.py``).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .engine import GraphFreedError, modes
+from .rules import Gate, Rule
+from .tensor import Tensor
+
+
+def sum_to_shape(grad, shape):
+    """Sum ``grad`` over the axes numpy broadcasting added or stretched, so it has ``shape``.
+
+    ``(5, 13, 24, 16) -> (5, 1, 24, 1)`` sums axes 1 and 3 (keeping them); ``(4, 5) -> (5,)``
+    sums the leading axis away.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _aliases(saved, array):
+    """Whether a saved array is ``array`` or a view of it (so an in-place change of one changes the other)."""
+    return saved is array or (
+        saved.__class__ is np.ndarray and saved.base is not None and np.may_share_memory(saved, array)
+    )
+
+
+class Function(Gate):
+    """A gate written the PyTorch way: ``forward(ctx, *arrays, **options)`` and ``backward(ctx, grad)``.
+
+    Class attributes: ``formula`` (one string for every input, or a tuple with one per input; what
+    the drawings and ``str(step)`` print), or ``rules`` (one :class:`~minigrad.core.rules.Rule` per input,
+    as the built-in gates declare them); ``name`` (the step's ``gate``; the class name by default) and
+    ``symbol`` (drawn in the gate's circle). ``view = True`` says the output may be a view of the first
+    input's array (reshape, indexing), so the two share one version counter.
+
+    On ``ctx``: ``save_for_backward(*arrays)``, ``saved_tensors``, ``needs_input_grad`` (one bool per
+    input, set before ``backward`` runs: skip the gradients nobody needs) and any attribute you set.
+    """
+
+    name = None
+    symbol = None
+    view = False
+    saved = ()  # per instance once forward saves; class defaults keep a gate's creation cheap
+    versions = None  # (input index, version) of each saved input, when forward saved any
+    out_version = None  # the output's version, when forward saved the output
+    released = False
+    needs_input_grad = None
+    _positions = None  # where the Tensors were among forward's positional arguments, when not all were
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__
+        declared = own.get("declared")
+        if declared is not None:  # a declaration shared with the scalar gates (core/rules.py)
+            cls.name, cls.symbol, cls.pattern, cls.hint = declared.name, declared.symbol, declared.pattern, declared.hint
+            cls.rules, cls.saves = declared.rules, declared.saves
+        if "formula" in own:  # a user's formula: one statement for all inputs, or one per input
+            formula = own["formula"]
+            delattr(cls, "formula")  # Gate.formula reads the rules made from it
+            cls.rules = _rules_from(cls.__name__, formula)
+        if cls.name is None:
+            cls.name = cls.__name__
+        if cls.symbol is None:
+            cls.symbol = cls.name
+        if not cls.rules:
+            cls.rules = (Rule(None, f"dL/dx = {cls.name}.backward(ctx, dL/dy)"),)
+
+    # -- ctx, as in PyTorch --
+
+    def save_for_backward(self, *arrays):
+        """Keep what backward needs (freed after backward unless the graph is retained)."""
+        self.saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self.released:
+            raise GraphFreedError(
+                f"{self.name}: trying to backward through the graph a second time (its saved arrays were "
+                f"freed after the first backward); call backward(retain_graph=True) the first time"
+            )
+        return self.saved
+
+    def release(self):
+        self.saved = None
+        self.released = True
+
+    # -- making the output --
+
+    @classmethod
+    def apply(cls, *args, **options):
+        """Run a new gate on ``args`` (Tensors become their arrays); the output joins the graph if an input requires grad."""
+        return cls()._apply(args, options)
+
+    def _apply(ctx, args, options):
+        """``apply`` on this gate object, for callers that read what forward kept (max_pool2d's indices)."""
+        cls = type(ctx)
+        try:
+            arrays = [x._data for x in args]
+            inputs = args
+        except AttributeError:  # non-Tensor positional arguments go to forward as they are
+            arrays = [x._data if isinstance(x, Tensor) else x for x in args]
+            inputs = tuple(x for x in args if isinstance(x, Tensor))
+            ctx._positions = tuple(i for i, x in enumerate(args) if isinstance(x, Tensor))
+        data = ctx._forward(arrays, options)
+        if data.__class__ is not np.ndarray:
+            data = _check_output(cls, data)
+            if isinstance(data, tuple):
+                from .outputs import several_outputs
+
+                return several_outputs(ctx, inputs, data)
+        out = None
+        if modes.grad:
+            for x in inputs:
+                if x.requires_grad:
+                    out = Tensor._make(data, ctx, tuple(inputs))
+                    if ctx.saved:
+                        ctx._note_versions(inputs, out)
+                    break
+        if out is None:
+            out = Tensor._make(data, None, ())
+        if ctx.view and data.base is not None and inputs and np.may_share_memory(data, inputs[0]._data):
+            out._vc = inputs[0]._vc
+        return out
+
+    def _forward(self, arrays, options):
+        return type(self).forward(self, *arrays, **options)
+
+    def _note_versions(self, inputs, out):
+        """Remember the versions of the inputs and output that forward saved, to notice in-place changes."""
+        saved = [s for s in self.saved if s.__class__ is np.ndarray]
+        self.versions = tuple([(i, x._version) for i, x in enumerate(inputs)
+                               if any(_aliases(s, x._data) for s in saved)]) or None
+        if any(_aliases(s, out._data) for s in saved):
+            self.out_version = out._version
+
+    # -- the engine's side --
+
+    def send(self, node, upstream):
+        """The downstream gradients, one per input of ``node``: ``backward``'s, checked and summed to shape."""
+        if self.released:
+            self.saved_tensors  # noqa: B018 -- raises GraphFreedError, naming the gate
+        inputs = node._inputs
+        if self.versions is not None:
+            self._check_versions(inputs)
+        if self.out_version is not None and node._version != self.out_version:
+            raise RuntimeError(
+                f"{self.name}: its output (shape {node.shape}) was modified in place after {self.name} computed it "
+                f"(version {self.out_version} -> {node._version}), but backward needs it; use an out-of-place "
+                f"operation (y = y * 2 instead of y.mul_(2)) or y.clone() first"
+            )
+        self.needs_input_grad = needs = tuple([x.requires_grad for x in inputs])
+        if upstream.__class__ is _Parts:  # several outputs: zeros for those no gradient reached, as PyTorch
+            upstream = [np.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(upstream, self.outputs)]
+            grads = type(self).backward(self, *upstream)
+        else:
+            grads = type(self).backward(self, upstream)
+        if grads.__class__ is not tuple and grads.__class__ is not list:
+            grads = (grads,)
+        if self._positions is not None:
+            grads = self._tensor_grads(grads)
+        if len(grads) != len(inputs):
+            raise TypeError(
+                f"{self.name}: backward returned {len(grads)} gradient{'s' if len(grads) != 1 else ''} but forward "
+                f"took {len(inputs)} input{'s' if len(inputs) != 1 else ''}; return one gradient per input "
+                f"(None where an input needs none)"
+            )
+        out = []
+        for i, (x, g, need) in enumerate(zip(inputs, grads, needs)):
+            if g is None or not need:
+                out.append(None)
+                continue
+            if g.__class__ is not np.ndarray:
+                g = self._array_grad(i, g)
+            data = x._data  # the array itself: Tensor.shape and .dtype are properties, and this runs for every edge
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
+            if g.shape != data.shape:
+                g = self._to_shape(i, g, data.shape)
+            out.append(g)
+        return out
+
+    def _tensor_grads(self, grads):
+        n = self._positions[-1] + 1 if self._positions else 0
+        if len(grads) < n:
+            raise TypeError(
+                f"{self.name}: backward returned {len(grads)} gradients but forward took at least {n} positional "
+                f"arguments; return one per argument of forward (None for the ones that are not Tensors)"
+            )
+        return tuple(grads[i] for i in self._positions)
+
+    def _array_grad(self, i, g):
+        if isinstance(g, (numbers.Real, np.generic)):
+            return np.asarray(g)
+        if isinstance(g, Tensor):
+            raise TypeError(
+                f"{self.name}: backward returned a Tensor for input {i}; backward works on numpy arrays "
+                f"(the upstream gradient is one) and must return numpy arrays"
+            )
+        raise TypeError(
+            f"{self.name}: backward returned {type(g).__name__} for input {i}; return a numpy array (or None)"
+        )
+
+    def _to_shape(self, i, g, shape):
+        try:
+            fits = np.broadcast_shapes(shape, g.shape) == g.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{self.name}: backward returned a gradient of shape {g.shape} for input {i}, which has shape "
+                f"{shape}; the gradient must have its input's shape"
+            )
+        return sum_to_shape(g, shape)
+
+    def _check_versions(self, inputs):
+        for i, version in self.versions:
+            x = inputs[i]
+            if x._version != version:
+                raise RuntimeError(
+                    f"{self.name}: input {i} (shape {x.shape}) was modified in place after {self.name} used it "
+                    f"(version {version} -> {x._version}), but backward needs its old value; "
+                    f"use an out-of-place operation (x = x * 2 instead of x.mul_(2)) or x.clone() first"
+                )
+
+    @staticmethod
+    def forward(ctx, *arrays, **options):
+        raise NotImplementedError("a Function needs a forward(ctx, *arrays) staticmethod")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError(f"{ctx.name} has no backward(ctx, grad); define one to backprop through it")
+
+
+def _rules_from(name, formula):
+    if isinstance(formula, str):
+        return (Rule(None, formula),)
+    if isinstance(formula, (tuple, list)) and formula and all(isinstance(f, str) for f in formula):
+        return tuple(Rule(None, f) for f in formula)
+    raise TypeError(f"{name}.formula must be a string, or a tuple with one string per input; got {formula!r}")
+
+
+def _check_output(cls, data):
+    """forward's result as an array (or a tuple of arrays), or a TypeError naming the gate."""
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, tuple) and data and all(isinstance(d, (np.ndarray, np.generic)) for d in data):
+        return tuple(np.asarray(d) for d in data)
+    what = "a minigrad Tensor" if isinstance(data, Tensor) else f"{type(data).__name__}"
+    raise TypeError(
+        f"{cls.name}.forward returned {what}; forward works on numpy arrays (its inputs are the Tensors' "
+        f"arrays) and must return a numpy array, or a tuple of them for several outputs"
+    )
+
+
+class _Parts(tuple):
+    """The gradients of a gate with several outputs, one slot per output (None until it arrives):
+    the engine adds them as it adds any gradients (``core/outputs.py``)."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return _Parts(a if b is None else b if a is None else a + b for a, b in zip(self, other))
+
+    def summarize(self, summary):
+        return _Parts(summary(p) for p in self)
+
+
+class Elementwise(Function):
+    """A gate whose rules are all elementwise: its backward is ``local ⊙ upstream`` for each input,
+    computed from the rules, so a subclass writes only ``forward`` (and declares ``rules``).
+
+    ``saves`` says which values the local gradients read: "inputs", "output", "inputs+output" or
+    "" (nothing but ``params``, which forward may set: pow's exponent, dropout's mask). They are
+    saved after forward, and backward hands them to each rule as ``local(*inputs, output, *params)``.
+    """
+
+    saves = "inputs"
+    params = ()
+
+    def _forward(self, arrays, options):
+        out = type(self).forward(self, *arrays, **options)
+        saves = self.saves
+        if saves:
+            self.saved = (tuple(arrays) if "inputs" in saves else ()) + ((out,) if "output" in saves else ())
+        return out
+
+    def _local_args(self, n):
+        """``(*inputs, output, *params)`` as the rules take them, None for what was not saved."""
+        saved, saves = self.saved_tensors, self.saves
+        inputs = saved[:n] if "inputs" in saves else (None,) * n
+        out = saved[-1] if "output" in saves else None
+        return (*inputs, out, *self.params)
+
+    def local(self, node):
+        if self.released:
+            return super().local(node)
+        args = self._local_args(len(node._inputs))
+        out = []
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for i in range(len(node._inputs)):
+                local = self.rule(i).local
+                value = local(*args) if callable(local) else local
+                if isinstance(value, np.ndarray) and value.dtype == bool:
+                    value = value.astype(node.dtype)  # a routing mask, shown as the 1s and 0s it multiplies by
+                out.append(value)
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, up):
+        needs = ctx.needs_input_grad
+        args = ctx._local_args(len(needs))
+        grads = []
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for i, need in enumerate(needs):
+                if not need:
+                    grads.append(None)
+                    continue
+                rule = ctx.rule(i)
+                local = rule.local
+                if not callable(local):
+                    grads.append(up if local == 1 else up * local)
+                    continue
+                value = local(*args)
+                down = up * value
+                if rule.routes:
+                    if not np.isfinite(up).all():  # 0·inf and 0·nan are nan, but a router sends exactly 0
+                        down = np.where(value != 0, down, np.zeros((), down.dtype))
+                    else:
+                        down += 0  # −0.0 (a negative upstream times 0) + 0 is a clean +0.0
+                grads.append(down)
+        return grads

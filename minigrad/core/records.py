@@ -1,0 +1,140 @@
+"""What backward recorded, so drawings and pages show the numbers it sent instead of recomputing them.
+
+Every node a backprop pass reaches gets ``node._rec = (pass, grad, before_hook, sent)``:
+
+* ``pass``: the number of the pass (so a drawing never mixes two passes);
+* ``grad``: the node's complete gradient, after its hooks; ``before_hook``: the gradient before a
+  hook replaced it (else None);
+* ``sent``: what the node's gate sent to each input (None for a leaf; None where an input got nothing).
+
+With ``retain_graph=True`` (and always for scalar Values, whose gradients are plain floats) the
+gradients are kept as they are. After a plain ``backward()`` the arrays are freed as the loop goes;
+the record keeps a :class:`Summary` of each larger than 16 elements -- its shape, dtype and norm -- so
+``loss.backward(); mg.draw(loss)`` still shows the gradient flow of that step, at the cost of one
+norm per edge.
+
+:func:`replay` rebuilds the Step stream of the last pass from these records.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from .step import COPY, HOOK, Run, Step
+
+PASS, GRAD, BEFORE, SENT = range(4)
+"""The fields of a record."""
+
+new_pass = itertools.count(1).__next__
+
+
+class Summary:
+    """A gradient that was freed, as the record keeps it: ``shape``, ``dtype``, ``size`` and ``norm`` (L2)."""
+
+    __slots__ = ("shape", "dtype", "norm")
+
+    def __init__(self, array):
+        self.shape, self.dtype = array.shape, array.dtype
+        flat = array.reshape(-1)
+        self.norm = math.sqrt(float(np.dot(flat, flat))) if flat.dtype.kind == "f" else float(np.linalg.norm(flat))
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<gradient {self.shape} ‖·‖={self.norm:.6g}, freed after backward>"
+
+
+SMALL = 16
+"""Gradients with at most this many elements are kept whole even after a plain backward (their values
+are what a drawing prints for them)."""
+
+
+def _summary(g):
+    if g is None or g.__class__ is float:
+        return g
+    if isinstance(g, np.ndarray):
+        return Summary(g) if g.size > SMALL else g
+    summarize_parts = getattr(g, "summarize", None)  # several outputs' gradients (core/function.py)
+    return summarize_parts(_summary) if summarize_parts is not None else g
+
+
+def keep(mark, grad, before, sent):
+    """The record of a retained pass: the gradients themselves."""
+    return (mark, grad, before, sent)
+
+
+def summarize(mark, grad, before, sent):
+    """The record of a pass whose arrays are freed as it goes: their shapes and norms."""
+    if sent is not None:
+        sent = tuple([_summary(g) for g in sent])
+    return (mark, _summary(grad), _summary(before), sent)
+
+
+def record_of(node, mark):
+    """The node's record from pass ``mark``, or None."""
+    rec = node._rec
+    return rec if rec is not None and rec[PASS] == mark else None
+
+
+def last_pass(node):
+    """The number of the last pass that reached ``node`` (None if none did): the pass a drawing of it shows."""
+    rec = node._rec
+    return None if rec is None else rec[PASS]
+
+
+def reachable(root):
+    """Every node whose gradient comes from ``root``, newest first, and each node's consumer edges
+    (``(consumer, input_index)``), without touching the graph. Iterative: no recursion."""
+    seen = {root}
+    stack = [root]
+    consumers = {root: []}
+    while stack:
+        node = stack.pop()
+        for i, parent in enumerate(node._inputs):
+            if not parent.requires_grad:
+                continue
+            if parent not in seen:
+                seen.add(parent)
+                consumers[parent] = []
+                stack.append(parent)
+            consumers[parent].append((node, i))
+    order = sorted(seen, key=lambda n: n._id, reverse=True)
+    return order, consumers
+
+
+def replay(root, mark=None):
+    """The Steps of the last pass that reached ``root`` (or of pass ``mark``), for the graph below ``root``,
+    rebuilt from the records: the gradients are the ones backward sent (arrays, or their summaries after
+    a plain backward); the local gradients are the gates' rules (arrays only where the gate's saved
+    arrays are still there). None when no pass reached ``root``."""
+    mark = last_pass(root) if mark is None else mark
+    if mark is None or record_of(root, mark) is None:
+        return None
+    order, consumers = reachable(root)
+    root_rec = record_of(root, mark)
+    run = Run(root, root_rec[BEFORE] if root_rec[BEFORE] is not None else root_rec[GRAD])
+    for node in order:
+        rec = record_of(node, mark)
+        if rec is None:
+            continue
+        arrivals = []
+        for consumer, i in consumers[node]:
+            crec = record_of(consumer, mark)
+            if crec is not None and crec[SENT] is not None and crec[SENT][i] is not None:
+                arrivals.append(crec[SENT][i])
+        received = rec[BEFORE] if rec[BEFORE] is not None else rec[GRAD]
+        if len(arrivals) > 1:
+            Step("copy", COPY, node, (node,), tuple(arrivals), (1.0,) * len(arrivals), (received,), run)
+        if rec[BEFORE] is not None:
+            Step("hook", HOOK, node, (node,), rec[BEFORE], ("hook",), (rec[GRAD],), run)
+        if node._gate is not None and rec[SENT] is not None:
+            Step("gate", node._gate, node, node._inputs, rec[GRAD], node._gate.local(node), tuple(rec[SENT]), run)
+    return run.steps
