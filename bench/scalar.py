@@ -186,7 +186,7 @@ def bare_backward(root, seed):
         if node._gate is None:
             node.grad = node.grad + g if node.grad is not None else g.copy()
             continue
-        for parent, d in zip(node._inputs, node._gate.backward(node, g)):
+        for parent, d in zip(node._inputs, node._gate.send(node, g)):
             if d is not None:
                 grads[parent] = grads[parent] + d if parent in grads else d
 

@@ -8,9 +8,10 @@ Every node carries these engine fields:
     _id       a creation counter: a node is always created after its inputs, so sorting the
               reachable nodes by ``_id`` (newest first) is a valid backprop order
     _g        during a backprop pass, the gradient delivered so far, summed over the edges that
-              have delivered ("copy gate: gradient adder"); None outside a pass
-    _rec      what the last pass recorded at this node (``core/records.py``): the gradient it got
-              and what its gate sent on each edge, so drawings show backward's numbers
+              have delivered ("copy gate: gradient adder"); after the pass, the gradient it got
+    _rec      what its gate sent on each edge in the last pass; ``_pass`` that pass's number and
+              ``_hooked`` the gradient a hook replaced (``core/records.py``), so drawings show
+              backward's numbers instead of recomputing them
 
 Backprop is the loop in :func:`backprop`: for every node, newest first, its gradient is complete;
 hooks may replace it; its gate sends ``downstream = local x upstream`` into the inputs. The same
@@ -52,6 +53,21 @@ class _Modes(threading.local):
 
 
 modes = _Modes()
+
+anomalous = 0
+"""How many threads have anomaly mode on. Gates read their thread's checker only when this is not 0,
+which keeps the hot path of a scalar gate free of a second thread-local lookup."""
+_anomaly_lock = threading.Lock()
+
+
+def set_anomaly(checker):
+    """Switch this thread's anomaly mode (``detect_anomaly`` does): ``checker`` or None; returns the previous one."""
+    global anomalous
+    with _anomaly_lock:
+        previous = modes.anomaly
+        modes.anomaly = checker
+        anomalous += (checker is not None) - (previous is not None)
+    return previous
 
 
 class no_grad:
@@ -161,8 +177,9 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
     ``copy`` step, a hook that changed the gradient a ``hook`` step, and every gate yields its step
     before the downstream gradients are sent (so a breakpoint sees them unsent).
 
-    Each node records what it got and what its gate sent (``_rec``): the arrays themselves when the
-    graph is retained, else their shapes and norms, so a drawing after ``backward()`` shows exactly
+    Each node then records the pass (``core/records.py``): ``_g`` keeps its gradient, ``_rec`` what its
+    gate sent on each edge, ``_hooked`` the gradient a hook replaced -- the arrays themselves when the
+    graph is retained, else their shapes and norms -- so a drawing after ``backward()`` shows exactly
     this pass. ``retain=False`` releases each gate's saved arrays as soon as the gate is done, so
     memory is freed as the loop goes. ``dry=True`` computes the steps without touching ``.grad`` or
     the records (hooks still run: they are part of what backward computes).
@@ -172,49 +189,56 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
     root._g = grad
     run = Run(root, grad)
     arrivals = {} if steps else None
-    anomaly = modes.anomaly
-    record = (records.keep if retain else records.summarize) if modes.record and not dry else None
-    mark = records.new_pass()
+    anomaly = modes.anomaly if anomalous else None
+    record = modes.record and not dry
+    summary = None if retain or not record else records.summary  # a freed pass keeps shapes and norms
+    mark = records.new_pass() if record else None
     finished = False
     try:
         for node in order:
             total = node._g
-            node._g = None
             if total is waiting:  # no gradient reached it (its consumers sent None)
+                node._g = None
                 continue
             if steps:
                 received = arrivals.pop(node, ())
                 if len(received) > 1:
                     yield Step("copy", COPY, node, (node,), tuple(received), (1.0,) * len(received), (total,), run)
-            before = None
             if node._hooks:
                 hooked = node._run_hooks(total)
                 if hooked is not total:
-                    before, total = total, hooked
+                    if record:
+                        node._hooked = total if summary is None else summary(total)
                     if steps:
-                        yield Step("hook", HOOK, node, (node,), before, ("hook",), (total,), run)
+                        yield Step("hook", HOOK, node, (node,), total, ("hook",), (hooked,), run)
+                    total = hooked
             if not dry:
                 node._receive(total)
             gate = node._gate
             if gate is None:
-                if record is not None:
-                    node._rec = record(mark, total, before, None)
-                continue
-            downstream = gate.send(node, total)
-            if anomaly is not None:
-                anomaly.check_backward(node, gate, downstream, total)
-            if steps:
-                yield Step("gate", gate, node, node._inputs, total, gate.local(node), tuple(downstream), run)
-            for parent, g in zip(node._inputs, downstream):
-                if g is not None:
-                    if steps:
-                        arrivals.setdefault(parent, []).append(g)
-                    pending = parent._g
-                    parent._g = g if pending is waiting else pending + g
-            if record is not None:
-                node._rec = record(mark, total, before, downstream)
-            if not retain:
-                gate.release()
+                sent = None
+            else:
+                sent = gate.send(node, total)
+                if anomaly is not None:
+                    anomaly.check_backward(node, gate, sent, total)
+                if steps:
+                    yield Step("gate", gate, node, node._inputs, total, gate.local(node), tuple(sent), run)
+                for parent, g in zip(node._inputs, sent):
+                    if g is not None:
+                        if steps:
+                            arrivals.setdefault(parent, []).append(g)
+                        pending = parent._g
+                        parent._g = g if pending is waiting else pending + g
+                if not retain:
+                    gate.release()
+            if record:
+                node._pass = mark
+                if summary is None:
+                    node._g, node._rec = total, sent
+                else:
+                    node._g, node._rec = summary(total), records.summaries(sent)
+            else:
+                node._g = None
         finished = True
     finally:
         if not finished:  # stopped early (an error, or the stream was not read to the end)

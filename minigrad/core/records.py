@@ -1,19 +1,20 @@
 """What backward recorded, so drawings and pages show the numbers it sent instead of recomputing them.
 
-Every node a backprop pass reaches gets ``node._rec = (pass, grad, before_hook, sent)``:
+Every node a backprop pass reaches keeps, until the next pass reaches it:
 
-* ``pass``: the number of the pass (so a drawing never mixes two passes);
-* ``grad``: the node's complete gradient, after its hooks; ``before_hook``: the gradient before a
-  hook replaced it (else None);
-* ``sent``: what the node's gate sent to each input (None for a leaf; None where an input got nothing).
+* ``_g``: its complete gradient in that pass, after its hooks (``_hooked``: the gradient before a
+  hook replaced it, else None);
+* ``_rec``: what its gate sent to each input (None for a leaf; None where an input got nothing);
+* ``_pass``: the pass's number, so a drawing never mixes two passes.
 
 With ``retain_graph=True`` (and always for scalar Values, whose gradients are plain floats) the
 gradients are kept as they are. After a plain ``backward()`` the arrays are freed as the loop goes;
-the record keeps a :class:`Summary` of each larger than 16 elements -- its shape, dtype and norm -- so
-``loss.backward(); mg.draw(loss)`` still shows the gradient flow of that step, at the cost of one
-norm per edge.
+the record keeps a :class:`Summary` of each one larger than 16 elements -- its shape, dtype and
+norm -- so ``loss.backward(); mg.draw(loss)`` still shows the gradient flow of that step, at the
+cost of one norm per edge.
 
-:func:`replay` rebuilds the Step stream of the last pass from these records.
+:func:`record_of` reads a node's record as ``(pass, grad, before_hook, sent)``; :func:`replay`
+rebuilds the Step stream of the last pass from the records.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import numpy as np
 from .step import COPY, HOOK, Run, Step
 
 PASS, GRAD, BEFORE, SENT = range(4)
-"""The fields of a record."""
+"""The fields of a record, as :func:`record_of` gives it."""
 
 new_pass = itertools.count(1).__next__
 
@@ -57,37 +58,31 @@ SMALL = 16
 are what a drawing prints for them)."""
 
 
-def _summary(g):
+def summary(g):
+    """What a pass that frees its arrays keeps of gradient ``g``: a Summary, or ``g`` itself when small."""
     if g is None or g.__class__ is float:
         return g
-    if isinstance(g, np.ndarray):
+    if g.__class__ is np.ndarray:
         return Summary(g) if g.size > SMALL else g
     summarize_parts = getattr(g, "summarize", None)  # several outputs' gradients (core/function.py)
-    return summarize_parts(_summary) if summarize_parts is not None else g
+    return summarize_parts(summary) if summarize_parts is not None else g
 
 
-def keep(mark, grad, before, sent):
-    """The record of a retained pass: the gradients themselves."""
-    return (mark, grad, before, sent)
-
-
-def summarize(mark, grad, before, sent):
-    """The record of a pass whose arrays are freed as it goes: their shapes and norms."""
-    if sent is not None:
-        sent = tuple([_summary(g) for g in sent])
-    return (mark, _summary(grad), _summary(before), sent)
-
-
-def record_of(node, mark):
-    """The node's record from pass ``mark``, or None."""
-    rec = node._rec
-    return rec if rec is not None and rec[PASS] == mark else None
+def summaries(sent):
+    """:func:`summary` of each gradient a gate sent."""
+    return None if sent is None else tuple([summary(g) for g in sent])
 
 
 def last_pass(node):
     """The number of the last pass that reached ``node`` (None if none did): the pass a drawing of it shows."""
-    rec = node._rec
-    return None if rec is None else rec[PASS]
+    return node._pass
+
+
+def record_of(node, mark):
+    """The node's record from pass ``mark`` as ``(pass, grad, before_hook, sent)``, or None."""
+    if mark is None or node._pass != mark:
+        return None
+    return (mark, node._g, node._hooked, node._rec)
 
 
 def reachable(root):

@@ -28,7 +28,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "grad", "requires_grad", "label", "_gate", "_inputs", "_id", "_g", "_rec",
+        "_data", "grad", "requires_grad", "label", "_gate", "_inputs", "_id", "_g", "_rec", "_pass", "_hooked",
         "_hooks", "_retains_grad", "_vc", "_module", "_site", "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array + tensor -> Tensor
@@ -40,8 +40,7 @@ class Tensor:
         self._gate = None
         self._inputs = ()
         self._id = new_id()
-        self._g = None
-        self._rec = None
+        self._g = self._rec = self._pass = self._hooked = None
         self._hooks = None
         self._retains_grad = False
         self._vc = [0]  # the version counter: shared with views of the same array and with detach()
@@ -62,15 +61,14 @@ class Tensor:
         out._gate = gate
         out._inputs = inputs
         out._id = new_id()
-        out._g = None
-        out._rec = None
+        out._g = out._rec = out._pass = out._hooked = None
         out._hooks = None
         out._retains_grad = False
         out._vc = [0]
         modes = engine.modes
         out._module = modes.module
         out._site = None
-        if modes.anomaly is not None and gate is not None:
+        if engine.anomalous and gate is not None and modes.anomaly is not None:
             modes.anomaly.check_forward(out, gate)
         return out
 

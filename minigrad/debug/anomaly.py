@@ -54,13 +54,12 @@ class detect_anomaly:
         self._saved = []
 
     def __enter__(self):
-        modes = engine.modes  # this thread's: another thread's graphs are not checked
-        self._saved.append(modes.anomaly)
-        modes.anomaly = CHECKS if self.enabled else None
+        # this thread's mode: another thread's graphs are not checked
+        self._saved.append(engine.set_anomaly(CHECKS if self.enabled else None))
         return self
 
     def __exit__(self, *exc):
-        engine.modes.anomaly = self._saved.pop()
+        engine.set_anomaly(self._saved.pop())
         return False
 
     def __call__(self, fn):
