@@ -21,10 +21,13 @@ _moved.install()  # minigrad.training, minigrad.engine, ...: the paths from befo
 from . import data, debug, nn, optim, train  # noqa: E402
 from .app import lectures  # noqa: E402
 from .core.creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like  # noqa: E402
-from .core.engine import Step, enable_grad, is_grad_enabled, no_grad  # noqa: E402
+from .core.engine import enable_grad, is_grad_enabled, no_grad  # noqa: E402
+from .core.function import Elementwise, Function  # noqa: E402
+from .core.rules import Rule  # noqa: E402
+from .core.step import Step  # noqa: E402
 from .core.scalar import Value  # noqa: E402
 from .core.tensor import Tensor, tensor  # noqa: E402
-from .debug import AnomalyError, detect_anomaly, gradcheck  # noqa: E402
+from .debug import AnomalyError, GradcheckError, detect_anomaly, gradcheck, gradcheck_gates  # noqa: E402
 from .nn import models  # noqa: E402
 from .ops.elementwise import maximum, where  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
@@ -34,7 +37,7 @@ from .train.checkpoint import load, save  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "Tensor", "tensor", "Step", "draw", "gradcheck", "no_grad", "enable_grad", "is_grad_enabled",
+    "Value", "Tensor", "tensor", "Step", "Function", "Elementwise", "Rule", "draw", "gradcheck", "gradcheck_gates", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "AnomalyError",
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",

@@ -82,6 +82,8 @@ class Function(Gate):
     released = False
     needs_input_grad = None
     _positions = None  # where the Tensors were among forward's positional arguments, when not all were
+    _args = None  # forward's positional arguments, kept only when some were not Tensors
+    _options = None  # forward's keyword arguments (gradcheck_gates runs the gate again with them)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -137,6 +139,8 @@ class Function(Gate):
             arrays = [x._data if isinstance(x, Tensor) else x for x in args]
             inputs = tuple(x for x in args if isinstance(x, Tensor))
             ctx._positions = tuple(i for i, x in enumerate(args) if isinstance(x, Tensor))
+            ctx._args = args
+        ctx._options = options
         data = ctx._forward(arrays, options)
         if data.__class__ is not np.ndarray:
             data = _check_output(cls, data)
