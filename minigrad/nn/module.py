@@ -8,6 +8,7 @@ their full names, so drawings show ``conv1.weight`` and group the gates made ins
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -52,6 +53,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_path", "")
+        object.__setattr__(self, "_parent", None)
         object.__setattr__(self, "training", True)
 
     # -- registration --
@@ -120,6 +122,7 @@ class Module:
         self._forget(name)
         self._modules[name] = module
         if module is not None:
+            object.__setattr__(module, "_parent", weakref.ref(self))  # for drawings: a box inside its parents
             _set_paths(module, _join(self._path, name))
 
     # -- traversal (iterative: no recursion) --
@@ -278,8 +281,8 @@ class Module:
     def __call__(self, *args, **kwargs):
         modes = engine.modes  # this thread's
         outer = modes.module
-        # gates made during forward belong to this module's path (for drawing it as a box)
-        modes.module = self._path if self._path or outer is None else outer
+        # gates made during forward belong to this module (drawings box them by its path and name its type)
+        modes.module = self if self._path or outer is None else outer
         try:
             out = self.forward(*args, **kwargs)
         finally:

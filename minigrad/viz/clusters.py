@@ -1,20 +1,29 @@
-"""Which nodes a drawing shows, and how: grouped by module, collapsed to boxes, or cut at a budget.
+"""Which nodes a drawing shows, and how: grouped by module, collapsed to named boxes, folded, or cut.
 
-Every tensor made inside a Module's forward carries that module's path (``layer1.0.conv1``);
-a parameter belongs to the module that holds it. The drawing puts each node in nested
-graphviz clusters named by those paths, or -- with ``depth`` -- collapses every module at that
-depth into one box. Past a node budget the drawing collapses on its own (the shallowest depth
-that fits), and if even that is too big it keeps the nodes nearest the root and says how many
-it left out, so graphviz always gets something it can lay out.
+Every tensor made inside a Module's forward records that module; a parameter belongs to the module
+that holds it. The drawing puts each node in nested graphviz clusters, one per module, titled by what
+the module is (``conv1: Conv2d(1, 6, k=5, p=2) → (4, 6, 28, 28)``) -- or, with ``depth``, collapses
+every module at that depth into one box with that title and its parameter count. With ``fold``,
+consecutive sibling boxes of the same type and structure (ResNet's ``layer1.0``, ``layer1.1``) draw as
+one box, ``layer1.0–1: 2 × BasicBlock``.
+
+Past a budget the drawing collapses on its own (the shallowest depth that fits), and if even that is too
+big it keeps the nodes nearest the root -- within a number of nodes *and* a number of ranks, so a long
+chain is cut short instead of drawn as a strip thousands of points long -- and says what it did.
 """
 from __future__ import annotations
 
 from collections import deque
 
+MAX_RANKS = 40
+"""At most this many nodes along any path from the root are drawn (each takes a rank of the layout,
+about 60-100 pt): the budget in size, beside ``max_nodes`` in number."""
+
 
 def owner(node):
     """The module path a node belongs to, or None: where its gate ran, or the module holding a parameter."""
-    path = getattr(node, "_module", None)
+    module = getattr(node, "_module", None)
+    path = getattr(module, "_path", None) if module is not None else None
     if path is None and node._gate is None and type(node).__name__ == "Parameter" and node.label:
         path = node.label.rpartition(".")[0]
     return path or None
@@ -25,33 +34,219 @@ def prefix(path, depth):
     return ".".join(path.split(".")[:depth])
 
 
-class Layout:
-    """The plan for one drawing: for each node, drawn alone (inside its clusters), inside a box, or left out."""
+def parent_path(path):
+    return path.rpartition(".")[0] if "." in path else None
 
-    def __init__(self, root, nodes, depth=None, max_nodes=500):
+
+class ModuleInfo:
+    """What a box or cluster says about its module: ``conv1: Conv2d(1, 6, k=5, p=2) → (4, 6, 28, 28)``."""
+
+    def __init__(self, path, module):
+        self.path, self.module = path, module
+        self.type = type(module).__name__ if module is not None else "module"
+        self.args = brief(module) if module is not None else ""
+        self.params = sum(p.numel() for p in module.parameters()) if module is not None else 0
+        self.output = None  # the shape of what the module hands on, from the graph
+        self.count = 1  # how many identical siblings a folded box stands for
+        self.last = path  # the last of them
+
+    def signature(self):
+        """What must match for two sibling modules to fold into one box."""
+        if self.module is None:
+            return None
+        shapes = tuple((name, tuple(p.shape)) for name, p in self.module.named_parameters())
+        return (self.type, self.args, shapes, self.output)
+
+    @property
+    def name(self):
+        if self.count == 1:
+            return self.path
+        return f"{self.path}–{self.last.rpartition('.')[2]}"
+
+    def title(self):
+        """One line: name, what it is, what it hands on."""
+        what = f"{self.count} × {self.type}" if self.count > 1 else f"{self.type}({self.args})"
+        out = f" → {self.output}" if self.output is not None else ""
+        return f"{self.name}: {what}{out}"
+
+    def params_text(self):
+        if not self.params:
+            return "no parameters"
+        total = self.params * self.count
+        return f"{total:,} parameter{'s' if total != 1 else ''}"
+
+
+DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": "1", "bias": "True", "ceil_mode": "False",
+            "eps": "1e-05", "momentum": "0.1", "affine": "True", "track_running_stats": "True",
+            "count_include_pad": "True", "divisor_override": "None", "return_indices": "False", "inplace": "False",
+            "start_dim": "1", "end_dim": "-1", "padding_mode": "zeros", "output_padding": "0"}
+SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "groups": "g", "output_size": "out",
+         "negative_slope": "slope", "p": "p"}
+DROP_NAME = ("in_features", "out_features", "in_channels", "out_channels", "num_features")
+
+
+def brief(module):
+    """A module's constructor arguments, shortened: ``Conv2d(1, 6, kernel_size=(5, 5), padding=(2, 2))`` is
+    ``1, 6, k=5, p=2``; defaults are left out; a container of identical layers is ``2 × BasicBlock``."""
+    children = [m for m in getattr(module, "_modules", {}).values() if m is not None]
+    try:
+        text = module.extra_repr()
+    except Exception:  # noqa: BLE001 -- a user's extra_repr may fail; the drawing should not
+        text = ""
+    if not text and children:
+        kinds = [type(c).__name__ for c in children]
+        if len(set(kinds)) == 1:
+            return f"{len(kinds)} × {kinds[0]}"
+        return ", ".join(kinds[:3]) + (", …" if len(kinds) > 3 else "")
+    parts = []
+    for item in _split_args(text):
+        key, eq, value = item.partition("=")
+        if not eq:
+            parts.append(item.strip())
+            continue
+        key, value = key.strip(), _squeeze(value.strip())
+        if DEFAULTS.get(key) == value:
+            continue
+        if key in DROP_NAME:
+            parts.append(value)
+        else:
+            parts.append(f"{SHORT.get(key, key)}={value}")
+    return ", ".join(parts)
+
+
+def _split_args(text):
+    """``a=1, b=(2, 3), c`` into its top-level parts (commas inside brackets stay)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if text[start:].strip():
+        parts.append(text[start:])
+    return [p for p in (q.strip() for q in parts) if p]
+
+
+def _squeeze(value):
+    """``(5, 5)`` is ``5``: a pair of equal sizes written once."""
+    if value.startswith("(") and value.endswith(")"):
+        inner = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+        if inner and len(set(inner)) == 1:
+            return inner[0]
+    return value
+
+
+class Layout:
+    """The plan for one drawing: for each node, drawn on its own (inside its clusters), inside a box, or
+    left out; and what each module is called."""
+
+    def __init__(self, root, nodes, consumers, depth=None, fold=True, max_nodes=500):
         self.owners = {n: owner(n) for n in nodes}
         self.depth = depth
-        self.note = ""
+        self.fold = fold
+        self.notes = []
         self.hidden = set()
+        self.modules = self._modules(nodes)
+        self._outputs(root, nodes, consumers)
         if depth is None and self._cost(None) > max_nodes:
             deepest = max((p.count(".") + 1 for p in self.owners.values() if p), default=0)
             fits = [d for d in range(deepest, 0, -1) if self._cost(d) <= max_nodes]
             self.depth = fits[0] if fits else (1 if deepest else None)
             if self.depth is not None:
-                self.note = (f"collapsed to module depth {self.depth}: the full graph has {len(nodes):,} nodes, "
-                             f"over the drawing budget of {max_nodes}")
-        if self._cost(self.depth) > max_nodes:  # also when the caller's depth does not bring it under budget
+                self.notes.append(f"collapsed to module depth {self.depth}: the full graph has {len(nodes):,} nodes, "
+                                  f"over the drawing budget of {max_nodes}")
+        self.folded = self._fold() if fold and self.depth is not None else {}
+        if self._cost(self.depth) > max_nodes or self._ranks(root, consumers) > MAX_RANKS:
             self._keep_nearest(root, nodes, max_nodes)
+
+    @property
+    def note(self):
+        return "; ".join(self.notes)
+
+    # -- modules --
+
+    def _modules(self, nodes):
+        """path -> ModuleInfo for every module a node belongs to, and their ancestors."""
+        objects = {}
+        for node in nodes:
+            module = getattr(node, "_module", None)
+            while module is not None and getattr(module, "_path", ""):
+                objects.setdefault(module._path, module)
+                parent = getattr(module, "_parent", None)
+                module = parent() if parent is not None else None
+        paths = {p for p in self.owners.values() if p}
+        for path in list(paths):  # every ancestor has a box or cluster, known or not
+            while (path := parent_path(path)) is not None:
+                paths.add(path)
+        return {p: ModuleInfo(p, objects.get(p)) for p in paths | set(objects)}
+
+    def _outputs(self, root, nodes, consumers):
+        """Each module's output shape: its newest node that the root is, or that a node outside it uses."""
+        for node in reversed(nodes):  # newest first
+            path = self.owners.get(node)
+            if path is None or not hasattr(node, "shape"):
+                continue
+            users = [self.owners.get(c) for c, _ in consumers.get(node, ())]
+            while path is not None:
+                info = self.modules.get(path)
+                if info is not None and info.output is None and (
+                        node is root or any(not _within(u, path) for u in users)):
+                    info.output = tuple(node.shape)
+                path = parent_path(path)
+
+    def info(self, path):
+        return self.modules.get(path) or ModuleInfo(path, None)
+
+    # -- boxes --
 
     def box(self, node):
         """The collapsed module box holding ``node``, or None if the node is drawn on its own."""
         path = self.owners.get(node)
         if self.depth is None or path is None:
             return None
-        return prefix(path, self.depth)
+        at = prefix(path, self.depth) if self.depth else ""
+        return self.folded.get(at, at)
+
+    def box_info(self, box):
+        """The ModuleInfo a box is titled with (a folded run's first module, counting the run)."""
+        return self.info(box.partition("–")[0]) if box else ModuleInfo("", None)
+
+    def box_parent(self, box):
+        """The cluster a box sits in: its parent module's path, or None at the top."""
+        return parent_path(box.partition("–")[0]) if box else None
+
+    def _fold(self):
+        """path -> folded box name for runs of ≥ 2 consecutive identical sibling boxes at the collapsed depth."""
+        depth = self.depth
+        boxes = sorted({prefix(p, depth) for p in self.owners.values() if p and p.count(".") + 1 >= depth})
+        by_parent = {}
+        for box in boxes:
+            by_parent.setdefault(parent_path(box), []).append(box)
+        folded = {}
+        for siblings in by_parent.values():
+            siblings.sort(key=_sibling_order)
+            run = [siblings[0]]
+            for box in siblings[1:] + [None]:
+                same = box is not None and _consecutive(run[-1], box) and \
+                    self.info(box).signature() is not None and self.info(box).signature() == self.info(run[0]).signature()
+                if same:
+                    run.append(box)
+                    continue
+                if len(run) > 1:
+                    first = self.info(run[0])
+                    first.count, first.last = len(run), run[-1]
+                    for member in run:
+                        folded[member] = first.name
+                run = [box]
+        return folded
+
+    # -- the budget --
 
     def _cost(self, depth):
-        """Roughly how many graphviz nodes a drawing at ``depth`` needs (a value and a gate per loose node)."""
+        """Roughly how many graphviz nodes a drawing at ``depth`` needs (a node and a label per loose node)."""
         loose, boxes = 0, set()
         for path in self.owners.values():
             if depth is None or path is None:
@@ -60,17 +255,51 @@ class Layout:
                 boxes.add(prefix(path, depth))
         return 2 * loose + len(boxes)
 
-    def _keep_nearest(self, root, nodes, max_nodes):
-        """Keep the nodes nearest the root (breadth first) until the budget is used, hide the rest."""
-        keep, queue, budget = {root}, deque([root]), max_nodes // 2
-        while queue and len(keep) < budget:
-            for parent in queue.popleft()._inputs:
-                if parent not in keep and len(keep) < budget:
-                    keep.add(parent)
+    def _ranks(self, root, consumers):
+        """How many drawn nodes the longest path from the root passes (boxes count once)."""
+        depth = {root: 1}
+        queue = deque([root])
+        longest = 1
+        while queue:
+            node = queue.popleft()
+            here = depth[node]
+            for parent in node._inputs:
+                step = 0 if self.box(parent) is not None and self.box(parent) == self.box(node) else 1
+                if depth.get(parent, 0) < here + step and here + step <= MAX_RANKS + 1:
+                    depth[parent] = here + step
+                    longest = max(longest, here + step)
                     queue.append(parent)
+        return longest
+
+    def _keep_nearest(self, root, nodes, max_nodes):
+        """Keep the nodes nearest the root (breadth first), within the node and rank budgets; hide the rest."""
+        keep, queue, budget = {root}, deque([(root, 1)]), max_nodes // 2
+        while queue:
+            node, rank = queue.popleft()
+            for parent in node._inputs:
+                if parent not in keep and len(keep) < budget and rank < MAX_RANKS:
+                    keep.add(parent)
+                    queue.append((parent, rank + 1))
         self.hidden = {n for n in nodes if n not in keep}
-        cut = f"showing the {len(keep):,} nodes nearest the root; {len(self.hidden):,} earlier nodes are not drawn"
-        self.note = f"{self.note}; {cut}" if self.note else cut
+        if self.hidden:
+            self.notes.append(f"showing the {len(keep):,} nodes nearest the root; "
+                              f"{len(self.hidden):,} earlier nodes are not drawn")
+
+
+def _within(path, container):
+    """Whether module ``path`` is ``container`` or inside it."""
+    return path is not None and (path == container or path.startswith(container + "."))
+
+
+def _sibling_order(path):
+    last = path.rpartition(".")[2]
+    return (0, int(last), "") if last.isdigit() else (1, 0, last)
+
+
+def _consecutive(a, b):
+    """Two sibling paths next to each other: ``0`` and ``1`` (named siblings are never consecutive)."""
+    x, y = a.rpartition(".")[2], b.rpartition(".")[2]
+    return x.isdigit() and y.isdigit() and int(y) == int(x) + 1
 
 
 def cluster_tree(paths):

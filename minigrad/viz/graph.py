@@ -1,76 +1,85 @@
 """Drawing a graph with graphviz: values and gradients on the nodes, the lectures'
-"[downstream] = [local] × [upstream]" on the edges, fan-out as a copy gate.
+"[downstream] = [local] × [upstream]" on the edges, fan-out as a copy gate, modules as clusters.
 
 What the drawing shows about gradients comes from a *frame* (``viz/frames.py``): none before
-backward, the state the last backward left, or the moment just after one Step (that gate
-highlighted). Which nodes are drawn, boxed or left out is the layout's business (``viz/clusters.py``).
+backward, what the last backward recorded, or the moment just after one Step (that gate
+highlighted). Which nodes are drawn, boxed, folded or left out is the layout's business
+(``viz/clusters.py``); the words on nodes and edges are ``viz/labels.py``'s.
+
+Two looks, one for each kind of graph:
+
+* **scalar graphs** (the lectures' Values) read left to right as on the slides: a value box
+  ``[label | value | grad]``, the gate in a circle, the rule on the edge;
+* **tensor graphs** read top to bottom: each node is one box -- the gate's symbol, then the name
+  (a parameter's name, or the gate that made it), shape and dtype, the norm of its value and of its
+  gradient -- and each edge's ``downstream = local × upstream`` is a small label node on the edge,
+  inside the cluster of the gate it feeds, so it never sits on a cluster's border.
 """
 from __future__ import annotations
 
 from html import escape
 
+import numpy as np
+
 from ..core.step import Step
-from ..core.text import fmt_value
 from .clusters import Layout, cluster_tree
 from .frames import StepFrame, collect, frame_for, is_summary, is_tensor
+from .labels import (box_label, check_text, cluster_label, edge_text, fmt, grad_label, grad_text, html, saved_text,
+                     tooltip, value_label)
 from .render import Diagram
 
-DATA_COLOR = "darkgreen"
-GRAD_COLOR = "red3"
-HOOK_COLOR = "purple"
 GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
-DIGITS = 4
-SHOWN = 16
-"""Tensors with at most this many elements show their values in a drawing (a matrix row by row); larger ones a
-norm (on a node, after the shape); a larger local gradient is written as its rule."""
-WIDTH = 48
-"""An edge label "downstream = rule  (upstream ...)" longer than this many characters breaks before the upstream."""
-LEGEND = "edge labels: downstream = local × upstream     values in green, gradients in red"
+LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
 NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
 NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms (their values were freed; "
               "backward(retain_graph=True) keeps them)")
+RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
 # --- the drawing -------------------------------------------------------------------------------
 
 
-def draw(root, step=None, *, depth=None, grad_colors=False, show_saved=False, max_nodes=500, rankdir="LR"):
+def draw(root, step=None, *, depth=None, fold=True, rankdir=None, grad_colors=False, show_saved=False, max_nodes=500):
     """Draw the graph that computes ``root``; returns a ``graphviz.Digraph`` (a :class:`Diagram`).
 
-    Value nodes show label, data and (after backward) grad; gate nodes show the gate; after
-    backward every edge into a gate reads ``downstream = local × upstream``. A value used by
-    several gates is drawn through a copy gate whose edge shows the sum. ``step`` (a number,
-    or a Step from ``backward_steps()``) draws the moment just after that step: its gate
-    highlighted, only the gradients known by then.
+    Before backward it shows the forward pass; after, every node its gradient and every edge into a
+    gate ``downstream = local × upstream`` -- exactly what backward sent (its records: the arrays after
+    ``backward(retain_graph=True)``, their shapes and norms after a plain ``backward()``), hooks
+    included. A value used by several gates is drawn through a copy gate whose edge shows the sum.
+    ``step`` (a number, or a Step) draws the moment just after that step: its gate highlighted, only
+    the gradients sent by then; ``draw(step)`` is the same as ``draw(step.root, step=step)``.
 
-    Nodes made inside a Module's forward are drawn in a cluster named by the module's path;
-    ``depth=1`` collapses each top-level module into one box (``depth=2`` the next level, ...),
-    keeping the edges between boxes with the norms of the gradients that cross them. Above
-    ``max_nodes`` the drawing collapses on its own and says so in its title. ``grad_colors``
-    colours edges and nodes by gradient size on a log scale (vanishing, healthy, exploding);
-    ``show_saved`` lists the arrays each gate saved for backward.
+    Nodes made inside a Module's forward are drawn in nested clusters, one per module, titled by
+    what the module is; ``depth=1`` collapses each top-level module into one box (``depth=2`` the
+    next level, ..., ``depth=0`` the whole model), keeping the edges between boxes with the
+    gradients that cross them; with ``fold`` (the default), consecutive identical sibling boxes
+    draw as one (``layer1.0–1: 2 × BasicBlock``). ``rankdir`` is graphviz's direction: "TB"
+    (top to bottom, the default for tensor graphs), "LR" (the default for scalar graphs), "BT" or
+    "RL". Above ``max_nodes`` (or 40 nodes along a path) the drawing collapses or cuts on its own
+    and says so in its title. ``grad_colors`` colours nodes and edges by gradient size on a log
+    scale (vanishing, healthy, exploding); ``show_saved`` lists the arrays each gate saved.
     """
     if isinstance(root, Step):  # draw(step): the graph at that step of its backprop
         root, step = root.root, root if step is None else step
     _check_node(root)
-    return _draw(root, frame_for(root, step), depth, grad_colors, show_saved, max_nodes, rankdir)
+    return _draw(root, frame_for(root, step), depth, fold, rankdir, grad_colors, show_saved, max_nodes)
 
 
-def draw_forward(root, *, depth=None, grad_colors=False, show_saved=False, max_nodes=500, rankdir="LR"):
+def draw_forward(root, *, depth=None, fold=True, rankdir=None, grad_colors=False, show_saved=False, max_nodes=500):
     """The forward pass alone (values, no gradients), whatever backward has recorded: the stepper's first frame."""
     _check_node(root)
-    return _draw(root, None, depth, grad_colors, show_saved, max_nodes, rankdir)
+    return _draw(root, None, depth, fold, rankdir, grad_colors, show_saved, max_nodes)
 
 
-def _draw(root, frame, depth, grad_colors, show_saved, max_nodes, rankdir):
-    if max_nodes < 2:
-        raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes}")
+def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes):
+    _check_options(depth, fold, rankdir, max_nodes)
     nodes, consumers = collect(root)
     if isinstance(frame, StepFrame):
         frame.expect(consumers)
-    layout = Layout(root, nodes, depth, max_nodes)
+    layout = Layout(root, nodes, consumers, depth, fold, max_nodes)
+    rankdir = rankdir or ("TB" if is_tensor(root) else "LR")
     return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir).dot
 
 
@@ -80,119 +89,184 @@ class _Drawing:
     def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir):
         self.frame, self.layout, self.consumers = frame, layout, consumers
         self.grad_colors, self.show_saved = grad_colors, show_saved
+        self.tensors = is_tensor(root)
         self.current = frame.current if frame is not None else None
-        title = LEGEND if frame is not None else NO_GRADIENTS
-        if frame is not None and frame.summaries:
-            title = f"{LEGEND}\n{NORMS_ONLY}"
-        if layout.note:
-            title = f"{title}\n{layout.note}"
         self.dot = Diagram(name="minigrad", graph_attr={
-            "rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.45", "fontname": "Helvetica",
-            "fontsize": "11", "label": title, "labelloc": "t", "compound": "true",
+            "rankdir": rankdir, "nodesep": "0.18", "ranksep": "0.22" if self.tensors else "0.3",
+            "fontname": "Helvetica", "fontsize": "11", "label": self._title(frame, layout), "labelloc": "t",
+            "compound": "true", "newrank": "true",
         })
-        self.dot.attr("node", fontname="Helvetica", fontsize="11")
-        self.dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
+        self.dot.attr("node", fontname="Helvetica", fontsize="10" if self.tensors else "11")
+        self.dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
         self.clusters = {}  # module path (None: top level) -> [(name, label, attrs)] of its nodes
-        self.box_gates = {}  # collapsed module path -> how many gates it hides
+        self.box_gates = {}  # collapsed box -> how many gates it hides
+        self.box_ids = {}  # collapsed box -> its graphviz node name
         self.crossings = {}  # (source, target) between boxes -> the gradients that cross
         shown = [n for n in nodes if n not in layout.hidden]
         for node in shown:
             self._node(node)
         for node in shown:
             self._edges(node)
-        self._emit_clusters()
+        self._emit()
         if layout.hidden:
             count = len(layout.hidden)
-            self.dot.node("hidden", f"... {count:,} earlier nodes not drawn", shape="note", style="dashed")
+            self.dot.node("hidden", f"… {count:,} earlier nodes not drawn", shape="note", style="dashed")
         if grad_colors and frame is not None:
             self._legend()
 
+    def _title(self, frame, layout):
+        lines = [LEGEND if frame is not None else NO_GRADIENTS]
+        if frame is not None and frame.summaries:
+            lines.append(NORMS_ONLY)
+        if layout.note:
+            lines.append(layout.note)
+        return f"<{html(chr(10).join(lines))}>"
+
     # -- nodes --
 
-    def _place(self, node, name, label, **attrs):
-        path = None if self.layout.box(node) else self.layout.owners.get(node)
+    def _cluster_of(self, node):
+        return self.layout.owners.get(node)
+
+    def _place(self, path, name, label, **attrs):
         self.clusters.setdefault(path, []).append((name, label, attrs))
 
+    def _is_current(self, node, kind):
+        current = self.current
+        return current is not None and current.kind == kind and current.output is node
+
     def _node(self, node):
-        frame, current = self.frame, self.current
-        box = self.layout.box(node)
+        frame, layout = self.frame, self.layout
+        box = layout.box(node)
         if box is not None:
             self.box_gates[box] = self.box_gates.get(box, 0) + (node._gate is not None)
             return
+        path = self._cluster_of(node)
         grad = frame.grad(node) if frame is not None else None
         color = self._grad_color(grad)
         hooked = frame.hook(node) if frame is not None else None
-        self._place(node, f"v{node._id}", _value_label(node, grad, color, hooked), shape="plaintext", margin="0")
-        if node._gate is not None:
-            gate = node._gate
-            is_current = current is not None and current.kind == "gate" and current.output is node
-            label = escape(str(gate.symbol))
-            if self.show_saved:
-                label = f"{label}\n{escape(_saved_text(gate))}"
-            self._place(node, f"g{node._id}", label, tooltip=escape(gate.formula),
-                        shape="circle" if not self.show_saved else "ellipse", style="filled",
-                        fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02")
-            self.dot.edge(f"g{node._id}", f"v{node._id}")
-        fanout = [(c, i) for c, i in self.consumers[node] if c not in self.layout.hidden]
-        if len(fanout) > 1:
-            is_current = current is not None and current.kind == "copy" and current.output is node
-            self._place(node, f"c{node._id}", "copy", shape="circle", style="filled",
-                        fillcolor=CURRENT_FILL if is_current else GATE_FILL, width="0.4", margin="0.02", fontsize="9")
+        gate = node._gate
+        tip = escape(tooltip(node, grad))
+        if self.tensors:
+            cell = None
+            if gate is not None:
+                symbol = gate.symbol if not self.show_saved else f"{gate.symbol}\n{saved_text(gate)}"
+                cell = (symbol, CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL)
+            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked, cell), tooltip=tip,
+                        shape="plaintext", margin="0", width="0", height="0")
+        else:
+            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked), tooltip=tip,
+                        shape="plaintext", margin="0", width="0", height="0")
+            if gate is not None:
+                label = html(str(gate.symbol))
+                if self.show_saved:
+                    label = f"{label}<br/>{html(saved_text(gate))}"
+                self._place(path, f"g{node._id}", f"<{label}>", tooltip=escape(gate.formula),
+                            shape="circle" if not self.show_saved else "ellipse", style="filled",
+                            fillcolor=CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL,
+                            width="0.3", height="0.3", margin="0.02")
+                self.dot.edge(f"g{node._id}", f"v{node._id}")
+        fanout = [(c, i) for c, i in self.consumers[node] if c not in layout.hidden]
+        if self._fans_out(node):
+            current = self._is_current(node, "copy")
+            self._place(path, f"c{node._id}", "copy", shape="circle", style="filled", fontsize="8",
+                        fillcolor=CURRENT_FILL if current else GATE_FILL, width="0.3", height="0.3", margin="0.01",
+                        tooltip="copy gate: a value used by several gates receives the sum of their gradients")
             known = frame.grad(node) if frame is not None else None
             parts = [frame.edge(c, i) for c, i in fanout] if frame is not None else []
-            label = ""
-            if known is not None and all(p is not None for p in parts):
-                show = _grad_text if is_tensor(node) else _fmt
-                label = _grad_label(f"{show(known)} = " + " + ".join(show(p[2]) for p in parts))
-            self.dot.edge(f"v{node._id}", f"c{node._id}", label=label, **self._edge_style(is_current, known))
+            label = None
+            if known is not None and all(p is not None and p[2] is not None for p in parts):
+                show = grad_text if self.tensors else fmt
+                label = f"{show(known)} = " + " + ".join(show(p[2]) for p in parts)
+            self._edge(f"v{node._id}", f"c{node._id}", label, path, current, known, source_path=path)
 
     # -- edges --
+
+    def _fans_out(self, node):
+        """Whether the drawing shows ``node`` used by several gates (uses inside one collapsed box count once)."""
+        uses = set()
+        for consumer, i in self.consumers[node]:
+            if consumer not in self.layout.hidden:
+                box = self.layout.box(consumer)
+                uses.add(box if box is not None else (consumer, i))
+                if len(uses) > 1:
+                    return True
+        return False
 
     def _source(self, parent):
         if parent in self.layout.hidden:
             return "hidden"
         box = self.layout.box(parent)
         if box is not None:
-            return f"m{box}"
-        fanout = [c for c, _ in self.consumers[parent] if c not in self.layout.hidden]
-        return f"c{parent._id}" if len(fanout) > 1 else f"v{parent._id}"
+            return self._box_id(box)
+        return f"c{parent._id}" if self._fans_out(parent) else f"v{parent._id}"
+
+    def _box_id(self, box):
+        return self.box_ids.setdefault(box, f"m{len(self.box_ids)}")
 
     def _edges(self, node):
         if node._gate is None:
             return
-        frame, current = self.frame, self.current
+        frame = self.frame
         box = self.layout.box(node)
-        target = f"m{box}" if box is not None else f"g{node._id}"
-        is_current = current is not None and current.kind == "gate" and current.output is node
+        target = self._box_id(box) if box is not None else (f"v{node._id}" if self.tensors else f"g{node._id}")
+        current = self._is_current(node, "gate")
         for i, parent in enumerate(node._inputs):
             source = self._source(parent)
             if source == target:
                 continue  # an edge inside a collapsed box
             found = frame.edge(node, i) if frame is not None else None
             downstream = found[2] if found is not None else None
-            if source.startswith(("m", "hidden")) or box is not None:
-                # between boxes: one edge per pair, labelled with the gradient norms that cross it
+            if source == "hidden" or source.startswith("m") or box is not None:
+                # between boxes: one edge per pair, labelled with the gradients that cross it
                 self.crossings.setdefault((source, target), []).append(downstream)
                 continue
-            label = _grad_label(_edge_text(node, i, *found)) if downstream is not None else ""
-            self.dot.edge(source, target, label=label, **self._edge_style(is_current, downstream))
+            label = edge_text(node, i, *found) if downstream is not None else None
+            # the data path (computed tensors) straight down; parameters and inputs join it from the side
+            weight = "8" if parent._gate is not None else "1"
+            self._edge(source, target, label, self._cluster_of(node), current, downstream, name=f"e{node._id}_{i}",
+                       weight=weight, source_path=self._cluster_of(parent))
 
-    def _emit_clusters(self):
+    def _edge(self, source, target, label, path, current, grad, name=None, weight="1", source_path=False):
+        """An edge with its label: on the edge, or -- for a tensor graph's edge into another cluster -- as a
+        small node on the edge inside the target's cluster, so that no label sits on a cluster's border."""
+        style = self._edge_style(current, grad)
+        if weight != "1":
+            style["weight"] = weight
+        if label is None:
+            self.dot.edge(source, target, **style)
+        elif not self.tensors or source_path == path:
+            size = "9" if self.tensors else None
+            self.dot.edge(source, target, label=grad_label(label, size=size), **style)
+        else:
+            name = name or f"l{source}_{target}"
+            self._place(path, name, grad_label(label, size=9), shape="plaintext", margin="0.02", width="0",
+                        height="0")
+            self.dot.edge(source, name, arrowhead="none", **style)
+            self.dot.edge(name, target, **style)
+
+    # -- boxes and clusters --
+
+    def _emit(self):
+        layout = self.layout
         for (source, target), grads in self.crossings.items():
             known = [g for g in grads if g is not None]
-            label = ""
+            label = None
             if known:
-                texts = [_grad_text(g) if hasattr(g, "shape") else _fmt(g) for g in known[:3]]
-                label = _grad_label(", ".join(texts) + (" …" if len(known) > 3 else ""))
-            self.dot.edge(source, target, label=label, **self._edge_style(False, known[0] if known else None))
+                texts = [grad_text(g, shape=True) if hasattr(g, "shape") else fmt(g) for g in known[:2]]
+                label = "grad " + ", ".join(texts) + (" …" if len(known) > 2 else "")
+            target_path = self._path_of_box_id(target)
+            self._edge(source, target, label, target_path, False, known[0] if known else None,
+                       name=f"x{source}_{target}")
         for box, gates in self.box_gates.items():
-            self.clusters.setdefault(None, []).append(
-                (f"m{box}", escape(f"{box}\n{gates} gate{'s' if gates != 1 else ''}"),
-                 {"shape": "box3d", "style": "filled", "fillcolor": "aliceblue"}))
+            info = layout.box_info(box)
+            self._place(layout.box_parent(box), self._box_id(box), box_label(info, gates), shape="box",
+                        style="rounded,filled", fillcolor="aliceblue", color="steelblue", margin="0.08,0.04",
+                        tooltip=escape(f"{info.title()}\n{info.params_text()}, {gates} gates"))
         graphs = {}
-        for path in cluster_tree([p for p in self.clusters if p is not None]):
-            sub = Diagram(name=f"cluster_{path}", graph_attr={
-                "label": path, "style": "rounded,dashed", "color": "gray50", "fontcolor": "gray30"})
+        for k, path in enumerate(cluster_tree([p for p in self.clusters if p is not None])):
+            sub = Diagram(name=f"cluster_{k}", graph_attr={
+                "label": cluster_label(layout.info(path)), "style": "rounded,dashed", "color": "gray55",
+                "fontcolor": "gray25", "fontsize": "10", "labeljust": "l", "margin": "6"})
             for name, label, attrs in self.clusters.get(path, []):
                 sub.node(name, label, **attrs)
             for child_path, child in list(graphs.items()):
@@ -204,6 +278,12 @@ class _Drawing:
             self.dot.node(name, label, **attrs)
         for graph in graphs.values():
             self.dot.subgraph(graph)
+
+    def _path_of_box_id(self, name):
+        for box, box_id in self.box_ids.items():
+            if box_id == name:
+                return self.layout.box_parent(box)
+        return None
 
     # -- colours --
 
@@ -219,31 +299,26 @@ class _Drawing:
         return {"color": color, "penwidth": "1.6"} if color else {}
 
     def _legend(self):
-        legend = Diagram(name="cluster_legend", graph_attr={"label": "gradient size (RMS, log scale)",
-                                                            "style": "rounded", "color": "gray60"})
-        previous = None
-        for i, (upper, color, words) in enumerate(GRAD_BANDS):
-            legend.node(f"legend{i}", words, shape="box", style="filled", fillcolor=color, fontcolor="white",
-                        fontsize="9")
-            if previous:
-                legend.edge(previous, f"legend{i}", style="invis")
-            previous = f"legend{i}"
+        cells = "".join(f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
+                        for _, color, words in GRAD_BANDS)
+        label = (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="3"><tr>'
+                 f'<td><font point-size="9">gradient size (RMS, log scale):</font></td>{cells}</tr></table>>')
+        legend = Diagram(name="legend", graph_attr={"rank": "sink"})
+        legend.node("legend", label, shape="plaintext", margin="0", width="0", height="0")
         self.dot.subgraph(legend)
 
 
 GRAD_BANDS = (
-    (1e-5, "#3b4cc0", "vanishing  < 1e-5"),
-    (1e-3, "#6f92f3", "small  1e-5 – 1e-3"),
-    (1e1, "#2ca02c", "healthy  1e-3 – 10"),
-    (1e2, "#e7745b", "large  10 – 100"),
-    (float("inf"), "#b40426", "exploding  > 100"),
+    (1e-5, "#3b4cc0", "vanishing < 1e-5"),
+    (1e-3, "#6f92f3", "small 1e-5 – 1e-3"),
+    (1e1, "#2ca02c", "healthy 1e-3 – 10"),
+    (1e2, "#e7745b", "large 10 – 100"),
+    (float("inf"), "#b40426", "exploding > 100"),
 )
 
 
 def grad_color(grad):
     """The colour of a gradient's size: its root-mean-square value placed in GRAD_BANDS (a log scale)."""
-    import numpy as np
-
     if is_summary(grad):
         rms = grad.norm / np.sqrt(grad.size) if grad.size else 0.0
     else:
@@ -257,104 +332,23 @@ def grad_color(grad):
     return GRAD_BANDS[-1][1]
 
 
-def _saved_text(gate):
-    saved = getattr(gate, "saved", None)
-    if not saved:
-        return "saved: nothing" if saved is not None else "saved: freed"
-    shapes = [str(tuple(a.shape)) if hasattr(a, "shape") else type(a).__name__ for a in saved]
-    return "saved: " + ", ".join(shapes)
-
-
 def draw_step(step, **kwargs):
     """``Step.draw()``: the graph at this step of its backprop."""
-    return draw(step._run.root, step=step, **kwargs)
+    return draw(step.root, step=step, **kwargs)
 
 
-def _fmt(value):
-    return fmt_value(value, DIGITS)
-
-
-def _grad_label(text):
-    return f'<<font color="{GRAD_COLOR}">{_html(text)}</font>>'
-
-
-def _edge_text(node, i, upstream, local, downstream):
-    """``downstream = local × upstream`` on the edge into input ``i``; for tensors with the gradients' norms.
-
-    The words come from the gate's rule for that input (``core/rules.py``). An elementwise rule's
-    local gradient is written out when small (≤ SHOWN elements), else as its rule's text
-    (``‖27.18‖ = eˣ ⊙ ‖10.0‖``); a rule that is not a product (matmul's, conv's) is written whole,
-    with the upstream after it (on a line of its own if the rule is long).
-    """
-    if not is_tensor(node):
-        return f"{_fmt(downstream)} = {_fmt(local)} × {_fmt(upstream)}"
-    down, up = _grad_text(downstream), _grad_text(upstream)
-    rule = node._gate.rule(i)
-    if rule.elementwise:
-        shape = getattr(local, "shape", None)
-        if not isinstance(local, str) and (shape is None or len(shape) == 0 or local.size <= SHOWN):
-            return f"{down} = {_rows(local)} ⊙ {up}"
-        return f"{down} = {rule.rhs} ⊙ {up}"
-    rhs = rule.rhs if rule.input is not None else rule.text
-    line = f"{down} = {rhs}  (upstream {up})"
-    if len(line.rpartition("\n")[2]) <= WIDTH:
-        return line
-    return f"{down} = {rhs}\n(upstream {up})"
-
-
-def _rows(a):
-    """A small array's values, a matrix one row per line; a 0-d array as a number."""
-    import numpy as np
-
-    a = np.asarray(a)
-    if a.ndim == 0:
-        return _fmt(float(a))
-    if a.ndim == 2 and a.shape[0] > 1:
-        return "\n".join(_fmt(row) for row in a)
-    return _fmt(a)
-
-
-# glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
-_PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
-
-
-def _html(text):
-    return escape(text.translate(_PLAIN)).replace("\n", "<br/>")
-
-
-def _grad_text(g, shape=False):
-    """A tensor gradient: its values when small, else its norm ``‖27.18‖`` (after its shape if ``shape``)."""
-    import numpy as np
-
-    if is_summary(g):  # freed after backward: the norm it had
-        norm = f"‖{fmt_value(g.norm, DIGITS)}‖"
-        return f"{tuple(g.shape)} {norm}" if shape else norm
-    g = np.asarray(g)
-    if g.size <= SHOWN:
-        return _rows(g)
-    norm = f"‖{fmt_value(float(np.linalg.norm(g.astype(np.float64))), DIGITS)}‖"
-    return f"{tuple(g.shape)} {norm}" if shape else norm
-
-
-def _value_label(node, grad, border=None, hooked=None):
-    cells = []
-    if node.label:
-        cells.append(f"<b>{escape(node.label)}</b>")
-    if is_tensor(node):
-        cells.append(escape(f"{tuple(node.shape)} {node.dtype}"))
-        if node.numel() <= SHOWN:
-            cells.append(f'<font color="{DATA_COLOR}">{_html(_rows(node.data))}</font>')
-        if hooked is not None:
-            cells.append(f'<font color="{HOOK_COLOR}">hook: {_html(_grad_text(hooked[0]))} → {_html(_grad_text(hooked[1]))}</font>')
-        if grad is not None:
-            cells.append(f'<font color="{GRAD_COLOR}">grad {_html(_grad_text(grad, shape=True))}</font>')
-    else:
-        cells.append(f'<font color="{DATA_COLOR}">{escape(_fmt(node.data))}</font>')
-        if grad is not None:
-            cells.append(f'<font color="{GRAD_COLOR}">grad {escape(_fmt(grad))}</font>')
-    row = "".join(f"<td>{c}</td>" for c in cells)
-    color = f' color="{border}"' if border else ""
-    return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"{color}><tr>{row}</tr></table>>'
+def _check_options(depth, fold, rankdir, max_nodes):
+    if depth is not None and (not isinstance(depth, (int, np.integer)) or isinstance(depth, bool) or depth < 0):
+        raise ValueError(
+            f"draw: depth must be None (every gate) or a whole number ≥ 0 (0: the whole model as one box, "
+            f"1: one box per top-level module, ...), got {depth!r}"
+        )
+    if not isinstance(fold, bool):
+        raise TypeError(f"draw: fold must be True or False, got {fold!r}")
+    if rankdir is not None and rankdir not in RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {', '.join(map(repr, RANKDIRS))} (or None), got {rankdir!r}")
+    if not isinstance(max_nodes, (int, np.integer)) or max_nodes < 2:
+        raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes!r}")
 
 
 def _check_node(root):
@@ -367,3 +361,4 @@ def _check_node(root):
             f"draw: this tensor {tuple(root.shape)} has no graph to draw: it was computed under no_grad(), or from "
             f"tensors none of which has requires_grad=True; create the inputs with requires_grad=True"
         )
+    check_text(getattr(root, "label", "") or "", "the label")

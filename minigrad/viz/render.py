@@ -28,17 +28,21 @@ class DotNotFound(RuntimeError):
 def find_dot():
     """Path of the program to lay graphs out with, or None.
 
-    The system's ``dot`` comes first; then ``graphviz-pure`` on the PATH or beside this
-    Python (a venv used without activating it).
+    ``MINIGRAD_DOT`` (a program name or path) chooses one; otherwise the system's ``dot`` comes
+    first, then ``graphviz-pure`` on the PATH or beside this Python (a venv used without activating it).
     """
+    chosen = os.environ.get("MINIGRAD_DOT")
+    if chosen:
+        return shutil.which(chosen) or _beside_python(chosen)
     found = shutil.which("dot")
     if found:
         return found
-    found = shutil.which("graphviz-pure")
-    if found:
-        return found
+    return shutil.which("graphviz-pure") or _beside_python("graphviz-pure")
+
+
+def _beside_python(name):
     for folder in {sysconfig.get_path("scripts"), os.path.dirname(sys.executable)}:
-        candidate = Path(folder) / "graphviz-pure"
+        candidate = Path(folder) / name
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
     return None

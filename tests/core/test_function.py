@@ -63,7 +63,8 @@ def test_its_formula_is_what_steps_and_drawings_print():
     y = Cube.apply(t2).sum()
     y.backward(retain_graph=True)
     source = mg.draw(y).source
-    assert 'tooltip="dL/dx = 3x² · dL/dy"' in source and "3x² · dL/dy" in source
+    assert "made by Cube: dL/dx = 3x² · dL/dy" in source  # the node's tooltip
+    assert "= dL/dx = 3x² · dL/dy" in source  # and the edge into the gate: downstream = its rule
 
 
 def test_several_inputs_with_none_for_an_input_that_needs_no_gradient():

@@ -139,13 +139,13 @@ def test_paths_label_parameters_and_group_the_gates_made_in_forward():
     net = Net()
     assert net.body[0].fc.weight.label == "body.0.fc.weight"
     y = net(Tensor(np.ones((5, 3))))
-    assert y._module == "head"
+    assert y._module is net.head and y._module._path == "head"
     made_in = set()
     stack, seen = [y], set()
     while stack:
         node = stack.pop()
         if node._gate is not None:
-            made_in.add(node._module)
+            made_in.add(node._module._path)
         for p in node._inputs:
             if id(p) not in seen:
                 seen.add(id(p))

@@ -1,0 +1,212 @@
+"""What a drawing writes: the labels of value nodes, gates, edges, boxes and tooltips, HTML-escaped.
+
+Every label is a graphviz HTML label built here from escaped text, so nothing a user names -- a
+label, a module -- is read by graphviz as markup or as one of its escapes (``\\N``, ``\\G``, ``\\L``).
+A NUL character cannot be drawn at all: :func:`check_text` refuses it, naming where it was.
+"""
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+
+from ..core.text import fmt_number, fmt_value
+from .frames import is_summary, is_tensor
+
+DATA_COLOR = "darkgreen"
+GRAD_COLOR = "red3"
+HOOK_COLOR = "purple"
+DIGITS = 4
+SHOWN = 6
+"""Tensors with at most this many elements show their values in a drawing (three to a line); larger ones
+their norm (the tooltip has more: statistics, and up to TOOLTIP_VALUES values)."""
+SHOWN_ON_EDGES = 3
+"""An edge label writes out gradients of at most this many elements; larger ones by their norm."""
+TOOLTIP_VALUES = 64
+WIDTH = 34
+"""Lines of an edge label longer than this break at a space."""
+
+# glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
+_PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
+
+
+def check_text(text, where):
+    """``text`` if graphviz can draw it, else a ValueError naming ``where`` it came from."""
+    if "\x00" in text:
+        raise ValueError(f"draw: {where} {text!r} contains a NUL character, which graphviz cannot draw; rename it")
+    return text
+
+
+def html(text):
+    """Text as the inside of an HTML label: escaped, newlines as line breaks."""
+    return escape(text.translate(_PLAIN)).replace("\n", "<br/>")
+
+
+def fmt(value):
+    return fmt_value(value, DIGITS)
+
+
+def wrap(text, width=WIDTH):
+    """Break each line of ``text`` at spaces so that no line is much longer than ``width``."""
+    lines = []
+    for line in text.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            if current and len(current) + 1 + len(word) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        lines.append(current)
+    return "\n".join(lines)
+
+
+def rows(a):
+    """A small array's values, a matrix one row per line (a vector three to a line); a 0-d array as a number."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return fmt(float(a))
+    if a.ndim == 2 and a.shape[0] > 1:
+        return "\n".join(fmt(row) for row in a)
+    flat = a.reshape(-1)
+    if flat.size > 3:
+        parts = [", ".join(fmt(float(v)) for v in flat[k:k + 3]) for k in range(0, flat.size, 3)]
+        return "[" + ",\n ".join(parts) + "]"
+    return fmt(a)
+
+
+def norm_text(g):
+    """A gradient's (or value's) size: ``‖27.18‖``."""
+    if is_summary(g):
+        return f"‖{fmt_number(g.norm, DIGITS)}‖"
+    return f"‖{fmt_number(float(np.linalg.norm(np.asarray(g, dtype=np.float64))), DIGITS)}‖"
+
+
+def grad_text(g, shape=False, shown=SHOWN):
+    """A tensor gradient: its values when small (≤ ``shown``), else its norm (after its shape if ``shape``)."""
+    size = g.size if is_summary(g) or hasattr(g, "size") else np.size(g)
+    if not is_summary(g) and size <= shown:
+        return rows(g)
+    return f"{tuple(g.shape)} {norm_text(g)}" if shape else norm_text(g)
+
+
+def stats(a):
+    """min, max, mean and norm of an array, one line."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.size == 0:
+        return "empty"
+    return (f"min {fmt_number(a.min(), DIGITS)}, max {fmt_number(a.max(), DIGITS)}, "
+            f"mean {fmt_number(a.mean(), DIGITS)}, ‖·‖ {fmt_number(np.linalg.norm(a), DIGITS)}")
+
+
+def node_name(node):
+    """How a drawing names a node: its label (a parameter's name), else the gate that made it."""
+    if node.label:
+        return check_text(node.label, "the label")
+    if node._gate is not None:
+        return node._gate.name
+    return "input" if is_tensor(node) else ""
+
+
+def tooltip(node, grad):
+    """Hovering a node: its shape and dtype, value statistics (values when few), the same for its gradient."""
+    if not is_tensor(node):
+        text = f"{node_name(node) or 'value'} = {fmt_number(node.data)}"
+        return text + (f", gradient {fmt_number(grad)}" if grad is not None else "")
+    lines = [f"{node_name(node)}: {tuple(node.shape)} {node.dtype}", f"value: {stats(node.data)}"]
+    if 0 < node.numel() <= TOOLTIP_VALUES:
+        lines.append(_values(node.data))
+    if grad is not None:
+        if is_summary(grad):
+            lines.append(f"grad: {tuple(grad.shape)}, ‖·‖ {fmt_number(grad.norm, DIGITS)} (values freed after "
+                         f"backward(); backward(retain_graph=True) keeps them)")
+        else:
+            lines.append(f"grad: {stats(grad)}")
+            if 0 < np.size(grad) <= TOOLTIP_VALUES:
+                lines.append(_values(grad))
+    elif node.requires_grad:
+        lines.append("grad: none yet")
+    if node._gate is not None:
+        lines.append(f"made by {node._gate.name}: {node._gate.formula}")
+    return "\n".join(lines)
+
+
+def _values(a):
+    return np.array2string(np.asarray(a), precision=DIGITS, separator=", ", threshold=TOOLTIP_VALUES)
+
+
+def value_label(node, grad, border=None, hooked=None, gate=None):
+    """A value node as an HTML table. For a tensor: [gate symbol] name / shape dtype / value / grad, one
+    row each; for a Value the lectures' [label | value | grad] in one row."""
+    if not is_tensor(node):
+        top = f'<font color="{DATA_COLOR}">{html(fmt(node.data))}</font>'
+        if node.label:
+            top = f"<b>{html(node_name(node))}</b> {top}"
+        cells = [top] + ([f'<font color="{GRAD_COLOR}">grad {html(fmt(grad))}</font>'] if grad is not None else [])
+        rows_ = "".join(f"<tr><td>{c}</td></tr>" for c in cells)
+        color = f' color="{border}"' if border else ""
+        return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"{color}>{rows_}</table>>'
+    lines = [f"<b>{html(node_name(node))}</b>", html(f"{tuple(node.shape)} {node.dtype}")]
+    if node.numel() <= SHOWN:
+        lines.append(f'<font color="{DATA_COLOR}">{html(rows(node.data))}</font>')
+    else:
+        lines.append(f'<font color="{DATA_COLOR}">{html(norm_text(node.data))}</font>')
+    if hooked is not None:
+        lines.append(f'<font color="{HOOK_COLOR}">hook: {html(grad_text(hooked[0]))} → {html(grad_text(hooked[1]))}</font>')
+    if grad is not None:
+        lines.append(f'<font color="{GRAD_COLOR}">grad {html(grad_text(grad))}</font>')
+    body = "<br/>".join(lines)
+    color = f' color="{border}"' if border else ' color="gray40"'
+    if gate is None:
+        cells = f"<td>{body}</td>"
+    else:
+        symbol, fill = gate
+        symbol = "" if symbol == node_name(node) else symbol  # reshape's symbol is its name: once is enough
+        cells = f'<td bgcolor="{fill}" width="14">{html(symbol)}</td><td>{body}</td>'
+    return (f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded"{color}>'
+            f"<tr>{cells}</tr></table>>")
+
+
+def edge_text(node, i, upstream, local, downstream):
+    """``downstream = local × upstream`` on the edge into input ``i``; for tensors with the gradients' norms.
+
+    The words come from the gate's rule for that input (``core/rules.py``). An elementwise rule's
+    local gradient is written out when small, else as its rule's text (``‖27.18‖ = eˣ ⊙ ‖10.0‖``); a
+    rule that is not a product (matmul's, conv's) is written whole, the upstream after it.
+    """
+    if not is_tensor(node):
+        return f"{fmt(downstream)}\n= {fmt(local)} × {fmt(upstream)}"
+    down, up = grad_text(downstream, shown=SHOWN_ON_EDGES), grad_text(upstream, shown=SHOWN_ON_EDGES)
+    rule = node._gate.rule(i)
+    if rule.elementwise:
+        shape = getattr(local, "shape", None)
+        if not isinstance(local, str) and (shape is None or len(shape) == 0 or local.size <= SHOWN_ON_EDGES):
+            return f"{down} = {rows(local)} ⊙ {up}"
+        return wrap(f"{down} = {rule.rhs} ⊙ {up}")
+    rhs = rule.rhs if rule.input is not None else rule.text
+    return wrap(f"{down} = {rhs}") + f"\n(upstream {up})"
+
+
+def grad_label(text, size=None):
+    font = f' point-size="{size}"' if size else ""
+    return f'<<font color="{GRAD_COLOR}"{font}>{html(text)}</font>>'
+
+
+def box_label(info, gates):
+    """A collapsed module: ``conv1: Conv2d(1, 6, k=5, p=2) → (4, 6, 28, 28)`` over its parameters and gates."""
+    title = check_text(info.title(), "the module")
+    detail = f"{info.params_text()} · {gates} gate{'s' if gates != 1 else ''}"
+    return f"<<b>{html(wrap(title, 44))}</b><br/><font point-size=\"9\">{html(detail)}</font>>"
+
+
+def cluster_label(info):
+    title = check_text(info.title(), "the module")
+    return f"<{html(wrap(title, 60))}>"
+
+
+def saved_text(gate):
+    saved = getattr(gate, "saved", None)
+    if not saved:
+        return "saved: nothing" if saved is not None else "saved: freed"
+    shapes = [str(tuple(a.shape)) if hasattr(a, "shape") else type(a).__name__ for a in saved]
+    return "saved: " + ", ".join(shapes)
