@@ -64,7 +64,22 @@ def vgg(config=((1, 16), (1, 32)), num_classes=10, in_channels=1, input_size=8, 
     )
 
 
-class BasicBlock(nn.Module):
+class _Block(nn.Module):
+    """A zoo block: its repr (and a drawing's box title) shows the arguments it was built with."""
+
+    _repr_args = ()  # (name, value, default), set by each block's __init__; default ... for a positional one
+
+    def extra_repr(self):
+        parts = []
+        for name, value, default in self._repr_args:
+            if default is ...:
+                parts.append(repr(value))
+            elif value != default:
+                parts.append(f"{name}={value!r}")
+        return ", ".join(parts)
+
+
+class BasicBlock(_Block):
     """ResNet's basic block: relu(BN(conv3×3(relu(BN(conv3×3(x))))) + shortcut(x)).
 
     When the shape changes (stride > 1 or more channels) the shortcut is either a 1×1 convolution
@@ -74,6 +89,12 @@ class BasicBlock(nn.Module):
 
     def __init__(self, in_ch, out_ch, stride=1, shortcut="projection"):
         super().__init__()
+        self._repr_args = (
+            ("in_ch", in_ch, ...),
+            ("out_ch", out_ch, ...),
+            ("stride", stride, 1),
+            ("shortcut", shortcut, "projection"),
+        )
         if shortcut not in ("projection", "zeropad"):
             raise ValueError(f"BasicBlock: shortcut must be 'projection' or 'zeropad', got {shortcut!r}")
         if shortcut == "zeropad" and out_ch < in_ch:
@@ -99,11 +120,17 @@ class BasicBlock(nn.Module):
         return (out + skip).relu()  # the residual add: the add gate sends the gradient down both paths
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_Block):
     """ResNet's bottleneck: 1×1 reduce to ``mid_ch``, 3×3 (with the stride), 1×1 expand to ``out_ch``, plus the shortcut."""
 
     def __init__(self, in_ch, mid_ch, out_ch, stride=1):
         super().__init__()
+        self._repr_args = (
+            ("in_ch", in_ch, ...),
+            ("mid_ch", mid_ch, ...),
+            ("out_ch", out_ch, ...),
+            ("stride", stride, 1),
+        )
         self.conv1, self.bn1 = nn.Conv2d(in_ch, mid_ch, 1, bias=False), nn.BatchNorm2d(mid_ch)
         self.conv2, self.bn2 = nn.Conv2d(mid_ch, mid_ch, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(mid_ch)
         self.conv3, self.bn3 = nn.Conv2d(mid_ch, out_ch, 1, bias=False), nn.BatchNorm2d(out_ch)
@@ -118,7 +145,7 @@ class Bottleneck(nn.Module):
         return (out + (x if self.shortcut is None else self.shortcut(x))).relu()
 
 
-class InceptionBlock(nn.Module):
+class InceptionBlock(_Block):
     """GoogLeNet's inception module: four branches concatenated along the channels.
 
     1×1 | 1×1 → 3×3 | 1×1 → 5×5 | 3×3 max pool → 1×1. Inception (3a) is
@@ -128,6 +155,15 @@ class InceptionBlock(nn.Module):
 
     def __init__(self, in_ch, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
         super().__init__()
+        self._repr_args = (
+            ("in_ch", in_ch, ...),
+            ("ch1x1", ch1x1, ...),
+            ("ch3x3red", ch3x3red, ...),
+            ("ch3x3", ch3x3, ...),
+            ("ch5x5red", ch5x5red, ...),
+            ("ch5x5", ch5x5, ...),
+            ("pool_proj", pool_proj, ...),
+        )
         relu = nn.ReLU
         self.branch1 = nn.Sequential(nn.Conv2d(in_ch, ch1x1, 1), relu())
         self.branch3 = nn.Sequential(nn.Conv2d(in_ch, ch3x3red, 1), relu(), nn.Conv2d(ch3x3red, ch3x3, 3, padding=1), relu())
@@ -139,7 +175,7 @@ class InceptionBlock(nn.Module):
         return cat([self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)], dim=1)
 
 
-class DenseBlock(nn.Module):
+class DenseBlock(_Block):
     """DenseNet's block: each layer (BN, ReLU, 3×3 conv) sees every earlier feature map and adds ``growth_rate`` more.
 
     Output channels: ``in_ch + num_layers·growth_rate``.
@@ -147,6 +183,7 @@ class DenseBlock(nn.Module):
 
     def __init__(self, in_ch, growth_rate, num_layers):
         super().__init__()
+        self._repr_args = (("in_ch", in_ch, ...), ("growth_rate", growth_rate, ...), ("num_layers", num_layers, ...))
         self.layers = nn.ModuleList(
             nn.Sequential(nn.BatchNorm2d(in_ch + i * growth_rate), nn.ReLU(),
                           nn.Conv2d(in_ch + i * growth_rate, growth_rate, 3, padding=1, bias=False))
@@ -161,7 +198,7 @@ class DenseBlock(nn.Module):
         return features
 
 
-class DepthwiseSeparable(nn.Module):
+class DepthwiseSeparable(_Block):
     """MobileNet's block: a depthwise 3×3 conv (one filter per channel) then a pointwise 1×1 conv, each with BN and ReLU.
 
     Weights: in·3·3 + in·out instead of a full 3×3 conv's in·out·3·3 -- for 64 → 128 channels,
@@ -170,6 +207,7 @@ class DepthwiseSeparable(nn.Module):
 
     def __init__(self, in_ch, out_ch, stride=1):
         super().__init__()
+        self._repr_args = (("in_ch", in_ch, ...), ("out_ch", out_ch, ...), ("stride", stride, 1))
         self.depthwise = nn.Conv2d(in_ch, in_ch, 3, stride=stride, padding=1, groups=in_ch, bias=False)
         self.bn1 = nn.BatchNorm2d(in_ch)
         self.pointwise = nn.Conv2d(in_ch, out_ch, 1, bias=False)
@@ -256,3 +294,4 @@ def digits_cnn(num_classes=10, in_channels=1, width=16):
         nn.Conv2d(width, 2 * width, 3, padding=1, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(2 * width * 2 * 2, num_classes),
     )
+

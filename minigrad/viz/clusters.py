@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections import deque
 
-MAX_RANKS = 40
-"""At most this many nodes along any path from the root are drawn (each takes a rank of the layout,
-about 60-100 pt): the budget in size, beside ``max_nodes`` in number."""
+MAX_EXTENT = 4000
+"""How long (pt) a drawing may grow along its direction before it collapses or is cut: the budget in
+size, beside ``max_nodes`` in number."""
+RANK_EXTENT = {True: 150, False: 260}
+"""About how much one node along a path adds to that length: a tensor node and its edge's label node
+(top to bottom), or a value box, its gate and the edge's label (left to right)."""
 
 
 def owner(node):
@@ -65,7 +68,7 @@ class ModuleInfo:
 
     def title(self):
         """One line: name, what it is, what it hands on."""
-        what = f"{self.count} × {self.type}" if self.count > 1 else f"{self.type}({self.args})"
+        what = f"{self.count} × {self.type}" if self.count > 1 else (f"{self.type}({self.args})" if self.args else self.type)
         out = f" → {self.output}" if self.output is not None else ""
         return f"{self.name}: {what}{out}"
 
@@ -83,6 +86,8 @@ DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": "1", "bias
 SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "groups": "g", "output_size": "out",
          "negative_slope": "slope", "p": "p"}
 DROP_NAME = ("in_features", "out_features", "in_channels", "out_channels", "num_features")
+CONTAINERS = ("Sequential", "ModuleList")
+"""Modules described by what they hold (``2 × BasicBlock``); others by their constructor arguments."""
 
 
 def brief(module):
@@ -93,7 +98,7 @@ def brief(module):
         text = module.extra_repr()
     except Exception:  # noqa: BLE001 -- a user's extra_repr may fail; the drawing should not
         text = ""
-    if not text and children:
+    if not text and children and type(module).__name__ in CONTAINERS:
         kinds = [type(c).__name__ for c in children]
         if len(set(kinds)) == 1:
             return f"{len(kinds)} × {kinds[0]}"
@@ -149,18 +154,31 @@ class Layout:
         self.fold = fold
         self.notes = []
         self.hidden = set()
+        self.folded = {}
+        self.max_ranks = MAX_EXTENT // RANK_EXTENT[hasattr(root, "shape")]
         self.modules = self._modules(nodes)
         self._outputs(root, nodes, consumers)
-        if depth is None and self._cost(None) > max_nodes:
+        if depth is None and not self._fits(root, None, max_nodes):
             deepest = max((p.count(".") + 1 for p in self.owners.values() if p), default=0)
-            fits = [d for d in range(deepest, 0, -1) if self._cost(d) <= max_nodes]
+            fits = [d for d in range(deepest, 0, -1) if self._fits(root, d, max_nodes)]
             self.depth = fits[0] if fits else (1 if deepest else None)
             if self.depth is not None:
-                self.notes.append(f"collapsed to module depth {self.depth}: the full graph has {len(nodes):,} nodes, "
-                                  f"over the drawing budget of {max_nodes}")
+                self.notes.append(f"collapsed to module depth {self.depth}: the full graph ({len(nodes):,} nodes) "
+                                  f"is over the drawing budget of {max_nodes} nodes or about {MAX_EXTENT:,} pt")
         self.folded = self._fold() if fold and self.depth is not None else {}
-        if self._cost(self.depth) > max_nodes or self._ranks(root, consumers) > MAX_RANKS:
+        if not self._fits(root, self.depth, max_nodes):
             self._keep_nearest(root, nodes, max_nodes)
+
+    def _fits(self, root, depth, max_nodes):
+        """Whether a drawing at ``depth`` (unfolded) is within the node budget and the size budget."""
+        if self._cost(depth) > max_nodes:
+            return False
+        kept, folded = self.depth, self.folded
+        self.depth, self.folded = depth, {}
+        try:
+            return self._ranks(root) <= self.max_ranks
+        finally:
+            self.depth, self.folded = kept, folded
 
     @property
     def note(self):
@@ -205,8 +223,8 @@ class Layout:
     def box(self, node):
         """The collapsed module box holding ``node``, or None if the node is drawn on its own."""
         path = self.owners.get(node)
-        if self.depth is None or path is None:
-            return None
+        if self.depth is None or path is None or path.count(".") + 1 < self.depth:
+            return None  # a module shallower than the depth is a cluster: its own gates are drawn in it
         at = prefix(path, self.depth) if self.depth else ""
         return self.folded.get(at, at)
 
@@ -249,13 +267,13 @@ class Layout:
         """Roughly how many graphviz nodes a drawing at ``depth`` needs (a node and a label per loose node)."""
         loose, boxes = 0, set()
         for path in self.owners.values():
-            if depth is None or path is None:
+            if depth is None or path is None or path.count(".") + 1 < depth:
                 loose += 1
             else:
                 boxes.add(prefix(path, depth))
         return 2 * loose + len(boxes)
 
-    def _ranks(self, root, consumers):
+    def _ranks(self, root):
         """How many drawn nodes the longest path from the root passes (boxes count once)."""
         depth = {root: 1}
         queue = deque([root])
@@ -265,7 +283,7 @@ class Layout:
             here = depth[node]
             for parent in node._inputs:
                 step = 0 if self.box(parent) is not None and self.box(parent) == self.box(node) else 1
-                if depth.get(parent, 0) < here + step and here + step <= MAX_RANKS + 1:
+                if depth.get(parent, 0) < here + step and here + step <= self.max_ranks + 1:
                     depth[parent] = here + step
                     longest = max(longest, here + step)
                     queue.append(parent)
@@ -277,7 +295,7 @@ class Layout:
         while queue:
             node, rank = queue.popleft()
             for parent in node._inputs:
-                if parent not in keep and len(keep) < budget and rank < MAX_RANKS:
+                if parent not in keep and len(keep) < budget and rank < self.max_ranks:
                     keep.add(parent)
                     queue.append((parent, rank + 1))
         self.hidden = {n for n in nodes if n not in keep}

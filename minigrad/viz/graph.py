@@ -111,16 +111,21 @@ class _Drawing:
         if layout.hidden:
             count = len(layout.hidden)
             self.dot.node("hidden", f"… {count:,} earlier nodes not drawn", shape="note", style="dashed")
-        if grad_colors and frame is not None:
-            self._legend()
-
     def _title(self, frame, layout):
+        """The legend of the words (and, with grad_colors, of the colours), and what the layout did."""
         lines = [LEGEND if frame is not None else NO_GRADIENTS]
         if frame is not None and frame.summaries:
             lines.append(NORMS_ONLY)
         if layout.note:
             lines.append(layout.note)
-        return f"<{html(chr(10).join(lines))}>"
+        text = html("\n".join(lines))
+        if not (self.grad_colors and frame is not None):
+            return f"<{text}>"
+        cells = "".join(f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
+                        for _, color, words in GRAD_BANDS)
+        return (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="2"><tr><td colspan="5">{text}</td></tr>'
+                f'<tr><td colspan="5"><font point-size="9">gradient size (RMS, log scale):</font></td></tr>'
+                f"<tr>{cells}</tr></table>>")
 
     # -- nodes --
 
@@ -297,15 +302,6 @@ class _Drawing:
             return {"color": CURRENT_EDGE, "penwidth": "2.2"}
         color = self._grad_color(grad)
         return {"color": color, "penwidth": "1.6"} if color else {}
-
-    def _legend(self):
-        cells = "".join(f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
-                        for _, color, words in GRAD_BANDS)
-        label = (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="3"><tr>'
-                 f'<td><font point-size="9">gradient size (RMS, log scale):</font></td>{cells}</tr></table>>')
-        legend = Diagram(name="legend", graph_attr={"rank": "sink"})
-        legend.node("legend", label, shape="plaintext", margin="0", width="0", height="0")
-        self.dot.subgraph(legend)
 
 
 GRAD_BANDS = (

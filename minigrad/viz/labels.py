@@ -193,10 +193,10 @@ def grad_label(text, size=None):
 
 
 def box_label(info, gates):
-    """A collapsed module: ``conv1: Conv2d(1, 6, k=5, p=2) → (4, 6, 28, 28)`` over its parameters and gates."""
-    title = check_text(info.title(), "the module")
-    detail = f"{info.params_text()} · {gates} gate{'s' if gates != 1 else ''}"
-    return f"<<b>{html(wrap(title, 44))}</b><br/><font point-size=\"9\">{html(detail)}</font>>"
+    """A collapsed module: ``conv1: Conv2d(1, 6, k=5, p=2)`` over ``→ (4, 6, 28, 28) · 156 parameters · 1 gate``."""
+    name, _, output = check_text(info.title(), "the module").partition(" → ")
+    detail = " · ".join(([f"→ {output}"] if output else []) + [info.params_text(), f"{gates} gate{'s' if gates != 1 else ''}"])
+    return f"<<b>{html(wrap(name, 44))}</b><br/><font point-size=\"9\">{html(detail)}</font>>"
 
 
 def cluster_label(info):
