@@ -24,8 +24,8 @@ import numpy as np
 from ..core.step import Step
 from .clusters import Layout, cluster_tree
 from .frames import StepFrame, collect, frame_for, is_summary, is_tensor
-from .labels import (box_label, check_text, cluster_label, edge_text, fmt, grad_label, grad_text, html, saved_text,
-                     tooltip, value_label)
+from .labels import (attribute, box_label, check_text, cluster_label, edge_text, fmt, grad_label, grad_text, html,
+                     saved_text, tooltip, value_label)
 from .render import Diagram
 
 GATE_FILL = "lightyellow"
@@ -150,7 +150,7 @@ class _Drawing:
         color = self._grad_color(grad)
         hooked = frame.hook(node) if frame is not None else None
         gate = node._gate
-        tip = escape(tooltip(node, grad))
+        tip = attribute(tooltip(node, grad))
         if self.tensors:
             cell = None
             if gate is not None:
@@ -165,7 +165,7 @@ class _Drawing:
                 label = html(str(gate.symbol))
                 if self.show_saved:
                     label = f"{label}<br/>{html(saved_text(gate))}"
-                self._place(path, f"g{node._id}", f"<{label}>", tooltip=escape(gate.formula),
+                self._place(path, f"g{node._id}", f"<{label}>", tooltip=attribute(gate.formula),
                             shape="circle" if not self.show_saved else "ellipse", style="filled",
                             fillcolor=CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL,
                             width="0.3", height="0.3", margin="0.02")
@@ -266,7 +266,7 @@ class _Drawing:
             info = layout.box_info(box)
             self._place(layout.box_parent(box), self._box_id(box), box_label(info, gates), shape="box",
                         style="rounded,filled", fillcolor="aliceblue", color="steelblue", margin="0.08,0.04",
-                        tooltip=escape(f"{info.title()}\n{info.params_text()}, {gates} gates"))
+                        tooltip=attribute(f"{info.title()}\n{info.params_text()}, {gates} gates"))
         graphs = {}
         for k, path in enumerate(cluster_tree([p for p in self.clusters if p is not None])):
             sub = Diagram(name=f"cluster_{k}", graph_attr={

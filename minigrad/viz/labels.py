@@ -38,8 +38,15 @@ def check_text(text, where):
 
 
 def html(text):
-    """Text as the inside of an HTML label: escaped, newlines as line breaks."""
-    return escape(text.translate(_PLAIN)).replace("\n", "<br/>")
+    """Text as the inside of an HTML label: escaped, newlines as line breaks, and backslashes doubled, since
+    graphviz reads its escapes (``\\N``: the node's name) even inside HTML labels."""
+    return escape(text.translate(_PLAIN)).replace("\\", "\\\\").replace("\n", "<br/>")
+
+
+def attribute(text):
+    """Text as a graphviz string attribute (a tooltip): each backslash written four times, since dot's string
+    syntax halves them and its escapes (``\\N``, ``\\G``) halve them again."""
+    return escape(text).replace("\\", "\\\\\\\\")
 
 
 def fmt(value):

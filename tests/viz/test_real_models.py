@@ -1,0 +1,227 @@
+"""Drawings of real models: sizes measured on the rendered SVG, layer names, folding, truthfulness, bad input.
+
+The SVGs are rendered the way users get them: with the system's Graphviz ``dot`` when it is installed,
+and with ``graphviz-pure`` (the PyPI fallback) -- each size test runs with both (CI installs both).
+"""
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import Tensor, nn
+from minigrad.viz import render
+from minigrad.viz.stepper import stepper
+
+SCREEN = 1600  # px: a laptop's screen, which a drawing is fitted to
+
+
+def renderers():
+    found = []
+    for program in ("dot", "graphviz-pure"):
+        present = shutil.which(program) or render._beside_python(program)
+        found.append(pytest.param(program, marks=[] if present else pytest.mark.skip(
+            reason=f"{program} is not installed ({'apt-get install graphviz' if program == 'dot' else 'pip install graphviz-pure'})")))
+    return found
+
+
+@pytest.fixture(params=renderers())
+def program(request, monkeypatch):
+    monkeypatch.setenv("MINIGRAD_DOT", request.param)
+    return request.param
+
+
+def svg_size(diagram):
+    svg = diagram.pipe(format="svg").decode()
+    width, height = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+    return float(width), float(height), svg
+
+
+def smallest_font(svg):
+    return min(float(s) for s in re.findall(r'font-size="([\d.]+)"', svg))
+
+
+def lenet_step(retain=False):
+    mg.manual_seed(0)
+    model = mg.models.lenet5()
+    x = Tensor(np.random.default_rng(0).random((4, 1, 28, 28)).astype(np.float32))
+    loss = F.cross_entropy(model(x), np.array([1, 2, 3, 4]))
+    loss.backward(retain_graph=retain)
+    return model, loss
+
+
+def test_lenet5_at_full_depth_fits_the_targets(program):
+    _, loss = lenet_step()
+    width, height, svg = svg_size(mg.draw(loss))
+    assert width <= 1200 and height <= 4000, (width, height)
+    assert svg.count("class=\"node\"") > 30  # every gate, parameter and edge label is there
+    for gate in ("conv2d", "relu", "max_pool2d", "reshape", "linear", "cross_entropy"):
+        assert f">{gate}</text>" in svg
+
+
+def test_lenet5_collapsed_by_layer_is_narrow_and_names_every_layer(program):
+    _, loss = lenet_step()
+    width, _, svg = svg_size(mg.draw(loss, depth=1))
+    assert width <= 600, width
+    src = mg.draw(loss, depth=1).source
+    assert "0: Conv2d(1, 6, k=5, p=2)" in src and "→ (4, 6, 28, 28) · 156 parameters · 1 gate" in src
+    assert "7: Linear(400, 120)" in src and "→ (4, 120) · 48,120 parameters" in src
+    assert "2: MaxPool2d(k=2, s=2)" in src and "no parameters" in src
+    assert "gate</font>" not in src.split("0: Conv2d")[0]  # no anonymous "0 / 1 gate" boxes
+    assert re.search(r"grad \(4, 6, 28, 28\) ‖[\d.]+‖", src)  # edges between boxes: the gradient's shape, norm
+
+
+def test_the_demos_training_step_fits_the_targets(program):
+    mg.manual_seed(0)
+    (x, y), _ = mg.data.load_digits()
+    model = mg.models.digits_cnn()
+    loss = F.cross_entropy(model(Tensor(x[:4])), y[:4])
+    loss.backward(retain_graph=True)
+    width, height, _ = svg_size(mg.draw(loss, grad_colors=True))
+    assert width <= 1200 and height <= 4000, (width, height)
+    width, _, _ = svg_size(mg.draw(loss, depth=1, grad_colors=True))
+    assert width <= 600, width
+
+
+def test_the_lectures_neuron_is_readable_fitted_to_a_laptop_screen(program):
+    f, _ = mg.lectures.neuron_gates()
+    f.backward()
+    width, height, svg = svg_size(mg.draw(f))
+    text_px = smallest_font(svg) * SCREEN / width  # 1 pt = 4/3 px, and fitting scales by 1600 px / (4/3 · width)
+    assert text_px >= 9, (width, smallest_font(svg))
+
+
+def test_a_long_chain_is_cut_to_a_drawable_size(program):
+    y = mg.Value(0.1)
+    for _ in range(9_000):
+        y = y.tanh()
+    y.backward()
+    width, height, svg = svg_size(mg.draw(y))
+    assert max(width, height) <= 4000, (width, height)
+    assert "earlier nodes not drawn" in svg
+
+
+# --- truthful ---------------------------------------------------------------------------------------------
+
+
+def hooked_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True, label="x")
+    h = x * 3
+    h.label = "h"
+    h.register_hook(lambda g: g * 10)
+    y = (h * h).sum()
+    return x, h, y
+
+
+def test_a_hook_shows_the_same_numbers_in_backward_the_steps_the_drawing_and_the_stepper(tmp_path):
+    x, h, y = hooked_graph()
+    steps = list(y.backward_steps(retain_graph=True))
+    hook = [s for s in steps if s.kind == "hook"]
+    assert len(hook) == 1 and hook[0].gate == "hook" and hook[0].output is h
+    assert hook[0].upstream.tolist() == [6.0, 12.0] and hook[0].downstream[0].tolist() == [60.0, 120.0]
+    assert str(hook[0]) == "hook on h: upstream [6.0, 12.0] replaced by the hook's [60.0, 120.0]"
+    assert x.grad.tolist() == [180.0, 360.0]
+    x2, h2, y2 = hooked_graph()
+    y2.backward()  # a plain backward: the drawing shows what it recorded
+    assert x2.grad.tolist() == [180.0, 360.0]
+    src = mg.draw(y2).source
+    assert "grad [180.0, 360.0]" in src and "hook: [6.0, 12.0] → [60.0, 120.0]" in src
+    page = stepper(y2, tmp_path / "hook.html")
+    text = page.read_text(encoding="utf-8")
+    assert "hook</span> gate" in text and "[180.0, 360.0]" in text and "[18.0, 36.0]" not in text
+    x3, _, y3 = hooked_graph()  # never backpropagated: the stepper's dry run runs the hook too
+    text = stepper(y3, tmp_path / "dry.html").read_text(encoding="utf-8")
+    assert "[180.0, 360.0]" in text and "[18.0, 36.0]" not in text and x3.grad is None
+
+
+def test_after_a_plain_backward_the_drawing_shows_the_parameters_gradients():
+    model, loss = lenet_step()
+    src = mg.draw(loss).source
+    weight = model[0].weight
+    assert f"grad ‖{np.linalg.norm(weight.grad.astype(np.float64)):.4g}‖" in src
+    assert "freed" in src  # the title says the values were freed and how to keep them
+    assert "backward(retain_graph=True) keeps them" in src
+
+
+def test_a_drawing_without_gradients_says_how_to_get_them():
+    model = mg.models.lenet5()
+    loss = F.cross_entropy(model(Tensor(np.zeros((1, 1, 28, 28), np.float32))), np.array([0]))
+    assert "no gradients yet (call backward() to see the gradient flow)" in mg.draw(loss).source
+    with mg.core.engine.recording(False):
+        loss.backward()
+    assert "no gradients yet" in mg.draw(loss).source
+
+
+# --- folding ----------------------------------------------------------------------------------------------
+
+
+def test_a_resnet_with_two_identical_blocks_per_stage_folds_and_unfolds():
+    mg.manual_seed(0)
+    net = mg.models.resnet(blocks=(2, 2, 2))
+    loss = F.cross_entropy(net(Tensor(np.random.default_rng(0).random((2, 1, 8, 8)).astype(np.float32))),
+                           np.array([1, 2]))
+    loss.backward()
+    folded = mg.draw(loss, depth=3).source
+    assert "layers.0.0–1: 2 × BasicBlock" in folded  # stage 0: two identical 16 → 16 blocks
+    assert "layers.1.0: BasicBlock(16, 32, s=2)" in folded  # stage 1's blocks differ: not folded
+    assert "layers.1.1: BasicBlock(32, 32)" in folded
+    assert re.search(r"grad \(2, 16, 8, 8\) ‖[\d.]+‖", folded)  # the gradient entering the folded run
+    unfolded = mg.draw(loss, depth=3, fold=False).source
+    assert "layers.0.0–1" not in unfolded
+    assert "layers.0.0: BasicBlock(16, 16)" in unfolded and "layers.0.1: BasicBlock(16, 16)" in unfolded
+
+
+# --- options and bad input --------------------------------------------------------------------------------
+
+
+def test_direction_defaults_and_choices():
+    _, loss = lenet_step()
+    assert "rankdir=TB" in mg.draw(loss).source
+    assert "rankdir=LR" in mg.draw(loss, rankdir="LR").source
+    f, _ = mg.lectures.simple()
+    assert "rankdir=LR" in mg.draw(f).source
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"depth": -1}, ValueError, "depth must be None"),
+    ({"depth": 1.5}, ValueError, "depth must be None"),
+    ({"rankdir": "XY"}, ValueError, "rankdir must be one of 'TB', 'LR', 'BT', 'RL'"),
+    ({"fold": "yes"}, TypeError, "fold must be True or False"),
+])
+def test_bad_options_are_clear_errors(kwargs, error, match):
+    f, _ = mg.lectures.simple()
+    with pytest.raises(error, match=match):
+        mg.draw(f, **kwargs)
+
+
+def test_fold_and_depth_on_a_graph_without_modules_draw_it_whole():
+    f, _ = mg.lectures.neuron_gates()
+    assert mg.draw(f, fold=True).source == mg.draw(f).source
+    assert mg.draw(f, depth=1).source.count("->") == mg.draw(f).source.count("->")
+
+
+@pytest.mark.parametrize("name", ["<b>x</b>", "trail\\", "a\\Nb\\G", 'q"uote'])
+def test_module_names_graphviz_treats_specially_draw_literally(name, program):
+    net = nn.Sequential()
+    net.add_module(name, nn.Linear(3, 2))
+    y = net(Tensor(np.ones((1, 3), np.float32))).sum()
+    y.backward()
+    for depth in (None, 1):
+        _, _, svg = svg_size(mg.draw(y, depth=depth))
+        assert "Linear(3, 2)" in svg
+    import html
+
+    shown = html.unescape(svg_size(mg.draw(y, depth=1))[2])
+    assert f"{name}: Linear(3, 2)" in shown  # literally: no markup, no \N replaced by a node's name
+
+
+def test_a_nul_character_in_a_name_is_refused_with_a_clear_error():
+    net = nn.Sequential()
+    net.add_module("a\x00b", nn.Linear(3, 2))
+    y = net(Tensor(np.ones((1, 3), np.float32))).sum()
+    with pytest.raises(ValueError, match="contains a NUL character, which graphviz cannot draw"):
+        mg.draw(y).source
+    with pytest.raises(ValueError, match="contains a NUL character"):
+        mg.draw(mg.Value(1.0, label="x\x00") * 2)
