@@ -9,7 +9,7 @@ import platform
 import sys
 import time
 
-from . import cnn_ops, memory, models, norm, scalar, tensor_overhead
+from . import cnn_ops, memory, models, norm, recording, scalar, tensor_overhead
 
 SUITES = {
     "scalar": scalar.main,  # MLP vs micrograd, 1M-gate chains, engine overhead
@@ -18,6 +18,7 @@ SUITES = {
     "norm": norm.main,  # batch norm, cross-entropy
     "models": models.main,  # LeNet-5 train step, ResNet basic block
     "memory": memory.main,  # flat RSS over 30 steps, one LeNet-5 step's peak
+    "recording": recording.main,  # what backward's records for the drawings cost
 }
 
 

@@ -64,7 +64,7 @@ def test_its_formula_is_what_steps_and_drawings_print():
     y.backward(retain_graph=True)
     source = mg.draw(y).source
     assert "made by Cube: dL/dx = 3x² · dL/dy" in source  # the node's tooltip
-    assert "= dL/dx = 3x² · dL/dy" in source  # and the edge into the gate: downstream = its rule
+    assert "dL/dx = 3x² · dL/dy<br/>= [3.0, 12.0]  (upstream [1.0, 1.0])" in source  # the edge: the rule, then its value
 
 
 def test_several_inputs_with_none_for_an_input_that_needs_no_gradient():
