@@ -1,5 +1,9 @@
-"""The README opens with the two commands of a new user, and CI runs exactly its test command."""
+"""The README opens with the two commands of a new user, CI runs exactly its test command, and its
+Python examples run as written."""
+import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).parent.parent
 
@@ -23,3 +27,31 @@ def test_ci_runs_exactly_the_readme_test_command():
     lines = [l for l in (ROOT / ".ci" / "run").read_text().splitlines() if l and not l.startswith(("#", "set ", "cd "))]
     assert lines[-1] == test
     assert test not in lines[:-1]
+
+
+PLACEHOLDERS = ("torch_model",)
+"""Blocks that show code against objects the reader brings (a PyTorch model): shown, not run."""
+
+
+def python_blocks():
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+@pytest.mark.slow
+def test_the_readmes_python_examples_run_as_written(tmp_path, monkeypatch, capsys):
+    """Every ```python block, in order, in one namespace (as a reader pastes them into one session)."""
+    import minigrad as mg
+
+    monkeypatch.chdir(tmp_path)  # they write files (checkpoints, pictures)
+    namespace = {}
+    ran = 0
+    for k, block in enumerate(python_blocks()):
+        if any(name in block for name in PLACEHOLDERS):
+            continue
+        try:
+            exec(compile(block, f"README.md python block {k}", "exec"), namespace)
+        except mg.AnomalyError:
+            assert "detect_anomaly" in block  # the anomaly example raises, as its comment says
+        ran += 1
+    assert ran >= 12
