@@ -14,6 +14,8 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import window
+
 
 class Geometry:
     """Where the windows of one convolution sit in the padded input, stored flat.
@@ -42,9 +44,7 @@ class Geometry:
         (top, bottom), (left, right) = padding
         self.top, self.bottom, self.left, self.right = top, bottom, left, right
         self.Hp, self.Wp = self.H + top + bottom, self.W + left + right
-        if out is None:
-            out = ((self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1, (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1)
-        self.oh, self.ow = out
+        self.oh, self.ow = window.out_size(size, kernel, stride, padding, dilation) if out is None else out
         self.Hq, self.Wq = -(-self.Hp // self.sh), -(-self.Wp // self.sw)  # a phase image's size
         self.row = self.Wq
         # one phase image, plus the dil·(kW−1) // s elements that the last row's extra outputs read past it
