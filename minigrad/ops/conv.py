@@ -57,7 +57,7 @@ class Conv2d(Function):
         buf = geo.pad(x, dtype)
         out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
         convolve(buf, w, geo, groups, out, bias[0] if bias else None)
-        ctx.save_for_backward(w, buf)  # the padded input, not its columns: im2col again in backward is cheap, 9x less memory
+        ctx.save_for_backward(w, buf)  # the padded input, not its kH·kW times larger columns; backward redoes im2col
         return out
 
     @staticmethod
@@ -67,9 +67,8 @@ class Conv2d(Function):
         flipped = geo.flipped() if needs[0] else None
         # pad(dL/dO) ⋆ flip(W) builds (out·k²) × (N·H·(W + 2·dil·(k−1) − 2p)) columns and one GEMM; the
         # col2im route builds (in·k²) × (N·oh·Wp) with Wᵀ·dL/dO, then adds them back tap by tap (k² passes
-        # over dL/dX). Whole backward on one core: the first takes 0.73x the time for a depthwise 3×3,
-        # 0.78x for 16 → 16 channels 5×5, 0.83x for 64 → 32, 0.93x for 64 → 64 (ResNet), 1.00x at twice
-        # the columns (16 → 32), and 1.85x for LeNet's 6 → 16 channels 5×5 (4.8 times the columns).
+        # over dL/dX). The first is faster until it builds about twice the columns of the second, where
+        # the two break even (the measurements: bench/README.md).
         if flipped is not None and w.shape[0] * geo.H * flipped.Wp > 2 * buf.shape[1] * geo.oh * geo.Wp:
             flipped = None
         dbuf = np.zeros(buf.shape, up.dtype) if needs[0] and flipped is None else None

@@ -100,7 +100,7 @@ class MaxPool2d(_Pool):
                 better |= win != win
             np.maximum(best, win, out=best)
             # taps come in increasing order, so the newest winner is the largest index; arithmetic, not
-            # np.where/copyto with a mask, which are ~10x slower on unpredictable masks
+            # np.where/copyto with a mask, which are much slower on unpredictable masks (bench/README.md)
             np.maximum(arg, better * arg.dtype.type(t), out=arg)
         ctx.save_for_backward(arg)
         return best
