@@ -18,7 +18,7 @@ Backward, as the lectures derive it (each weight is shared by every position, so
 
 With stride 1 no zeros need inserting, and dL/dX is computed literally as that formula: conv2d's own
 forward machinery correlates dL/dO, padded by dil·(k − 1) − p, with the flipped filter. With a stride
-(or when that would build far more columns, see ``Conv2d.vjp``) it is computed as col2im(Wᵀ·dL/dO):
+(or when that would build far more columns, see ``Conv2d.backward``) it is computed as col2im(Wᵀ·dL/dO):
 for each kernel tap (i, j), the slice of X that the tap read receives W[:, :, i, j]ᵀ·dL/dO. Written
 out per element this is the same sum, but the inserted and padded zeros are never built nor multiplied.
 
