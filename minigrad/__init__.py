@@ -14,10 +14,6 @@ from .core import allocator
 
 allocator.tune()  # glibc: a training step's temporaries reuse freed memory (see minigrad/core/allocator.py)
 
-from . import _moved  # noqa: E402
-
-_moved.install()  # minigrad.training, minigrad.engine, ...: the paths from before the split into layers
-
 from . import data, debug, nn, optim, train  # noqa: E402
 from .app import lectures  # noqa: E402
 from .core.creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like  # noqa: E402
@@ -33,6 +29,10 @@ from .ops.elementwise import maximum, where  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
 from .train import multitask, recipes  # noqa: E402
 from .train.checkpoint import load, save  # noqa: E402
+
+from . import _moved  # noqa: E402
+
+_moved.install()  # minigrad.training, minigrad.engine, ...: the paths from before the split into layers
 
 __version__ = "0.1.0"
 

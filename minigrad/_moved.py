@@ -49,5 +49,11 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def install():
+    """Make the old names importable. Those whose module is already loaded are entered in ``sys.modules`` at
+    once, so importing them never sets an attribute of the package (``minigrad.tensor`` stays the function
+    ``mg.tensor``, not the old module of that name); the rest are found on first import."""
+    for old, new in MOVED.items():
+        if new in sys.modules:
+            sys.modules.setdefault(old, sys.modules[new])
     if not any(isinstance(finder, _Alias) for finder in sys.meta_path):
         sys.meta_path.append(_Alias())

@@ -6,9 +6,8 @@ im2col's columns. With glibc's default settings (Linux), an allocation at least 
 threshold rising only to the largest block freed so far; and when more than the *trim threshold*
 (twice that) lies free at the top of the heap, it is handed back to the system. Either way the
 next step's arrays land on fresh pages, and the first touch of each 4 KiB page is a page fault
-(~2.5 µs, more with several threads, which must all forget the unmapped pages): 900 faults per
-LeNet-5 training step and 5,400 per ResNet basic block (32, 64, 16, 16), a quarter to a third of
-their time with 2 threads.
+(dearer with several threads, which must all forget the unmapped pages): in a CNN training step
+they take a large part of the time (the counts: bench/README.md, "glibc's allocator").
 
 So importing minigrad fixes the two thresholds, as ``MALLOC_MMAP_THRESHOLD_`` and
 ``MALLOC_TRIM_THRESHOLD_`` would: blocks up to ``MMAP_THRESHOLD`` come from the heap, and up to

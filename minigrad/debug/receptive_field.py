@@ -1,6 +1,9 @@
 """Receptive fields of a Sequential CNN: size, jump and start per layer (Araujo et al., Distill 2019)."""
 from __future__ import annotations
 
+from ..ops import window
+
+
 def _two(value):
     return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value), int(value))
 
@@ -72,19 +75,19 @@ def receptive_field(model, input_size=None):
         if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             k, s = _two(layer.kernel_size), _two(layer.stride)
             d = _two(getattr(layer, "dilation", 1))
-            k_eff = tuple(di * (ki - 1) + 1 for di, ki in zip(d, k))
+            k_eff = tuple(window.span(ki, di) for ki, di in zip(k, d))
             if layer.padding == "same":
-                pads = tuple((ke - 1) // 2 for ke in k_eff), tuple(ke - 1 - (ke - 1) // 2 for ke in k_eff)
+                padding = window.same_padding(k, d)
             elif layer.padding == "valid":
-                pads = (0, 0), (0, 0)
+                padding = ((0, 0), (0, 0))
             else:
-                pads = _two(layer.padding), _two(layer.padding)
-            before, after = pads
+                padding = tuple((p, p) for p in _two(layer.padding))
+            before, after = zip(*padding)
             start = tuple(st + ((ke - 1) / 2 - p) * ji for st, ke, p, ji in zip(start, k_eff, before, j))
             r = tuple(ri + (ke - 1) * ji for ri, ke, ji in zip(r, k_eff, j))
             j = tuple(ji * si for ji, si in zip(j, s))
             if size is not None:
-                out = tuple((i + b + a - ke) // si + 1 for i, b, a, ke, si in zip(size, before, after, k_eff, s))
+                out = window.out_size(size, k, s, padding, d)
                 if min(out) < 1:
                     raise ValueError(
                         f"receptive_field: layer {name!r} ({kind}) gets a {size[0]}×{size[1]} map (padded "

@@ -17,8 +17,8 @@ import math
 from . import functional as F
 from .layers import _uniform_param
 from .module import Module
-from ..ops.conv import pair
 from ..ops.conv_variants import output_size, transform_group, transform_name
+from ..ops.window import pair
 
 
 def _init(shape, in_channels, kernel_size):

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..ops.conv import pair
+from ..ops.window import pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter

@@ -18,7 +18,7 @@ Backward, as the lectures derive it (each weight is shared by every position, so
 
 With stride 1 no zeros need inserting, and dL/dX is computed literally as that formula: conv2d's own
 forward machinery correlates dL/dO, padded by dil·(k − 1) − p, with the flipped filter. With a stride
-(or when that would build far more columns, see ``Conv2d.vjp``) it is computed as col2im(Wᵀ·dL/dO):
+(or when that would build far more columns, see ``Conv2d.backward``) it is computed as col2im(Wᵀ·dL/dO):
 for each kernel tap (i, j), the slice of X that the tap read receives W[:, :, i, j]ᵀ·dL/dO. Written
 out per element this is the same sum, but the inserted and padded zeros are never built nor multiplied.
 
@@ -31,6 +31,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
+from . import window
 from .gate import is_tensor
 from .im2col import Geometry, convolve, correlate, filter_columns, flip, spread
 
@@ -56,7 +57,7 @@ class Conv2d(Function):
         buf = geo.pad(x, dtype)
         out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
         convolve(buf, w, geo, groups, out, bias[0] if bias else None)
-        ctx.save_for_backward(w, buf)  # the padded input, not its columns: im2col again in backward is cheap, 9x less memory
+        ctx.save_for_backward(w, buf)  # the padded input, not its kH·kW times larger columns; backward redoes im2col
         return out
 
     @staticmethod
@@ -66,9 +67,8 @@ class Conv2d(Function):
         flipped = geo.flipped() if needs[0] else None
         # pad(dL/dO) ⋆ flip(W) builds (out·k²) × (N·H·(W + 2·dil·(k−1) − 2p)) columns and one GEMM; the
         # col2im route builds (in·k²) × (N·oh·Wp) with Wᵀ·dL/dO, then adds them back tap by tap (k² passes
-        # over dL/dX). Whole backward on one core: the first takes 0.73x the time for a depthwise 3×3,
-        # 0.78x for 16 → 16 channels 5×5, 0.83x for 64 → 32, 0.93x for 64 → 64 (ResNet), 1.00x at twice
-        # the columns (16 → 32), and 1.85x for LeNet's 6 → 16 channels 5×5 (4.8 times the columns).
+        # over dL/dX). The first is faster until it builds about twice the columns of the second, where
+        # the two break even (the measurements: bench/README.md).
         if flipped is not None and w.shape[0] * geo.H * flipped.Wp > 2 * buf.shape[1] * geo.oh * geo.Wp:
             flipped = None
         dbuf = np.zeros(buf.shape, up.dtype) if needs[0] and flipped is None else None
@@ -139,15 +139,18 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """
     op = "conv2d"
     _check_inputs(op, x, w, b, "(out_channels, in_channels/groups, kH, kW)")
-    stride, dilation, groups = _positive(op, "stride", stride), _positive(op, "dilation", dilation), _groups(op, groups)
+    stride = window.positive(op, "stride", stride, explain=True)
+    dilation = window.positive(op, "dilation", dilation, explain=True)
+    groups = _groups(op, groups)
     (_, C, H, W), (out, per_group, kh, kw) = x.shape, w.shape
     _check_channels(op, C, per_group, out, w.shape, groups)
     _check_bias(op, b, out)
-    padding = _conv_padding(op, padding, stride, dilation, (kh, kw))
-    for axis, size, k, s, (lo, hi), dil in zip(("height", "width"), (H, W), (kh, kw), stride, padding, dilation):
-        if dil * (k - 1) + 1 > size + lo + hi:
+    padding = window.padding(op, padding, stride, (kh, kw), dilation, explain=True)
+    for axis, size, k, (lo, hi), dil in zip(("height", "width"), (H, W), (kh, kw), padding, dilation):
+        reach = window.span(k, dil)
+        if reach > size + lo + hi:
             raise ValueError(
-                f"{op}: the kernel {(kh, kw)} with dilation {dilation} spans {dil * (k - 1) + 1} in {axis}, more than "
+                f"{op}: the kernel {(kh, kw)} with dilation {dilation} spans {reach} in {axis}, more than "
                 f"the padded input ({size} + padding {lo + hi} = {size + lo + hi}; input {x.shape}); "
                 f"use a smaller kernel or dilation, or more padding"
             )
@@ -165,9 +168,11 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
     """
     op = "conv_transpose2d"
     _check_inputs(op, x, w, b, "(in_channels, out_channels/groups, kH, kW)")
-    stride, dilation, groups = _positive(op, "stride", stride), _positive(op, "dilation", dilation), _groups(op, groups)
-    padding = _non_negative(op, "padding", padding)
-    output_padding = _non_negative(op, "output_padding", output_padding)
+    stride = window.positive(op, "stride", stride, explain=True)
+    dilation = window.positive(op, "dilation", dilation, explain=True)
+    groups = _groups(op, groups)
+    padding = window.non_negative(op, "padding", padding, explain=True)
+    output_padding = window.non_negative(op, "output_padding", output_padding, explain=True)
     (_, C, H, W), (w_in, per_group, kh, kw) = x.shape, w.shape
     if C % groups or w_in % groups:
         raise ValueError(
@@ -186,8 +191,8 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
                 f"{op}: output_padding {output_padding} must be smaller than the stride {stride} or the dilation "
                 f"{dilation} (in each dimension), as in PyTorch; it only picks among the sizes conv2d maps to the same size"
             )
-    size = tuple((d - 1) * s - 2 * p + dil * (k - 1) + o + 1
-                 for d, s, p, dil, k, o in zip((H, W), stride, padding, dilation, (kh, kw), output_padding))
+    size = tuple(window.transposed_length(d, k, s, p, dil, o)
+                 for d, k, s, p, dil, o in zip((H, W), (kh, kw), stride, padding, dilation, output_padding))
     if min(size) < 1:
         raise ValueError(
             f"{op}: the output size would be {size} for input {x.shape}, weight {w.shape}, stride {stride}, "
@@ -196,32 +201,6 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
     geometry = Geometry(size, (kh, kw), stride, tuple((p, p) for p in padding), dilation, out=(H, W))
     bias = () if b is None else (b,)
     return ConvTranspose2d.apply(x, w, *bias, geometry=geometry, groups=groups)
-
-
-def pair(op, what, value):
-    """An int or a pair of ints as a pair (height, width), or a TypeError naming ``op``."""
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-    if is_int(value):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
-        return (int(value[0]), int(value[1]))
-    raise TypeError(f"{op}: {what} must be an int or a pair of ints (height, width), got {value!r}")
-
-
-def _positive(op, what, value):
-    value = pair(op, what, value)
-    if min(value) < 1:
-        raise ValueError(f"{op}: {what} must be at least 1, got {value}; use 1 for the plain operation")
-    return value
-
-
-def _non_negative(op, what, value):
-    value = pair(op, what, value)
-    if min(value) < 0:
-        raise ValueError(f"{op}: {what} must be ≥ 0, got {value}; negative {what} is not supported, crop the tensor instead")
-    return value
 
 
 def _groups(op, groups):
@@ -264,20 +243,3 @@ def _check_channels(op, C, per_group, out, shape, groups):
 def _check_bias(op, b, out):
     if b is not None and b.shape != (out,):
         raise ValueError(f"{op}: bias has shape {b.shape} but there are {out} output channels; bias must be ({out},)")
-
-
-def _conv_padding(op, padding, stride, dilation, kernel):
-    """``padding`` as ((top, bottom), (left, right))."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0), (0, 0))
-        if padding == "same":
-            if stride != (1, 1):
-                raise ValueError(
-                    f"{op}: padding='same' needs stride 1, got stride {stride} (as in PyTorch); "
-                    f"give the padding explicitly, e.g. padding={tuple(d * (k - 1) // 2 for d, k in zip(dilation, kernel))}"
-                )
-            # the total dil·(k−1) split as evenly as possible, the odd one at the bottom/right (PyTorch's choice)
-            return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for d, k in zip(dilation, kernel))
-        raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    return tuple((p, p) for p in _non_negative(op, "padding", padding))

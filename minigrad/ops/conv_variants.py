@@ -27,9 +27,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .conv import check_4d, conv2d, pair
 from ..core.function import Function
 from ..core.rules import Rule
+from . import window
+from .conv import check_4d, conv2d
 from .gate import is_tensor
 
 
@@ -40,7 +41,7 @@ class _Windows:
         (self.H, self.W), (self.kh, self.kw), (self.sh, self.sw) = size, kernel, stride
         ((self.top, bottom), (self.left, right)) = padding
         self.Hp, self.Wp = self.H + self.top + bottom, self.W + self.left + right
-        self.oh, self.ow = (self.Hp - self.kh) // self.sh + 1, (self.Wp - self.kw) // self.sw + 1
+        self.oh, self.ow = window.out_size(size, kernel, stride, padding)
 
     def pad(self, x, dtype):
         xp = np.zeros(x.shape[:2] + (self.Hp, self.Wp), dtype)
@@ -311,15 +312,13 @@ def tiled_conv2d(x, w, b=None, stride=1, padding=0):
 
 def output_size(op, size, kernel, stride=1, padding=0):
     """conv2d's output size (oh, ow) for an input (H, W); ``padding`` as conv2d's. A clear error if the kernel does not fit."""
-    geo = _windows(op, pair(op, "input size", size), pair(op, "kernel_size", kernel), stride, padding)
+    geo = _windows(op, window.pair(op, "input size", size), window.pair(op, "kernel_size", kernel), stride, padding)
     return geo.oh, geo.ow
 
 
 def _windows(op, size, kernel, stride, padding):
-    stride = pair(op, "stride", stride)
-    if min(stride) < 1:
-        raise ValueError(f"{op}: stride must be at least 1, got {stride}")
-    padding = _padding(op, padding, stride, kernel)
+    stride = window.positive(op, "stride", stride)
+    padding = window.padding(op, padding, stride, kernel)
     for axis, d, k, (lo, hi) in zip(("height", "width"), size, kernel, padding):
         if k > d + lo + hi:
             raise ValueError(
@@ -327,22 +326,6 @@ def _windows(op, size, kernel, stride, padding):
                 f"use a smaller kernel or more padding"
             )
     return _Windows(size, kernel, stride, padding)
-
-
-def _padding(op, padding, stride, kernel):
-    """((top, bottom), (left, right)); "same" splits k − 1 with the odd pixel at the bottom/right (as conv2d)."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0), (0, 0))
-        if padding == "same":
-            if stride != (1, 1):
-                raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}; give the padding explicitly")
-            return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)
-        raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    padding = pair(op, "padding", padding)
-    if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be ≥ 0, got {padding}")
-    return tuple((p, p) for p in padding)
 
 
 def _check(op, x, w, b, stride, padding, layout):

@@ -14,6 +14,8 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import window
+
 
 class Geometry:
     """Where the windows of one convolution sit in the padded input, stored flat.
@@ -26,8 +28,8 @@ class Geometry:
     Outputs are computed for whole rows of the buffer (``row`` ≥ ow): then neighbouring outputs read
     neighbouring inputs, every tap's window is one contiguous run of oh·row elements per image
     channel, and im2col/col2im copy and add those runs instead of ow-element pieces (numpy pays per
-    run: 3-4x faster). The extra outputs per row straddle the right edge: ``unextend`` drops them and
-    ``extend`` gives them zero gradient, so they change nothing.
+    run, so this is several times faster: bench/README.md). The extra outputs per row straddle the
+    right edge: ``unextend`` drops them and ``extend`` gives them zero gradient, so they change nothing.
 
     A stride s would break the runs (output q reads input s·q), so the padded image is stored
     space-to-depth, as s_h·s_w *phase* images: phase (a, b) holds the padded rows a, a + s_h, … and
@@ -42,9 +44,7 @@ class Geometry:
         (top, bottom), (left, right) = padding
         self.top, self.bottom, self.left, self.right = top, bottom, left, right
         self.Hp, self.Wp = self.H + top + bottom, self.W + left + right
-        if out is None:
-            out = ((self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1, (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1)
-        self.oh, self.ow = out
+        self.oh, self.ow = window.out_size(size, kernel, stride, padding, dilation) if out is None else out
         self.Hq, self.Wq = -(-self.Hp // self.sh), -(-self.Wp // self.sw)  # a phase image's size
         self.row = self.Wq
         # one phase image, plus the dil·(kW−1) // s elements that the last row's extra outputs read past it
@@ -111,7 +111,7 @@ class Geometry:
 
         The tap's row offset dil·i = s·di + a: it reads phase a, di rows down (columns likewise).
         One strided view holds every (phase, offset) pair and each tap takes its own, as building
-        a view costs ~15 µs and a kernel may have 25 taps.
+        a view costs far more than indexing one and a kernel may have 25 taps (bench/README.md).
         """
         (N, C, _), (ns, cs, e) = buf.shape, buf.strides
         reach_h, reach_w = self.dh * (self.kh - 1) // self.sh + 1, self.dw * (self.kw - 1) // self.sw + 1
@@ -162,8 +162,9 @@ class Geometry:
         """Slices of the batch whose columns take about ``CACHE_BYTES``.
 
         im2col, the GEMMs and col2im run one slice at a time: the columns are still in the CPU's
-        cache when the next step reads them (1.1-2x faster than one pass over the whole batch), and
-        only one slice of columns, kH·kW times the size of its input, exists at a time.
+        cache when the next step reads them (faster than one pass over the whole batch:
+        bench/README.md), and only one slice of columns, kH·kW times the size of its input, exists
+        at a time.
         """
         per_image = channels * self.kh * self.kw * self.oh * self.row * np.dtype(dtype).itemsize
         step = max(1, CACHE_BYTES // per_image)
@@ -179,13 +180,12 @@ class ColumnBuffer(threading.local):
     Fresh memory costs as much as the work done in it. glibc hands out an allocation at least as
     large as its mmap threshold as newly mapped pages and unmaps it on free, and it raises that
     threshold only to the largest block freed so far; so a program's largest recurring temporary
-    is mapped afresh every time, and the first touch of each 4 KiB page is a page fault (~2.5 µs
-    here). The columns of a batch slice (up to ``CACHE_BYTES``) are those temporaries: 2,100 page
-    faults per LeNet-5 training step, 5 of its 15 ms, and 2,600 per forward+backward of the
-    benchmark's stride-2 conv, half its time. So they are written into this buffer, allocated once
-    per thread and grown when a larger slice needs it. Each user is done with the columns before the
-    next call fills them again (im2col's are read by one or two GEMMs, Wᵀ·dL/dO's by col2im); what
-    a gate returns or saves is never here.
+    is mapped afresh every time, and the first touch of each 4 KiB page is a page fault. The
+    columns of a batch slice (up to ``CACHE_BYTES``) are those temporaries, and their faults were a
+    large part of a CNN training step's time (the counts: bench/README.md). So they are written
+    into this buffer, allocated once per thread and grown when a larger slice needs it. Each user
+    is done with the columns before the next call fills them again (im2col's are read by one or two
+    GEMMs, Wᵀ·dL/dO's by col2im); what a gate returns or saves is never here.
     """
 
     array = None
@@ -231,7 +231,8 @@ def spread(w, z, groups):
     out, per_group, kh, kw = w.shape
     wt, z = w.reshape(G, out // G, -1).transpose(0, 2, 1), z.reshape(G, out // G, -1)
     cols = columns.get((G, per_group * kh * kw, z.shape[-1]), np.result_type(w, z))
-    # one output channel per group (depthwise): an outer product, where numpy's matmul is ~10x slower than broadcasting
+    # one output channel per group (depthwise): an outer product, which numpy's matmul computes far slower
+    # than a broadcast multiply (bench/README.md)
     (np.multiply if out == G else np.matmul)(wt, z, out=cols)
     return cols.reshape(G * per_group, kh, kw, -1)
 

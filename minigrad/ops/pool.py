@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv import check_4d, pair
 from ..core.function import Function
 from ..core.rules import Rule
+from . import window
+from .conv import check_4d
 from .gate import constant, is_tensor
 
 
@@ -66,18 +67,15 @@ class _Pool(Function):
 def pool_size(size, kernel, stride, padding, dilation, ceil_mode):
     """Output size and ceil_mode's extra bottom/right padding, per spatial axis, as PyTorch computes them.
 
-    o = ⌊(d + 2p − dil·(k−1) − 1)/s⌋ + 1, or with ``ceil_mode`` ⌈…⌉ + 1 less the last window if it
-    would start in the bottom/right padding (PyTorch's rule); the windows past the padded input then
-    read ``extra`` more rows/columns (-inf for max, not counted by avg).
+    The size is ``window.out_length`` (rounded up with ``ceil_mode``). Rounding up can leave the
+    last window reaching past the padded input; it then reads ``extra`` more rows/columns (-inf for
+    max, not counted by avg).
     """
     out, extra = [], []
     for d, k, s, p, dil in zip(size, kernel, stride, padding, dilation):
-        span = dil * (k - 1) + 1
-        o = (-(-(d + 2 * p - span) // s) if ceil_mode else (d + 2 * p - span) // s) + 1
-        if ceil_mode and (o - 1) * s >= d + p:
-            o -= 1
+        o = window.out_length(d, k, s, (p, p), dil, ceil_mode)
         out.append(o)
-        extra.append(max(0, (o - 1) * s + span - (d + 2 * p)))
+        extra.append(max(0, (o - 1) * s + window.span(k, dil) - (d + 2 * p)))
     return tuple(out), tuple(extra)
 
 
@@ -102,7 +100,7 @@ class MaxPool2d(_Pool):
                 better |= win != win
             np.maximum(best, win, out=best)
             # taps come in increasing order, so the newest winner is the largest index; arithmetic, not
-            # np.where/copyto with a mask, which are ~10x slower on unpredictable masks
+            # np.where/copyto with a mask, which are much slower on unpredictable masks (bench/README.md)
             np.maximum(arg, better * arg.dtype.type(t), out=arg)
         ctx.save_for_backward(arg)
         return best
@@ -249,7 +247,7 @@ def adaptive_avg_pool2d(x, output_size):
     check_4d(op, "input", x, "(N, C, H, W)")
     if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
         output_size = tuple(d if o is None else o for d, o in zip(x.shape[2:], output_size))
-    out = pair(op, "output_size", output_size)
+    out = window.pair(op, "output_size", output_size)
     if min(out) < 1:
         raise ValueError(f"{op}: output_size must be at least 1, got {out}; use 1 for global average pooling")
     if min(x.shape[2:]) < 1:
@@ -259,14 +257,12 @@ def adaptive_avg_pool2d(x, output_size):
 
 def _pool_args(op, x, kernel_size, stride, padding, dilation):
     check_4d(op, "input", x, "(N, C, H, W)")
-    kernel = pair(op, "kernel_size", kernel_size)
-    stride = kernel if stride is None else pair(op, "stride", stride)
-    padding, dilation = pair(op, "padding", padding), pair(op, "dilation", dilation)
+    kernel = window.pair(op, "kernel_size", kernel_size)
+    stride = kernel if stride is None else window.pair(op, "stride", stride)
+    padding, dilation = window.pair(op, "padding", padding), window.pair(op, "dilation", dilation)
     for what, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
-        if min(value) < 1:
-            raise ValueError(f"{op}: {what} must be at least 1, got {value}")
-    if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be ≥ 0, got {padding}")
+        window.positive(op, what, value)
+    window.non_negative(op, "padding", padding)
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         # PyTorch's rule: more padding would let a window hold nothing but padding
         raise ValueError(
@@ -274,7 +270,7 @@ def _pool_args(op, x, kernel_size, stride, padding, dilation):
             f"so use padding ≤ {tuple(k // 2 for k in kernel)} or a larger kernel"
         )
     H, W = x.shape[2:]
-    spans = tuple(dil * (k - 1) + 1 for k, dil in zip(kernel, dilation))
+    spans = tuple(window.span(k, dil) for k, dil in zip(kernel, dilation))
     if any(span > d + 2 * p for span, d, p in zip(spans, (H, W), padding)):
         raise ValueError(
             f"{op}: the window {kernel} (dilation {dilation}, spanning {spans}) is larger than the padded input "

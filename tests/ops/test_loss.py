@@ -364,3 +364,17 @@ def test_unbatched_and_all_ignored_match_pytorch(reduction, torch_on_one_thread)
         y.backward(np.ones(y.shape))
         ref.backward(torch.ones(ref.shape, dtype=torch.float64))
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_loss_package_gives_every_name_the_single_module_gave():
+    # minigrad/ops/loss/ keeps the class-index and the pointwise losses apart; the old path gives all of them
+    import minigrad.ops.loss as loss
+    from minigrad.nn import functional as F
+    from minigrad.ops.loss import class_index, pointwise, reduction
+
+    for name in ("cross_entropy", "nll_loss", "CrossEntropy", "NLLLoss"):
+        assert getattr(loss, name) is getattr(class_index, name)
+    for name in ("mse_loss", "kl_div", "binary_cross_entropy", "MSELoss", "KLDiv", "BinaryCrossEntropy"):
+        assert getattr(loss, name) is getattr(pointwise, name)
+    assert loss.REDUCTIONS is reduction.REDUCTIONS == ("mean", "sum", "none")
+    assert F.cross_entropy is loss.cross_entropy and F.binary_cross_entropy is loss.binary_cross_entropy
