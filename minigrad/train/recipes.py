@@ -33,12 +33,11 @@ import numpy as np
 
 from ..nn import models
 from .. import nn, optim
+from .batches import check_batch_size, endless_batches, fixed_batches
 from .curves import read_curves, validate_every  # step 6
-from ..data import DataLoader
 from ..nn import functional as F
-from .loop import History, NonFiniteLossError, evaluate, fit, snapshot
+from .loop import History, NonFiniteLossError, _main, evaluate, fit, snapshot
 from .search import LogUniform, SearchResult, Uniform, log_uniform, search, uniform  # steps 4-5
-from ..core.tensor import Tensor
 
 __all__ = [
     "check_initial_loss", "InitialLoss", "overfit_small_sample", "OverfitResult", "lr_find", "LRFind",
@@ -78,11 +77,11 @@ def check_initial_loss(model, data, num_classes=None, batch_size=256, max_sample
     statistics are put back. "ok" when |loss − log C| ≤ ``tolerance``·log C. ``num_classes``
     defaults to the width of the model's output. Returns an :class:`InitialLoss`.
     """
-    _check_batch_size("check_initial_loss", batch_size)
+    check_batch_size("check_initial_loss", batch_size)
     if max_samples < 1:
         raise ValueError(f"check_initial_loss: max_samples must be a positive number of samples, got {max_samples!r}")
     sample, count = [], 0
-    for xb, yb in _fixed_batches(data, batch_size, -(-max_samples // batch_size), "check_initial_loss"):
+    for xb, yb in fixed_batches(data, batch_size, -(-max_samples // batch_size), "check_initial_loss"):
         xb, yb = xb[: max_samples - count], yb[: max_samples - count]
         if len(xb) == 0:
             break
@@ -166,7 +165,7 @@ def overfit_small_sample(model, data, batches=5, batch_size=32, steps=300, optim
     if steps < 1 or batches < 1:
         raise ValueError(f"overfit_small_sample: steps and batches must be positive, got steps={steps!r}, "
                          f"batches={batches!r}")
-    sample = _fixed_batches(data, batch_size, batches, "overfit_small_sample")
+    sample = fixed_batches(data, batch_size, batches, "overfit_small_sample")
     loss_fn = loss_fn or _default_loss
     named = list(model.named_parameters())
     frozen = [n for n, p in named if not p.requires_grad]
@@ -308,7 +307,7 @@ def lr_find(model, data, lr_min=1e-5, lr_max=1.0, steps=100, batch_size=32, opti
     set_lr(lrs[0])
     with snapshot(model), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            fit(model, _endless_batches(data, batch_size, seed, "lr_find"), opt, max_steps=steps, loss_fn=loss_fn,
+            fit(model, endless_batches(data, batch_size, seed, "lr_find"), opt, max_steps=steps, loss_fn=loss_fn,
                 progress=False, history=history, metric=None, on_step=follow)
         except NonFiniteLossError:  # the sweep ends at the first loss that is not finite
             pass
@@ -339,78 +338,11 @@ def lr_find(model, data, lr_min=1e-5, lr_max=1.0, steps=100, batch_size=32, opti
     return result
 
 
-# -- data and outputs --
+# -- outputs --
 
 
 def _default_loss(out, y):
     return models.aux_loss(out, y) if isinstance(out, tuple) else F.cross_entropy(out, y)
-
-
-def _main(out):
-    return out[0] if isinstance(out, tuple) else out
-
-
-def _is_pair(data):
-    return (isinstance(data, (tuple, list)) and len(data) == 2
-            and all(isinstance(a, (np.ndarray, Tensor)) for a in data))
-
-
-def _pair(data, who):
-    if not _is_pair(data):
-        raise TypeError(f"{who}: expected a pair (x, y) of arrays, got {type(data).__name__}")
-    x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in data)
-    if len(x) != len(y):
-        raise ValueError(f"{who}: x has {len(x)} samples but y has {len(y)}")
-    if len(x) == 0:
-        raise ValueError(f"{who}: the data is empty")
-    return x, y
-
-
-def _fixed_batches(data, batch_size, limit, who):
-    """The first ``limit`` batches of ``data``, as a list (the same sample every time)."""
-    if _is_pair(data):
-        x, y = _pair(data, who)
-        _check_batch_size(who, batch_size)
-        stop = min(len(x), limit * batch_size)
-        batches = [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, stop, batch_size)]
-    else:
-        batches = []
-        for batch in _iterate(data, who):
-            if len(batches) == limit:
-                break
-            batches.append(batch)
-    if not batches:
-        raise ValueError(f"{who}: the data yielded no batches")
-    return batches
-
-
-def _check_batch_size(who, batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"{who}: batch_size must be a positive integer, got {batch_size!r}")
-
-
-def _endless_batches(data, batch_size, seed, who):
-    loader = DataLoader(*_pair(data, who), batch_size, shuffle=True, seed=seed) if _is_pair(data) else data
-    while True:
-        count = 0
-        for batch in _iterate(loader, who):
-            count += 1
-            yield batch
-        if count == 0:
-            raise ValueError(f"{who}: the data yielded no batches (a generator is used up after one pass; "
-                             f"pass (x, y) or a DataLoader)")
-
-
-def _iterate(data, who):
-    try:
-        batches = iter(data)
-    except TypeError:
-        raise TypeError(f"{who}: data must be a pair (x, y) of arrays or a DataLoader of (x_batch, y_batch), "
-                        f"got {type(data).__name__}") from None
-    for batch in batches:
-        if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
-            raise TypeError(f"{who}: each batch must be a pair (x_batch, y_batch), got {type(batch).__name__}")
-        yield tuple(np.asarray(a.data if isinstance(a, Tensor) else a) for a in batch)
 
 
 def _check_classes(who, logits, y, num_classes):
