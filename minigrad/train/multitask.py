@@ -21,14 +21,12 @@ norm or skips -- where gradients fade with depth -- with optional auxiliary head
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from ..core import engine
 from .. import nn
 from ..data import DataLoader
 from ..nn import functional as F
+from .loop import NonFiniteLossError, accuracy, evaluate, fit
 from ..core.tensor import Tensor
 
 # -- the synthetic localisation task --
@@ -151,45 +149,45 @@ def fit_localization(model, train, optimizer, epochs=1, batch_size=32, box_weigh
         raise ValueError(f"fit_localization: {len(images)} images, {len(labels)} labels, {len(boxes)} boxes")
     history = history or LocalizationHistory(box_weight)
     loader = DataLoader(images, np.arange(len(images)), batch_size, shuffle=True, seed=seed)  # y: sample indices
-    start, step = time.perf_counter(), len(history.accuracy)
-    model.train()
-    for _ in range(epochs):
-        for xb, index in loader:
-            outputs = model(Tensor(xb))
-            total, class_loss, box_loss = localization_loss(outputs, labels[index], boxes[index], box_weight)
-            optimizer.zero_grad()
-            total.backward()
-            optimizer.step()
-            step += 1
-            if not np.isfinite(total.item()):
-                raise FloatingPointError(f"fit_localization: the loss became {total.item()} at step {step}; "
-                                         f"lower the learning rate or box_weight")
-            history.class_loss.append(float(class_loss.item()))
-            history.box_loss.append(float(box_loss.item()))
-            history.accuracy.append(float(np.mean(outputs[0].data.argmax(axis=1) == labels[index])))
-            history.iou.append(float(box_iou(outputs[1].data, boxes[index]).mean()))
+    before = len(history.accuracy)  # steps of earlier calls with the same history
+
+    def loss_fn(outputs, index):
+        return localization_loss(outputs, labels[index], boxes[index], box_weight)
+
+    def record(step, outputs, index, losses):
+        _, class_loss, box_loss = losses
+        history.class_loss.append(float(class_loss.item()))
+        history.box_loss.append(float(box_loss.item()))
+        history.accuracy.append(accuracy(outputs, labels[index]))
+        history.iou.append(float(box_iou(outputs[1].data, boxes[index]).mean()))
+
+    def validate(epoch, step):
         if val is not None:
             scores = evaluate_localization(model, *val)
             history.val_accuracy.append(scores["accuracy"])
             history.val_iou.append(scores["iou"])
-            history.val_step.append(step)
-    history.seconds += time.perf_counter() - start
+            history.val_step.append(before + step)
+
+    try:
+        history.seconds += fit(model, loader, optimizer, epochs, loss_fn, progress=False, metric=None,
+                               on_batch=record, on_epoch=validate).seconds
+    except NonFiniteLossError as exc:
+        step = before + exc.step
+        raise NonFiniteLossError(f"fit_localization: the loss became {exc.value} at step {step}; lower the learning "
+                                 f"rate or box_weight", step, exc.value) from None
     return history
 
 
 def evaluate_localization(model, images, labels, boxes, batch_size=256):
     """Accuracy, mean IoU, box MSE and predictions of a two-headed model in eval mode, without a graph."""
-    was_training = model.training
-    model.eval()
     logits, pred = [], []
-    try:
-        with engine.no_grad():
-            for i in range(0, len(images), batch_size):
-                out_logits, out_boxes = model(Tensor(images[i : i + batch_size]))
-                logits.append(out_logits.data)
-                pred.append(out_boxes.data)
-    finally:
-        model.train(was_training)
+
+    def keep(outputs, _):
+        out_logits, out_boxes = outputs
+        logits.append(out_logits.data)
+        pred.append(out_boxes.data)
+
+    evaluate(model, images, labels, batch_size, loss_fn=None, on_batch=keep)
     classes, pred = np.concatenate(logits).argmax(axis=1), np.concatenate(pred)
     return {"accuracy": float(np.mean(classes == labels)), "iou": float(box_iou(pred, boxes).mean()),
             "box_mse": float(np.mean((pred - boxes) ** 2)), "classes": classes, "boxes": pred}

@@ -18,8 +18,9 @@ Conventions shared by every step:
 - ``model`` is an ``nn.Module`` whose forward returns logits, or a tuple ``(logits, aux_logits, ...)``
   (an Inception-style net in training mode): the loss is then ``models.aux_loss`` and accuracy is
   read from the main logits. ``loss_fn(output, y)`` replaces the default.
-- Steps that train (2, 3) put the model's weights and buffers back afterwards (via ``state_dict``),
-  so one model can go through the whole recipe; ``lr_find`` also accepts a factory ``lambda: make()``.
+- Steps 1-3 run ``evaluate`` or ``fit`` inside ``loop.snapshot``: afterwards the model's weights,
+  buffers and modes are as they were, so one model can go through the whole recipe; ``lr_find``
+  also accepts a factory ``lambda: make()``.
 - Optimisers are given as factories ``lambda params: optim.SGD(params, lr=0.1, momentum=0.9)``,
   because each step needs a fresh one.
 """
@@ -30,14 +31,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import engine
 from ..nn import models
 from .. import nn, optim
+from .batches import check_batch_size, endless_batches, fixed_batches
 from .curves import read_curves, validate_every  # step 6
-from ..data import DataLoader
 from ..nn import functional as F
+from .loop import History, NonFiniteLossError, _main, evaluate, fit, snapshot
 from .search import LogUniform, SearchResult, Uniform, log_uniform, search, uniform  # steps 4-5
-from ..core.tensor import Tensor
 
 __all__ = [
     "check_initial_loss", "InitialLoss", "overfit_small_sample", "OverfitResult", "lr_find", "LRFind",
@@ -77,30 +77,31 @@ def check_initial_loss(model, data, num_classes=None, batch_size=256, max_sample
     statistics are put back. "ok" when |loss − log C| ≤ ``tolerance``·log C. ``num_classes``
     defaults to the width of the model's output. Returns an :class:`InitialLoss`.
     """
-    _check_batch_size("check_initial_loss", batch_size)
-    batches = _fixed_batches(data, batch_size, max(1, -(-max_samples // batch_size)), "check_initial_loss")
-    saved, was_training = model.state_dict(), model.training
-    total, count, logits = 0.0, 0, []
-    model.train()
-    try:
-        with engine.no_grad():
-            for xb, yb in batches:
-                xb, yb = xb[: max_samples - count], yb[: max_samples - count]
-                if len(xb) == 0:
-                    break
-                out = _main(model(Tensor(xb)))
-                width = _check_classes("check_initial_loss", out, yb, num_classes)
-                total += float(F.cross_entropy(out, yb).item()) * len(xb)
-                count += len(xb)
-                logits.append(out.data)
-    finally:
-        model.load_state_dict(saved)
-        model.train(was_training)
-    c = num_classes or width
+    check_batch_size("check_initial_loss", batch_size)
+    if max_samples < 1:
+        raise ValueError(f"check_initial_loss: max_samples must be a positive number of samples, got {max_samples!r}")
+    sample, count = [], 0
+    for xb, yb in fixed_batches(data, batch_size, -(-max_samples // batch_size), "check_initial_loss"):
+        xb, yb = xb[: max_samples - count], yb[: max_samples - count]
+        if len(xb) == 0:
+            break
+        sample.append((xb, yb))
+        count += len(xb)
+    logits, widths = [], []
+
+    def keep(out, y):
+        out = _main(out)
+        widths.append(_check_classes("check_initial_loss", out, y, num_classes))
+        logits.append(out.data)
+
+    with snapshot(model):  # batch norm's running statistics go back
+        loss, _ = evaluate(model, sample, train=True, on_batch=keep,
+                           loss_fn=lambda out, y: F.cross_entropy(_main(out), y))
+    c = num_classes or widths[-1]
     if c < 2:
         raise ValueError(f"check_initial_loss: the model outputs {c} score per sample; a softmax needs 2 or more "
                          f"classes")
-    loss, expected = total / count, math.log(c)
+    expected = math.log(c)
     std = float(np.std(np.concatenate(logits)))
     ratio = loss / expected
     ok = bool(np.isfinite(loss) and abs(loss - expected) <= tolerance * expected)
@@ -164,7 +165,7 @@ def overfit_small_sample(model, data, batches=5, batch_size=32, steps=300, optim
     if steps < 1 or batches < 1:
         raise ValueError(f"overfit_small_sample: steps and batches must be positive, got steps={steps!r}, "
                          f"batches={batches!r}")
-    sample = _fixed_batches(data, batch_size, batches, "overfit_small_sample")
+    sample = fixed_batches(data, batch_size, batches, "overfit_small_sample")
     loss_fn = loss_fn or _default_loss
     named = list(model.named_parameters())
     frozen = [n for n, p in named if not p.requires_grad]
@@ -174,42 +175,32 @@ def overfit_small_sample(model, data, batches=5, batch_size=32, steps=300, optim
                          f"(requires_grad False); unfreeze some with model.requires_grad_(True)")
     opt = optimizer(trainable) if optimizer else optim.Adam(trainable, lr=lr)
     rate = opt.param_groups[0]["lr"]
-    saved, was_training = model.state_dict(), model.training
+    n = sum(len(b[1]) for b in sample)
     peak = {id(p): 0.0 for p in trainable}
-    losses, accuracies, step, blew_up = [], [], 0, None
-    model.train()
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is detected, not warned
-            while step < steps and blew_up is None:
-                correct, seen = 0, 0
-                for xb, yb in sample:
-                    out = model(Tensor(xb))
-                    loss = loss_fn(out, yb)
-                    value = float(loss.item())
-                    if not np.isfinite(value):
-                        blew_up = (step + 1, value)
-                        break
-                    opt.zero_grad()
-                    loss.backward()
-                    for p in trainable:
-                        if p.grad is not None:
-                            peak[id(p)] = max(peak[id(p)], float(np.abs(p.grad).max(initial=0.0)))
-                    opt.step()
-                    step += 1
-                    losses.append(value)
-                    correct += int((_main(out).data.argmax(axis=1) == yb).sum())
-                    seen += len(xb)
-                if seen == sum(len(b[1]) for b in sample):
-                    accuracies.append(correct / seen)
-                    if accuracies[-1] >= target:
-                        break
-    finally:
-        if restore:
-            model.load_state_dict(saved)
-        model.train(was_training)
+    history, accuracies, correct, blew_up = History(), [], 0, None
+
+    def count(step, out, y, loss):  # the optimisers leave .grad as backward wrote it
+        nonlocal correct
+        correct += int((_main(out).data.argmax(axis=1) == y).sum())
+        for p in trainable:
+            if p.grad is not None:
+                peak[id(p)] = max(peak[id(p)], float(np.abs(p.grad).max(initial=0.0)))
+
+    def end_of_pass(epoch, step):
+        nonlocal correct
+        accuracies.append(correct / n)
+        correct = 0
+        return accuracies[-1] >= target
+
+    with snapshot(model, weights=restore), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:  # whole passes until `steps` (the last may run past it), or the target accuracy
+            fit(model, sample, opt, epochs=-(-steps // len(sample)), loss_fn=loss_fn, progress=False, history=history,
+                metric=None, on_batch=count, on_epoch=end_of_pass)
+        except NonFiniteLossError as exc:  # a blow-up is detected and reported, not warned about
+            blew_up = (exc.step, exc.value)
+    losses, step = history.train_loss, len(history.train_loss)
     no_grad = [n for n, p in named if p.requires_grad and peak[id(p)] == 0.0]
     acc = accuracies[-1] if accuracies else 0.0
-    n = sum(len(b[1]) for b in sample)
     first = losses[0] if losses else float("nan")
     last = float(np.mean(losses[-len(sample):])) if losses else float("nan")
     success = blew_up is None and acc >= target
@@ -298,33 +289,29 @@ def lr_find(model, data, lr_min=1e-5, lr_max=1.0, steps=100, batch_size=32, opti
     params = [p for p in model.parameters() if p.requires_grad]
     opt = optimizer(params) if optimizer else optim.SGD(params, lr=lr_min, momentum=0.9)
     lrs = np.geomspace(lr_min, lr_max, steps)
-    saved, was_training = model.state_dict(), model.training
-    losses, smoothed, avg, best = [], [], 0.0, math.inf
-    stream = _endless_batches(data, batch_size, seed, "lr_find")
-    model.train()
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is detected, not warned
-            for i, lr in enumerate(lrs):
-                for group in opt.param_groups:
-                    group["lr"] = float(lr)
-                xb, yb = next(stream)
-                loss = loss_fn(model(Tensor(xb)), yb)
-                value = float(loss.item())
-                if not np.isfinite(value):
-                    break
-                avg = smoothing * avg + (1 - smoothing) * value
-                smooth = avg / (1 - smoothing ** (i + 1))  # bias-corrected, as Adam's moments
-                losses.append(value)
-                smoothed.append(smooth)
-                best = min(best, smooth)
-                if smooth > diverge * best:
-                    break
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-    finally:
-        model.load_state_dict(saved)
-        model.train(was_training)
+    history, smoothed, avg, best = History(), [], 0.0, math.inf
+
+    def set_lr(lr):
+        for group in opt.param_groups:
+            group["lr"] = float(lr)
+
+    def follow(step, value):
+        nonlocal avg, best
+        avg = smoothing * avg + (1 - smoothing) * value
+        smoothed.append(avg / (1 - smoothing ** step))  # bias-corrected, as Adam's moments
+        best = min(best, smoothed[-1])
+        if step < steps:
+            set_lr(lrs[step])
+        return smoothed[-1] > diverge * best  # blown up: stop the sweep
+
+    set_lr(lrs[0])
+    with snapshot(model), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            fit(model, endless_batches(data, batch_size, seed, "lr_find"), opt, max_steps=steps, loss_fn=loss_fn,
+                progress=False, history=history, metric=None, on_step=follow)
+        except NonFiniteLossError:  # the sweep ends at the first loss that is not finite
+            pass
+    losses = history.train_loss
     if len(losses) < 2:
         raise FloatingPointError(f"lr_find: the loss was not finite after {len(losses)} step(s) even at lr={lr_min:g}; "
                                  f"run check_initial_loss first")
@@ -351,78 +338,11 @@ def lr_find(model, data, lr_min=1e-5, lr_max=1.0, steps=100, batch_size=32, opti
     return result
 
 
-# -- data and outputs --
+# -- outputs --
 
 
 def _default_loss(out, y):
     return models.aux_loss(out, y) if isinstance(out, tuple) else F.cross_entropy(out, y)
-
-
-def _main(out):
-    return out[0] if isinstance(out, tuple) else out
-
-
-def _is_pair(data):
-    return (isinstance(data, (tuple, list)) and len(data) == 2
-            and all(isinstance(a, (np.ndarray, Tensor)) for a in data))
-
-
-def _pair(data, who):
-    if not _is_pair(data):
-        raise TypeError(f"{who}: expected a pair (x, y) of arrays, got {type(data).__name__}")
-    x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in data)
-    if len(x) != len(y):
-        raise ValueError(f"{who}: x has {len(x)} samples but y has {len(y)}")
-    if len(x) == 0:
-        raise ValueError(f"{who}: the data is empty")
-    return x, y
-
-
-def _fixed_batches(data, batch_size, limit, who):
-    """The first ``limit`` batches of ``data``, as a list (the same sample every time)."""
-    if _is_pair(data):
-        x, y = _pair(data, who)
-        _check_batch_size(who, batch_size)
-        stop = min(len(x), limit * batch_size)
-        batches = [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, stop, batch_size)]
-    else:
-        batches = []
-        for batch in _iterate(data, who):
-            if len(batches) == limit:
-                break
-            batches.append(batch)
-    if not batches:
-        raise ValueError(f"{who}: the data yielded no batches")
-    return batches
-
-
-def _check_batch_size(who, batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"{who}: batch_size must be a positive integer, got {batch_size!r}")
-
-
-def _endless_batches(data, batch_size, seed, who):
-    loader = DataLoader(*_pair(data, who), batch_size, shuffle=True, seed=seed) if _is_pair(data) else data
-    while True:
-        count = 0
-        for batch in _iterate(loader, who):
-            count += 1
-            yield batch
-        if count == 0:
-            raise ValueError(f"{who}: the data yielded no batches (a generator is used up after one pass; "
-                             f"pass (x, y) or a DataLoader)")
-
-
-def _iterate(data, who):
-    try:
-        batches = iter(data)
-    except TypeError:
-        raise TypeError(f"{who}: data must be a pair (x, y) of arrays or a DataLoader of (x_batch, y_batch), "
-                        f"got {type(data).__name__}") from None
-    for batch in batches:
-        if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
-            raise TypeError(f"{who}: each batch must be a pair (x_batch, y_batch), got {type(batch).__name__}")
-        yield tuple(np.asarray(a.data if isinstance(a, Tensor) else a) for a in batch)
 
 
 def _check_classes(who, logits, y, num_classes):

@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import Tensor, data, models, nn, optim
-from minigrad.train import History, accuracy, evaluate, fit
+from minigrad.train import History, NonFiniteLossError, accuracy, evaluate, fit, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,141 @@ def test_plot_learning_curves(tmp_path):
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(FileNotFoundError, match="does not exist"):
         plot_learning_curves(h, tmp_path / "missing" / "curves.png")
+
+
+# -- snapshot: try something on a model, have it back --
+
+
+def _net():
+    mg.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(32, 3))
+
+
+def _batches(n=4):
+    rng = np.random.default_rng(0)
+    return [(rng.standard_normal((4, 1, 4, 4)).astype(np.float32), rng.integers(0, 3, 4)) for _ in range(n)]
+
+
+def test_snapshot_puts_back_weights_buffers_optimiser_modes_and_requires_grad_even_when_the_block_raises():
+    model = _net()
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    fit(model, _batches(2), opt, progress=False)  # the optimiser has moments and step counts to lose
+    model[1].eval()  # mixed modes: a batch norm frozen in eval mode inside a training model
+    model[0].requires_grad_(False)
+    weights, moments = model.state_dict(), opt.state_dict()
+    with pytest.raises(RuntimeError, match="on purpose"):
+        with snapshot(model, opt):
+            model.train()
+            model.requires_grad_(True)
+            for group in opt.param_groups:
+                group["lr"] = 1.0
+            fit(model, _batches(), opt, progress=False)  # changes weights, running statistics and moments
+            assert not np.array_equal(model.state_dict()["1.running_mean"], weights["1.running_mean"])
+            raise RuntimeError("on purpose")
+    after = model.state_dict()
+    assert all(np.array_equal(v, after[k]) for k, v in weights.items())
+    assert [m.training for m in model.modules()] == [True, True, False, True, True, True]
+    assert [p.requires_grad for p in model.parameters()] == [False, False, True, True, True, True]
+    restored = opt.state_dict()
+    assert restored["param_groups"][0]["lr"] == 1e-2
+    assert restored["state"].keys() == moments["state"].keys()
+    for i, s in moments["state"].items():
+        assert s["step"] == restored["state"][i]["step"] == 2
+        np.testing.assert_array_equal(s["exp_avg"], restored["state"][i]["exp_avg"])
+
+
+def test_snapshot_without_weights_keeps_what_the_block_learnt_but_puts_the_modes_back():
+    model = _net().eval()
+    before = model.state_dict()
+    with snapshot(model, weights=False):
+        fit(model, _batches(), optim.SGD(model.parameters(), lr=0.1), progress=False)
+    assert not model.training and not any(m.training for m in model.modules())
+    assert not np.array_equal(model.state_dict()["4.weight"], before["4.weight"])
+
+
+# -- fit's knobs: stopping, callbacks, per-step records --
+
+
+def test_fit_stops_after_max_steps_and_still_ends_the_epoch():
+    model = _net()
+    history = fit(model, _batches(), optim.SGD(model.parameters(), lr=0.1), epochs=3, val=_batches(1)[0],
+                  max_steps=6, progress=False)
+    assert len(history.train_loss) == 6 and history.val_step == [4, 6]  # the cut-short second epoch is validated
+    with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+        fit(model, _batches(), optim.SGD(model.parameters(), lr=0.1), max_steps=0, progress=False)
+
+
+def test_a_callback_returning_true_stops_training():
+    model = _net()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    assert len(fit(model, _batches(), opt, epochs=5, on_step=lambda step, loss: step == 3,
+                   progress=False).train_loss) == 3
+    epochs = []
+    history = fit(model, _batches(), opt, epochs=5, on_epoch=lambda epoch, step: epochs.append((epoch, step)) or epoch == 2,
+                  progress=False)
+    assert epochs == [(1, 4), (2, 8)] and len(history.train_loss) == 8
+
+
+def test_fit_hands_on_batch_the_output_and_the_parts_of_a_tuple_loss():
+    model = _net()
+    seen = []
+
+    def loss_fn(out, y):
+        ce = nn.functional.cross_entropy(out, y)
+        return ce * 2, ce
+
+    def on_batch(step, out, y, loss):
+        total, part = loss
+        seen.append((step, out.shape, len(y), total.item() == pytest.approx(2 * part.item())))
+
+    history = fit(model, _batches(2), optim.SGD(model.parameters(), lr=0.1), loss_fn=loss_fn, on_batch=on_batch,
+                  metric=None, progress=False)
+    assert seen == [(1, (4, 3), 4, True), (2, (4, 3), 4, True)]
+    assert len(history.train_loss) == 2 and history.train_acc == []  # metric=None: the outputs need not be classes
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:invalid value encountered:RuntimeWarning")
+def test_a_non_finite_loss_is_caught_before_its_step_changes_the_weights():
+    model = nn.Sequential(nn.Linear(4, 3))
+    x = np.ones((8, 4), dtype=np.float32)
+    x[4:] = np.inf  # the second batch's loss is not finite
+    before = model.state_dict()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(NonFiniteLossError, match="step 2") as caught:
+        fit(model, data.DataLoader(x, np.zeros(8, dtype=np.int64), 4, shuffle=False), opt, progress=False)
+    assert caught.value.step == 2 and not np.isfinite(caught.value.value)
+    assert isinstance(caught.value, FloatingPointError)
+    weights = model.state_dict()["0.weight"]
+    assert np.all(np.isfinite(weights)) and not np.array_equal(weights, before["0.weight"])  # one finite step taken
+
+
+def test_fit_trains_on_a_generator_with_a_progress_bar():
+    pytest.importorskip("tqdm")
+    model = _net()
+    history = fit(model, iter(_batches()), optim.SGD(model.parameters(), lr=0.1), max_steps=3)
+    assert len(history.train_loss) == 3
+
+
+# -- evaluate on batches, in either mode, with its outputs --
+
+
+def test_evaluate_takes_batches_and_shows_its_outputs():
+    model = _net()
+    batches = _batches()
+    x, y = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+    assert evaluate(model, batches, batch_size=999) == evaluate(model, x, y, batch_size=4)
+    kept = []
+    loss, acc = evaluate(model, x, y, loss_fn=None, on_batch=lambda out, yb: kept.append(out.data))
+    assert np.isnan(loss) and acc == evaluate(model, x, y)[1] and np.concatenate(kept).shape == (16, 3)
+    with pytest.raises(TypeError, match="y is missing"):
+        evaluate(model, x)
+
+
+def test_evaluate_in_training_mode_uses_batch_statistics_and_puts_the_mode_back():
+    model = _net().eval()
+    x, y = _batches(1)[0]
+    with snapshot(model):
+        train_loss, _ = evaluate(model, x, y, train=True)
+        assert not np.array_equal(model[1].running_mean.data, np.zeros(2))  # batch norm updated its statistics
+    assert not model.training and np.array_equal(model[1].running_mean.data, np.zeros(2))
+    assert train_loss != evaluate(model, x, y)[0]
