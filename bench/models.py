@@ -18,7 +18,7 @@ least its *mmap threshold* gets newly mapped pages, whose first touch page-fault
 4 KiB here), the threshold rises to the largest block freed so far, and freed memory beyond the
 *trim threshold* goes back to the system. So a step's temporaries fault in afresh every step, more
 or less of them depending on what the process freed before. Importing minigrad fixes both
-thresholds (minigrad/allocator.py); PyTorch leaves glibc's. The table reports the page faults per
+thresholds (minigrad/core/allocator.py); PyTorch leaves glibc's. The table reports the page faults per
 step beside each time, for three settings:
 
 * *as installed*: minigrad with its thresholds, PyTorch with glibc's (what users of each get);
@@ -29,16 +29,16 @@ step beside each time, for three settings:
 """
 from __future__ import annotations
 
-import numpy as np
-
 import statistics
+
+import numpy as np
 
 from .common import ms, peer_torch, ratio, run_fresh, same_threads, table
 
 GLIBC = {"MINIGRAD_MALLOC": "default"}
 """glibc's own settings, also in a process that imports minigrad (the PyTorch processes do, for the weights)."""
 FIXED = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
-"""minigrad's thresholds (minigrad/allocator.py) set through the environment, so that PyTorch gets them too."""
+"""minigrad's thresholds (minigrad/core/allocator.py) set through the environment, so that PyTorch gets them too."""
 ALLOCATORS = (
     ("as installed", {"minigrad": {}, "torch": GLIBC}),  # what a user of each gets
     ("glibc's for both", {"minigrad": GLIBC, "torch": GLIBC}),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 
-from .common import PEAK_RSS_MIB, gc_disabled, interleaved, median_time, run_fresh, table
+from .common import PEAK_RSS_MIB, gc_disabled, interleaved, run_fresh, table
 
 SIZES = (2, 16, 16, 1)
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..train import checkpoint
 from .. import data, nn, optim
-from . import lectures
-from ..nn import models
 from ..core.creation import manual_seed
 from ..core.tensor import Tensor
-from ..train.loop import evaluate, fit
+from ..nn import models
+from ..train import checkpoint
+from ..train.loop import evaluate, fit, snapshot
 from ..viz import DotNotFound, draw
+from . import lectures
 
 
 def run_demo(out, epochs=15, seed=0):
@@ -64,12 +64,16 @@ def run_demo(out, epochs=15, seed=0):
 
 
 def _draw_training_step(model, x, y, out):
-    """The graph of one training step (4 digits), gradients coloured by size, and the same collapsed by module."""
-    model.train()
-    loss = nn.functional.cross_entropy(model(Tensor(x)), y)
-    loss.label = "loss"
-    loss.backward(retain_graph=True)
-    model.zero_grad()
+    """The graph of one training step (4 digits), gradients coloured by size, and the same collapsed by module.
+
+    In a snapshot of the model: the step's forward in training mode moves batch norm's running statistics,
+    and the checkpoint must be the model that was evaluated."""
+    with snapshot(model):
+        model.train()
+        loss = nn.functional.cross_entropy(model(Tensor(x)), y)
+        loss.label = "loss"
+        loss.backward(retain_graph=True)
+        model.zero_grad()
     pictures = [("one training step: every gate, gradients coloured by size", "training_step",
                  draw(loss, grad_colors=True)),
                 ("the same step with each layer collapsed to a box", "training_step_layers",

@@ -7,6 +7,9 @@ and Jacobians are never formed.
 
 dtype rules: lists and Python numbers become float32; numpy arrays keep their dtype
 (float64 stays float64, integer arrays stay integer and cannot require grad).
+
+This file is longer than most because it is one class whose methods mirror ``torch.Tensor``'s (the
+operators, accessors, in-place changes, hooks); each method is a line or two that hands over to a gate.
 """
 from __future__ import annotations
 

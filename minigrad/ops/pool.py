@@ -20,7 +20,7 @@ from ..core.function import Function
 from ..core.rules import Rule
 from . import window
 from .conv import check_4d
-from .gate import constant, is_tensor
+from .gate import constant
 
 
 def _taps(xp, kernel, stride, dilation, out):

@@ -17,7 +17,6 @@ Two looks, one for each kind of graph:
 """
 from __future__ import annotations
 
-from html import escape
 
 import numpy as np
 
