@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _numeric_dtype
 
 _generator = np.random.default_rng(0)
 
 
 def manual_seed(seed):
-    """Reset the package-wide random generator (as ``torch.manual_seed``)."""
+    """Reset the package-wide random generator (as ``torch.manual_seed``; a negative seed is fine, as there)."""
     global _generator
-    _generator = np.random.default_rng(int(seed))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed: the seed must be an integer, got {seed!r}")
+    _generator = np.random.default_rng(int(seed) % 2**64)  # numpy takes non-negative seeds; -1 is 2**64 - 1
     return _generator
 
 
@@ -33,15 +35,18 @@ def _shape(name, shape):
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.zeros(_shape("zeros", shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape("zeros", shape), dtype=_numeric_dtype(dtype)), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.ones(_shape("ones", shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape("ones", shape), dtype=_numeric_dtype(dtype)), requires_grad=requires_grad)
 
 
 def full(shape, value, dtype=np.float32, requires_grad=False):
-    return Tensor(np.full(_shape("full", (shape,)), value, dtype=dtype), requires_grad=requires_grad)
+    if not isinstance(value, (int, float, np.number, bool, np.bool_)):
+        raise TypeError(f"full: the fill value must be a number, got {value!r} ({type(value).__name__})")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    return Tensor(np.full(_shape("full", (shape,)), value, dtype=_numeric_dtype(dtype)), requires_grad=requires_grad)
 
 
 def zeros_like(t, requires_grad=False):
@@ -66,6 +71,11 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     """As ``torch.arange``: integers give int64, any float gives float32."""
     if end is None:
         start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if not isinstance(v, (int, float, np.number)) or isinstance(v, bool):
+            raise TypeError(f"arange: {name} must be a number, got {v!r}")
+    if step == 0:
+        raise ValueError("arange: step must be nonzero (as in PyTorch); a range that does not move never ends")
     if dtype is None:
         dtype = np.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else np.float32
     return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)

@@ -19,6 +19,7 @@ It works on Python floats and on numpy arrays alike. ``[x > 0]`` is 1 where the 
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 
@@ -129,7 +130,14 @@ MAX = Declared(
     pattern="gradient router",
 )
 NEG = Declared("neg", "−x", Rule("x", "−1", -1.0), saves="")
-POW = Declared("pow", "xᵏ", Rule("x", "k·xᵏ⁻¹", lambda x, y, k: k * x ** (k - 1)),
+def _power(x, e):
+    """``x ** e``, with 0 to a negative power infinite for a Python float too (as numpy and PyTorch make it)."""
+    if x.__class__ is float and x == 0.0 and e < 0:
+        return math.inf
+    return x**e
+
+
+POW = Declared("pow", "xᵏ", Rule("x", "k·xᵏ⁻¹", lambda x, y, k: k * _power(x, k - 1)),
                hint="a negative base with a fractional exponent, or 0 to a negative power")
 EXP = Declared("exp", "exp", Rule("x", "eˣ", lambda x, y: y), saves="output",
                hint="exp overflows past about 88 in float32 and 709 in float64")

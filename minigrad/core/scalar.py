@@ -40,6 +40,10 @@ class ScalarGate(Gate):
         self.forward, self.params = forward, params
         self.send = _sender(self.rules, params)
 
+    def __reduce__(self):
+        """Pickled as a reference to the module's instance (its forward may be a lambda)."""
+        return (_scalar_gate, (self.name, self.params))
+
     @property
     def formula(self):
         """The rules as the lectures write them for numbers: ``dL/da = b × dL/dy, ...``."""
@@ -124,6 +128,7 @@ LOG = ScalarGate(rules.LOG, _log)
 TANH = ScalarGate(rules.TANH, math.tanh)
 SIGMOID = ScalarGate(rules.SIGMOID, _sigmoid)
 RELU = ScalarGate(rules.RELU, lambda x: x if x > 0.0 else 0.0)
+_GATES = {g.name: g for g in (ADD, SUB, MUL, DIV, MAX, NEG, EXP, LOG, TANH, SIGMOID, RELU)}
 _POWERS = {}
 
 
@@ -311,12 +316,54 @@ class Value:
         """Backprop from this value one Step at a time (same result as ``backward()``)."""
         return engine.backprop(self, 1.0, steps=True)
 
+    # -- copying and pickling: the whole graph, node by node, without recursion --
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_graph, _graph_spec(self))
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        spec, at = _graph_spec(self)
+        built = _rebuild_graph(copy.deepcopy(spec, memo), at, every=True)
+        memo[id(self)] = built[at]
+        return built[at]
+
     def __float__(self):
         return self.data
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+
+def _graph_spec(root):
+    """``root``'s graph as a flat list, oldest node first, inputs as positions in the list (no recursion)."""
+    seen, stack = {root}, [root]
+    while stack:
+        for parent in stack.pop()._inputs:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    nodes = sorted(seen, key=lambda n: n._id)
+    where = {node: k for k, node in enumerate(nodes)}
+    spec = [(n.data, n.grad, n.label, n._gate, tuple(where[p] for p in n._inputs)) for n in nodes]
+    return spec, where[root]
+
+
+def _rebuild_graph(spec, at, every=False):
+    """The graph of :func:`_graph_spec` again; its node ``at`` (or, with ``every``, all its nodes)."""
+    built = []
+    for data, grad, label, gate, inputs in spec:
+        node = Value._make(gate, tuple(built[i] for i in inputs), data)
+        node.grad, node.label = grad, label
+        built.append(node)
+    return built if every else built[at]
+
+
+def _scalar_gate(name, params):
+    """A scalar gate by name, for unpickling: the module's one instance (pow's for its exponent)."""
+    return _pow_gate(params[0]) if name == "pow" else _GATES[name]
 
 
 def maximum(a, b):

@@ -108,7 +108,7 @@ class Tensor:
         return self._data.size
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self.shape[_dims.axis("size", dim, self.ndim)]
 
     def __len__(self):
         return len(self._data)
@@ -146,6 +146,31 @@ class Tensor:
         return f"Tensor({', '.join(parts)})"
 
     __hash__ = object.__hash__  # nodes are keys of the engine's dicts; == is elementwise
+
+    # -- copying and pickling, as PyTorch: a tensor is saved as its values, never as its graph --
+
+    def __reduce_ex__(self, protocol):
+        """Pickled as a leaf: values, requires_grad, label and (a leaf's) .grad; a computed tensor's graph is not
+        saved, as PyTorch does (and a deep graph cannot overflow the pickler's recursion)."""
+        extra = {slot: getattr(self, slot) for cls in type(self).__mro__[:-2] if cls is not Tensor
+                 for slot in getattr(cls, "__slots__", ()) if hasattr(self, slot)}
+        grad = self.grad if self._gate is None else None
+        return (_rebuild, (type(self), self._data, self.requires_grad, self.label, grad, extra))
+
+    def __deepcopy__(self, memo):
+        if self._gate is not None:
+            raise RuntimeError(
+                f"deepcopy: only leaf tensors (made by you, not by a gate) can be deep-copied, as in PyTorch; this one "
+                f"was made by {self._gate.name}: copy its values with t.detach().clone(), or copy the leaves and run "
+                f"the computation again"
+            )
+        import copy
+
+        cls, data, requires_grad, label, grad, extra = self.__reduce_ex__(4)[1]
+        out = _rebuild(cls, copy.deepcopy(data, memo), requires_grad, label, copy.deepcopy(grad, memo),
+                       copy.deepcopy(extra, memo))
+        memo[id(self)] = out
+        return out
 
     # -- operators: each is a gate in ops/ --
 
@@ -279,8 +304,12 @@ class Tensor:
         return -((-self).max(dim=dim, keepdim=keepdim))
 
     def argmax(self, dim=None, keepdim=False):
-        """Indices of the maxima (an integer tensor outside the graph)."""
-        out = self._data.argmax(axis=dim, keepdims=keepdim) if dim is not None else self._data.argmax()
+        """Indices of the maxima (an integer tensor outside the graph); without ``dim``, of the flattened
+        tensor (with ``keepdim``, in a shape of ones, as PyTorch)."""
+        if dim is None:
+            out = np.asarray(self._data.argmax())
+            return Tensor._make(out.reshape((1,) * self.ndim) if keepdim else out, None, ())
+        out = self._data.argmax(axis=_dims.axis("argmax", dim, self.ndim), keepdims=keepdim)
         return Tensor._make(np.asarray(out), None, ())
 
     # -- shapes --
@@ -376,7 +405,14 @@ class Tensor:
                     f"Pass grad= (an array of shape {self.shape}) or reduce first: y.sum().backward()"
                 )
             return np.ones_like(self._data)
-        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        given = grad.data if isinstance(grad, Tensor) else grad
+        if not isinstance(given, (np.ndarray, np.generic, numbers.Real, list, tuple)) or isinstance(given, bool) or (
+                isinstance(given, np.ndarray) and given.dtype.kind not in "biuf"):
+            raise TypeError(f"backward: grad must be an array (or Tensor) of numbers of shape {self.shape}, got {grad!r}")
+        try:
+            grad = np.asarray(given, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"backward: grad must be an array of numbers of shape {self.shape}, got {grad!r}") from None
         if grad.shape != self.shape:
             raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape {self.shape}")
         return grad
@@ -438,6 +474,37 @@ class Tensor:
         source = source.data if isinstance(source, Tensor) else np.asarray(source)
         return self._inplace("copy_", lambda a: np.copyto(a, source, casting="unsafe"))
 
+    # x += y, x -= y, x *= y, x /= y: in place where PyTorch changes the tensor in place (outside a graph, or
+    # under no_grad); a computed tensor in a graph gets a new node, the same values; a leaf that requires grad
+    # is an error, as in PyTorch -- otherwise `w -= lr * w.grad` would silently make w a computed tensor
+
+    def _augmented(self, symbol, other, ufunc, out_of_place):
+        if self.requires_grad and engine.modes.grad:
+            if self._gate is None:
+                raise RuntimeError(
+                    f"{symbol}: a leaf tensor that requires grad (shape {self.shape}) cannot be changed in place while "
+                    f"the graph is being built (PyTorch: 'a leaf Variable that requires grad is being used in an "
+                    f"in-place operation'); update parameters under `with minigrad.no_grad():`, or use an optimiser"
+                )
+            return out_of_place(self, other)
+        data = other.data if isinstance(other, Tensor) else other
+        try:
+            return self._inplace(symbol, lambda a: ufunc(a, data, out=a))
+        except TypeError as exc:  # numpy: an int tensor cannot hold the float result, and so on
+            raise TypeError(f"{symbol}: cannot store the result in this {self.dtype} tensor in place: {exc}") from None
+
+    def __iadd__(self, other):
+        return self._augmented("+=", other, np.add, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._augmented("-=", other, np.subtract, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._augmented("*=", other, np.multiply, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._augmented("/=", other, np.true_divide, Tensor.__truediv__)
+
 
 class _HookHandle:
     _next = 0
@@ -457,7 +524,14 @@ def _as_array(data, dtype):
     """The array a Tensor holds: lists and numbers as float32, numpy arrays as they are."""
     if isinstance(data, Tensor):
         data = data.data
+    if dtype is not None:
+        dtype = _numeric_dtype(dtype)
     if isinstance(data, np.ndarray):
+        if data.dtype.kind not in "biuf":
+            fix = {"c": "keep the real part: array.real", "U": "if the strings are numbers: array.astype('float32')",
+                   "S": "if the strings are numbers: array.astype('float32')"}.get(
+                data.dtype.kind, "make it numeric: np.asarray(array, dtype='float32')")
+            raise TypeError(f"Tensor: an array of {data.dtype} cannot be a tensor (tensors hold real numbers); {fix}")
         return data if dtype is None else data.astype(dtype, copy=False)
     if isinstance(data, (numbers.Number, list, tuple, np.generic)):
         try:
@@ -475,12 +549,35 @@ def _as_array(data, dtype):
     )
 
 
+def _rebuild(cls, data, requires_grad, label, grad, extra):
+    """A pickled (or deep-copied) tensor, as a leaf."""
+    out = cls.__new__(cls)
+    Tensor.__init__(out, data, label=label)
+    out.requires_grad = bool(requires_grad)
+    out.grad = grad
+    for slot, value in extra.items():
+        setattr(out, slot, value)
+    return out
+
+
+def _numeric_dtype(dtype):
+    """``dtype`` as a numpy dtype of booleans, integers or floats, or a TypeError naming it."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: {dtype!r} is not a data type; use e.g. 'float32', 'float64' or 'int64'") from None
+    if dtype.kind not in "biuf":
+        raise TypeError(f"dtype: tensors hold booleans, integers or floats, not {dtype}; use e.g. 'float32'")
+    return dtype
+
+
 def tensor(data, requires_grad=False, dtype=None, label=""):
     """``mg.tensor(...)`` is ``Tensor(...)``."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
 
 
-from ..ops import elementwise as _ew  # noqa: E402 -- the gates need the class defined first
+from ..ops import dims as _dims  # noqa: E402 -- the gates need the class defined first
+from ..ops import elementwise as _ew  # noqa: E402
 from ..ops import matmul as _mm  # noqa: E402
 from ..ops import reduce as _red  # noqa: E402
 from ..ops import shape as _sh  # noqa: E402

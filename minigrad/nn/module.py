@@ -56,6 +56,20 @@ class Module:
         object.__setattr__(self, "_parent", None)
         object.__setattr__(self, "training", True)
 
+    # -- pickling and copying: a module's link to its parent (a weak reference) is made again, not saved --
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_parent", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_parent", None)
+        for child in self._modules.values():
+            if child is not None:
+                object.__setattr__(child, "_parent", weakref.ref(self))
+
     # -- registration --
 
     def __setattr__(self, name, value):

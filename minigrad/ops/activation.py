@@ -18,18 +18,15 @@ import numpy as np
 
 from ..core.function import Elementwise, Function
 from ..core.rules import Rule
+from . import dims
 from .gate import as_tensor
 
 
 def class_axis(op, dim, ndim):
     """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor, or a clear error."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
-    if ndim == 0:
+    if ndim == 0 and dims._is_int(dim):
         raise ValueError(f"{op}: needs a tensor with at least 1 dimension, got a 0-d one; reshape it first")
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
-    return int(dim) % ndim
+    return dims.axis(op, dim, ndim)
 
 
 class LeakyRelu(Elementwise):
@@ -50,6 +47,9 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
+        if x.shape[dim] == 0:  # nothing to normalise over: the empty result, as PyTorch
+            ctx.save_for_backward(x)
+            return x.copy()
         # softmax(x) = softmax(x − max): the shift keeps exp from overflowing
         s = np.exp(x - x.max(axis=dim, keepdims=True))
         s /= s.sum(axis=dim, keepdims=True)
@@ -69,6 +69,9 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
+        if x.shape[dim] == 0:  # the empty result, as PyTorch
+            ctx.save_for_backward(x)
+            return x.copy()
         shifted = x - x.max(axis=dim, keepdims=True)
         # log Σ exp(shifted) ≥ 0 since the largest term is exp(0) = 1: no log(0), no overflow
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))

@@ -12,25 +12,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-
-
-def normalize_dims(name, dim, ndim):
-    """``dim`` as a sorted tuple of non-negative axes, or a clear error."""
-    if dim is None:
-        return tuple(range(ndim))
-    if isinstance(dim, int) and -ndim <= dim < ndim:
-        return (dim % ndim,)
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    out = []
-    for d in dims:
-        if not isinstance(d, (int, np.integer)):
-            raise TypeError(f"{name}: dim must be an int or a tuple of ints, got {dim!r}")
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"{name}: dim {d} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(d) % max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name}: dim {dim!r} names the same axis twice")
-    return tuple(sorted(out)) if ndim else ()
+from . import dims
 
 
 class _Reduction(Function):
@@ -38,7 +20,7 @@ class _Reduction(Function):
 
     def setup(self, a, dim, keepdim):
         self.shape = a.shape
-        self.axes = normalize_dims(self.name, dim, a.ndim)
+        self.axes = dims.axes(self.name, dim, a.ndim)
         self.keepdim = keepdim
         self.count = math.prod([a.shape[i] for i in self.axes])
 
@@ -73,7 +55,9 @@ class Mean(_Reduction):
 
     @staticmethod
     def backward(ctx, up):
-        return (np.broadcast_to(ctx.spread(up) / ctx.count, ctx.shape),)
+        # 1/N in float64, the product cast back: in float16, N past 65,504 would be inf and the gradient 0
+        share = (ctx.spread(up) * (np.float64(1.0) / ctx.count)).astype(up.dtype, copy=False)
+        return (np.broadcast_to(share, ctx.shape),)
 
 
 class Var(_Reduction):
@@ -91,7 +75,8 @@ class Var(_Reduction):
 
     def _local(self):
         (centered,) = self.saved_tensors
-        return centered * (2.0 / (self.count - self.ddof))
+        with np.errstate(divide="ignore", invalid="ignore"):  # N = ddof (one element, unbiased): nan, as PyTorch
+            return (centered * (np.float64(2.0) / (self.count - self.ddof))).astype(centered.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, up):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
+from .dims import axes, axis
 from .gate import is_tensor
 
 
@@ -130,26 +131,27 @@ def reshape(a, *shape):
 
 def permute(a, *dims):
     dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-    if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)) or len(dims) != a.ndim:
+    if len(dims) != a.ndim:
         raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions of a {a.shape} tensor")
-    return Permute.apply(a, dims=tuple(d % a.ndim for d in dims))
+    order = tuple(axis("permute", d, a.ndim) for d in dims)
+    if sorted(order) != list(range(a.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions of a {a.shape} tensor")
+    return Permute.apply(a, dims=order)
 
 
 def transpose(a, d0, d1):
-    if a.ndim < 2 and not a.ndim == 0:
+    d0, d1 = axis("transpose", d0, a.ndim), axis("transpose", d1, a.ndim)
+    if a.ndim < 2:
         return a
-    dims = list(range(a.ndim))
-    try:
-        dims[d0], dims[d1] = dims[d1], dims[d0]
-    except IndexError:
-        raise IndexError(f"transpose: dims ({d0}, {d1}) are out of range for a tensor with {a.ndim} dimensions") from None
-    return Permute.apply(a, dims=tuple(dims))
+    order = list(range(a.ndim))
+    order[d0], order[d1] = order[d1], order[d0]
+    return Permute.apply(a, dims=tuple(order))
 
 
 def flatten(a, start_dim=0, end_dim=-1):
+    start, end = axis("flatten", start_dim, a.ndim), axis("flatten", end_dim, a.ndim)
     if a.ndim == 0:
         return reshape(a, 1)
-    start, end = start_dim % a.ndim, end_dim % a.ndim
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = a.shape[:start] + (int(np.prod(a.shape[start : end + 1])),) + a.shape[end + 1 :]
@@ -157,17 +159,17 @@ def flatten(a, start_dim=0, end_dim=-1):
 
 
 def unsqueeze(a, dim):
-    dim = dim % (a.ndim + 1)
+    dim = axis("unsqueeze", dim, a.ndim, new=True)
     return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
 
 
 def squeeze(a, dim=None):
+    """Drop axes of size 1: all of them, or those of ``dim`` (an int or a tuple) that have size 1, as PyTorch."""
     if dim is None:
         return reshape(a, tuple(n for n in a.shape if n != 1))
-    dim = dim % max(a.ndim, 1)
-    if a.shape[dim] != 1:
-        return a
-    return reshape(a, a.shape[:dim] + a.shape[dim + 1 :])
+    chosen = axes("squeeze", dim if isinstance(dim, (tuple, list)) else (dim,), a.ndim)
+    shape = tuple(n for k, n in enumerate(a.shape) if not (k in chosen and n == 1))
+    return a if shape == a.shape else reshape(a, shape)
 
 
 def index(a, idx):
@@ -188,7 +190,7 @@ def cat(tensors, dim=0):
     """Join tensors along an existing axis ``dim``; all other dimensions must match."""
     tensors = _tensors("cat", tensors)
     first = tensors[0]
-    dim = _axis("cat", dim, first.ndim)
+    dim = axis("cat", dim, first.ndim)
     for i, t in enumerate(tensors[1:], 1):
         if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != dim):
             raise ValueError(
@@ -205,7 +207,7 @@ def stack(tensors, dim=0):
     for i, t in enumerate(tensors[1:], 1):
         if t.shape != first.shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has {first.shape}; they must match")
-    return Stack.apply(*tensors, dim=_axis("stack", dim, first.ndim + 1))
+    return Stack.apply(*tensors, dim=axis("stack", dim, first.ndim, new=True))
 
 
 def pad(a, pad, value=0.0):
@@ -231,12 +233,6 @@ def _tensors(name, tensors):
         if not is_tensor(t):
             raise TypeError(f"{name}: expected Tensors, got {type(t).__name__}")
     return tensors
-
-
-def _axis(name, dim, ndim):
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{name}: dim {dim} is out of range for {ndim} dimensions")
-    return dim % ndim
 
 
 def zero_pad_shortcut(x, out_channels, stride=1):
