@@ -16,6 +16,7 @@ allocator.tune()  # glibc: a training step's temporaries reuse freed memory (see
 
 from . import data, debug, nn, optim, train  # noqa: E402
 from .app import lectures  # noqa: E402
+from .core import autograd  # noqa: E402 -- mg.autograd.grad, as torch.autograd.grad
 from .core.creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like  # noqa: E402
 from .core.engine import enable_grad, is_grad_enabled, no_grad  # noqa: E402
 from .core.function import Elementwise, Function  # noqa: E402
@@ -23,7 +24,7 @@ from .core.rules import Rule  # noqa: E402
 from .core.step import Step  # noqa: E402
 from .core.scalar import Value  # noqa: E402
 from .core.tensor import Tensor, tensor  # noqa: E402
-from .debug import AnomalyError, GradcheckError, detect_anomaly, gradcheck, gradcheck_gates  # noqa: E402
+from .debug import AnomalyError, GradcheckError, detect_anomaly, gradcheck, gradcheck_gates, gradgradcheck  # noqa: E402
 from .nn import models  # noqa: E402
 from .ops.elementwise import maximum, where  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
@@ -42,7 +43,7 @@ __all__ = [
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
-    "train",
+    "train", "autograd", "gradgradcheck",
 ]
 
 

@@ -28,6 +28,7 @@ MOVED = {
     "minigrad.cli": "minigrad.app.cli",
     "minigrad.jobs": "minigrad.app.jobs",
     "minigrad.lectures": "minigrad.app.lectures",
+    "minigrad.autograd": "minigrad.core.autograd",  # not moved: the short name PyTorch users expect
 }
 
 

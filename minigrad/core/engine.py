@@ -140,7 +140,7 @@ def has_gradient(node):
 
 
 def topological_order(root, waiting=None):
-    """Every node the gradient of ``root`` reaches, newest first (a valid backprop order).
+    """Every node the gradient of ``root`` (a node, or a list of them) reaches, newest first: a valid backprop order.
 
     One iterative pass (no recursion: a 1,000,000-gate chain is fine) collects the nodes and marks
     their gradient slots ``waiting``, which is also how the pass knows a node is already collected;
@@ -152,9 +152,13 @@ def topological_order(root, waiting=None):
         for node in order:
             node._g = None
         return order
-    root._g = waiting
-    order = [root]
-    stack = [root]
+    roots = root if isinstance(root, list) else [root]
+    order, stack = [], []
+    for r in roots:
+        if r._g is not waiting:
+            r._g = waiting
+            order.append(r)
+            stack.append(r)
     while stack:
         for parent in stack.pop()._inputs:
             if parent._g is not waiting and parent.requires_grad:
@@ -168,7 +172,7 @@ def topological_order(root, waiting=None):
 # --- the loop ------------------------------------------------------------------------------------------
 
 
-def backprop(root, grad, *, steps=False, retain=True, dry=False):
+def backprop(root, grad, *, steps=False, retain=True, dry=False, graph=False, capture=None):
     """The backprop loop. A generator: it yields a Step per gate only when ``steps`` is true.
 
     For each node, newest first, its gradient ``_g`` is complete (every consumer has been processed):
@@ -183,15 +187,23 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
     this pass. ``retain=False`` releases each gate's saved arrays as soon as the gate is done, so
     memory is freed as the loop goes. ``dry=True`` computes the steps without touching ``.grad`` or
     the records (hooks still run: they are part of what backward computes).
+
+    ``graph=True`` (``create_graph``) runs every gate's backward in Tensor (or Value) operations, so the
+    gradients carry graphs of their own and can be differentiated again. ``capture``, a dict whose keys
+    are nodes, receives each one's complete gradient instead of ``.grad`` (``autograd.grad``). ``root``
+    and ``grad`` may be lists (several outputs, each with its gradient).
     """
+    roots, seeds = (root, grad) if isinstance(root, list) else ([root], [grad])
     waiting = _Waiting()
-    order = topological_order(root, waiting)
-    root._g = grad
-    run = Run(root, grad)
+    order = topological_order(roots, waiting)
+    for r, g in zip(roots, seeds):
+        r._g = g if r._g is waiting else r._g + g
+    run = Run(roots[0], seeds[0])
     arrivals = {} if steps else None
     anomaly = modes.anomaly if anomalous else None
     record = modes.record and not dry
     summary = None if retain or not record else records.summary  # a freed pass keeps shapes and norms
+    plain = records.plain if graph else None  # records hold arrays, never the backward's graph (no cycles)
     mark = records.new_pass() if record else None
     finished = False
     try:
@@ -208,17 +220,20 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
                 hooked = node._run_hooks(total)
                 if hooked is not total:
                     if record:
-                        node._hooked = total if summary is None else summary(total)
+                        node._hooked = plain(total) if plain else total if summary is None else summary(total)
                     if steps:
                         yield Step("hook", HOOK, node, (node,), total, ("hook",), (hooked,), run)
                     total = hooked
-            if not dry:
+            if capture is not None:
+                if node in capture:
+                    capture[node] = total
+            elif not dry:
                 node._receive(total)
             gate = node._gate
             if gate is None:
                 sent = None
             else:
-                sent = gate.send(node, total)
+                sent = gate.send_graph(node, total) if graph else gate.send(node, total)
                 if anomaly is not None:
                     anomaly.check_backward(node, gate, sent, total)
                 if steps:
@@ -233,7 +248,9 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
                     gate.release()
             if record:
                 node._pass = mark
-                if summary is None:
+                if plain is not None:
+                    node._g, node._rec = plain(total), records.plains(sent)
+                elif summary is None:
                     node._g, node._rec = total, sent
                 else:
                     node._g, node._rec = summary(total), records.summaries(sent)
@@ -246,13 +263,20 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False):
                 node._g = None
 
 
-def run_backward(root, grad, *, retain=True, breakpoint=None):
+def run_backward(root, grad, *, retain=True, breakpoint=None, graph=False, capture=None):
     """Run the loop to the end; with ``breakpoint``, stop in the debugger where it returns true."""
+    if graph:  # the backward's own graph is built whatever grad mode the caller is in
+        with enable_grad():
+            return _run(root, grad, retain, breakpoint, True, capture)
+    return _run(root, grad, retain, breakpoint, False, capture)
+
+
+def _run(root, grad, retain, breakpoint, graph, capture):
     if breakpoint is None:
-        for _ in backprop(root, grad, retain=retain):
+        for _ in backprop(root, grad, retain=retain, graph=graph, capture=capture):
             pass
         return
-    for step in backprop(root, grad, steps=True, retain=retain):  # noqa: B007 -- `step` is for the debugger
+    for step in backprop(root, grad, steps=True, retain=retain, graph=graph, capture=capture):  # noqa: B007
         try:
             hit = breakpoint(step)
         except Exception as exc:

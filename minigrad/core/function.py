@@ -175,8 +175,8 @@ class Function(Gate):
 
     # -- the engine's side --
 
-    def send(self, node, upstream):
-        """The downstream gradients, one per input of ``node``: ``backward``'s, checked and summed to shape."""
+    def _ready(self, node):
+        """Before backward: the saved arrays are still there and unchanged; ``needs_input_grad`` set."""
         if self.released:
             self.saved_tensors  # noqa: B018 -- raises GraphFreedError, naming the gate
         inputs = node._inputs
@@ -189,21 +189,17 @@ class Function(Gate):
                 f"operation (y = y * 2 instead of y.mul_(2)) or y.clone() first"
             )
         self.needs_input_grad = needs = tuple([x.requires_grad for x in inputs])
+        return inputs, needs
+
+    def send(self, node, upstream):
+        """The downstream gradients, one per input of ``node``: ``backward``'s, checked and summed to shape."""
+        inputs, needs = self._ready(node)
         if upstream.__class__ is _Parts:  # several outputs: zeros for those no gradient reached, as PyTorch
             upstream = [np.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(upstream, self.outputs)]
             grads = type(self).backward(self, *upstream)
         else:
             grads = type(self).backward(self, upstream)
-        if grads.__class__ is not tuple and grads.__class__ is not list:
-            grads = (grads,)
-        if self._positions is not None:
-            grads = self._tensor_grads(grads)
-        if len(grads) != len(inputs):
-            raise TypeError(
-                f"{self.name}: backward returned {len(grads)} gradient{'s' if len(grads) != 1 else ''} but forward "
-                f"took {len(inputs)} input{'s' if len(inputs) != 1 else ''}; return one gradient per input "
-                f"(None where an input needs none)"
-            )
+        grads = self._per_input(grads, inputs)
         out = []
         for i, (x, g, need) in enumerate(zip(inputs, grads, needs)):
             if g is None or not need:
@@ -218,6 +214,82 @@ class Function(Gate):
                 g = self._to_shape(i, g, data.shape)
             out.append(g)
         return out
+
+    def _per_input(self, grads, inputs):
+        """What a backward returned, as one gradient per input Tensor (checked)."""
+        if grads.__class__ is not tuple and grads.__class__ is not list:
+            grads = (grads,)
+        if self._positions is not None:
+            grads = self._tensor_grads(grads)
+        if len(grads) != len(inputs):
+            raise TypeError(
+                f"{self.name}: backward returned {len(grads)} gradient{'s' if len(grads) != 1 else ''} but forward "
+                f"took {len(inputs)} input{'s' if len(inputs) != 1 else ''}; return one gradient per input "
+                f"(None where an input needs none)"
+            )
+        return grads
+
+    # -- create_graph: the same gradients, as Tensors whose graphs can be differentiated again --
+
+    def send_graph(self, node, upstream):
+        """``send`` for ``backward(create_graph=True)``: the downstream gradients as Tensors built from gates."""
+        inputs, needs = self._ready(node)
+        if upstream.__class__ is _Parts:
+            upstream = [Tensor(np.zeros(shape, dtype)) if g is None else g for g, (shape, dtype) in zip(upstream, self.outputs)]
+            grads = self.backward_graph(node, *upstream)
+        else:
+            grads = self.backward_graph(node, upstream)
+        grads = self._per_input(grads, inputs)
+        out = []
+        for i, (x, g, need) in enumerate(zip(inputs, grads, needs)):
+            if g is None or not need:
+                out.append(None)
+                continue
+            if not isinstance(g, Tensor):
+                raise HigherOrderError(
+                    f"{self.name}: with create_graph=True its backward returned {type(g).__name__} for input {i}, not "
+                    f"a Tensor: the gradient left the graph (a numpy function turns a Tensor into an array), so it "
+                    f"could not be differentiated again; write the backward with Tensor operations"
+                )
+            if g.dtype != x.dtype:
+                g = g.astype(x.dtype)
+            if g.shape != x.shape:
+                self._check_fits(i, g.shape, x.shape)
+                g = reduce_to(g, x.shape)
+            out.append(g)
+        return out
+
+    def backward_graph(self, node, *upstream):
+        """The gradients in Tensor operations. A gate written with ``mg.Function`` gets its own ``backward``
+        called with Tensors: its saved arrays become the input (or output) Tensors they are, so a backward
+        written with Tensor operations (``3 * x ** 2 * grad``) builds a graph. Saved arrays that are neither
+        would be constants and the second derivative wrong, so they are refused, naming the gate."""
+        if type(self).backward is Function.backward:
+            raise HigherOrderError(f"{self.name}: has no backward, so it cannot be differentiated at all")
+        saved = self.saved
+        nodes = []
+        for k, s in enumerate(saved):
+            if s.__class__ is not np.ndarray:
+                nodes.append(s)
+                continue
+            found = next((x for x in (*node._inputs, node) if s is x._data), None)
+            if found is None:
+                raise HigherOrderError(
+                    f"{self.name}: saved array {k} (shape {s.shape}) is neither an input nor the output of the gate, "
+                    f"so its second derivative would treat it as a constant; save only inputs and outputs and "
+                    f"compute the rest in backward, or use create_graph=False"
+                )
+            nodes.append(found)
+        self.saved = tuple(nodes)
+        try:
+            return type(self).backward(self, *upstream)
+        except TypeError as exc:
+            raise HigherOrderError(
+                f"{self.name}: its backward does not work on Tensors ({exc}), so create_graph=True cannot "
+                f"differentiate it again; write it with Tensor operations (x * grad, x.exp(), ...), not numpy's"
+            ) from exc
+        finally:
+            self.saved = saved
 
     def _tensor_grads(self, grads):
         n = self._positions[-1] + 1 if self._positions else 0
@@ -241,16 +313,20 @@ class Function(Gate):
         )
 
     def _to_shape(self, i, g, shape):
+        self._check_fits(i, g.shape, shape)
+        return sum_to_shape(g, shape)
+
+    def _check_fits(self, i, gshape, shape):
+        """A gradient may come in a shape its input was broadcast to; any other shape is an error."""
         try:
-            fits = np.broadcast_shapes(shape, g.shape) == g.shape
+            fits = np.broadcast_shapes(shape, gshape) == gshape
         except ValueError:
             fits = False
         if not fits:
             raise ValueError(
-                f"{self.name}: backward returned a gradient of shape {g.shape} for input {i}, which has shape "
+                f"{self.name}: backward returned a gradient of shape {gshape} for input {i}, which has shape "
                 f"{shape}; the gradient must have its input's shape"
             )
-        return sum_to_shape(g, shape)
 
     def _check_versions(self, inputs):
         for i, version in self.versions:
@@ -290,6 +366,19 @@ def _check_output(cls, data):
         f"{cls.name}.forward returned {what}; forward works on numpy arrays (its inputs are the Tensors' "
         f"arrays) and must return a numpy array, or a tuple of them for several outputs"
     )
+
+
+class HigherOrderError(RuntimeError):
+    """A gate reached by ``create_graph=True`` whose gradient cannot be differentiated again (names the gate)."""
+
+
+def reduce_to(g, shape):
+    """``sum_to_shape`` in Tensor operations (differentiable), for gradients of ``create_graph``."""
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if axes:
+        g = g.sum(dim=axes, keepdim=True)
+    return g.reshape(shape) if g.shape != shape else g
 
 
 class _Parts(tuple):
@@ -344,6 +433,20 @@ class Elementwise(Function):
                     value = value.astype(node.dtype)  # a routing mask, shown as the 1s and 0s it multiplies by
                 out.append(value)
         return tuple(out)
+
+    def backward_graph(self, node, up):
+        """local ⊙ upstream in Tensor operations: each rule evaluated on the gate's input and output Tensors."""
+        args = (*node._inputs, node, *self.params)
+        grads = []
+        for i, need in enumerate(self.needs_input_grad):
+            local = self.rule(i).local
+            if not need:
+                grads.append(None)
+            elif not callable(local):
+                grads.append(up if local == 1 else up * local)
+            else:
+                grads.append(up * local(*args))
+        return grads
 
     @staticmethod
     def backward(ctx, up):

@@ -29,6 +29,8 @@ class Output(Gate):
     def send(self, node, upstream):
         return [_Parts(upstream if j == self.k else None for j in range(self.n))]
 
+    send_graph = send  # the slot holds a Tensor just as well
+
 
 def several_outputs(ctx, inputs, arrays):
     """The Tensors for a gate's tuple of output arrays."""

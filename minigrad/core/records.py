@@ -68,6 +68,22 @@ def summary(g):
     return summarize_parts(summary) if summarize_parts is not None else g
 
 
+def plain(g):
+    """A gradient of a ``create_graph`` pass as the record keeps it: its values, not its graph."""
+    data = getattr(g, "_data", None)
+    if data is not None:
+        return data
+    if hasattr(g, "_inputs"):  # a Value
+        return g.data
+    if g is not None and g.__class__ is not float and hasattr(g, "summarize"):
+        return g.summarize(plain)
+    return g
+
+
+def plains(sent):
+    return None if sent is None else tuple([plain(g) for g in sent])
+
+
 def summaries(sent):
     """:func:`summary` of each gradient a gate sent."""
     return None if sent is None else tuple([summary(g) for g in sent])

@@ -15,12 +15,22 @@ the tensor gates (``ops/elementwise.py``): one place to read "mul swaps".
 
 A local-gradient function takes the gate's inputs, then its output, then the gate's parameters
 (pow's exponent): ``local(a, b, y)`` for a two-input gate, ``local(x, y, k)`` for ``x ** k``.
-It works on Python floats and on numpy arrays alike. ``[x > 0]`` is 1 where the condition holds, else 0.
+It works on Python floats and numpy arrays, and -- for ``create_graph`` -- on the Values and Tensors
+themselves, so that the gradient it gives can be differentiated again. ``[x > 0]`` is 1 where the condition holds, else 0.
 """
 from __future__ import annotations
 
 import math
 import numbers
+
+
+def value(x):
+    """What a node holds (a Value's float, a Tensor's array), else ``x``: for a local gradient that is a choice
+    (relu's, max's) -- a constant even when ``create_graph`` evaluates the rule on the nodes themselves."""
+    data = getattr(x, "_data", None)
+    if data is not None:
+        return data
+    return x.data if hasattr(x, "_inputs") else x
 
 
 class Rule:
@@ -125,8 +135,8 @@ DIV = Declared("div", "÷", Rule("a", "1/b", lambda a, b, y: 1 / b), Rule("b", "
                hint="a division by zero (or 0/0)")
 MAX = Declared(
     "max", "max",
-    Rule("a", "[a > b] + ½[a = b]", lambda a, b, y: (a > b) + 0.5 * (a == b), routes=True),
-    Rule("b", "[b > a] + ½[a = b]", lambda a, b, y: (b > a) + 0.5 * (a == b), routes=True),
+    Rule("a", "[a > b] + ½[a = b]", lambda a, b, y: (value(a) > value(b)) + 0.5 * (value(a) == value(b)), routes=True),
+    Rule("b", "[b > a] + ½[a = b]", lambda a, b, y: (value(b) > value(a)) + 0.5 * (value(a) == value(b)), routes=True),
     pattern="gradient router",
 )
 NEG = Declared("neg", "−x", Rule("x", "−1", -1.0), saves="")
@@ -145,4 +155,4 @@ LOG = Declared("log", "log", Rule("x", "1/x", lambda x, y: 1 / x),
                hint="log needs inputs > 0 (log 0 = -inf, log of a negative number = nan)")
 TANH = Declared("tanh", "tanh", Rule("x", "1 − tanh²x", lambda x, y: 1 - y * y), saves="output")
 SIGMOID = Declared("sigmoid", "σ", Rule("x", "σ(x)(1 − σ(x))", lambda x, y: y * (1 - y)), saves="output")
-RELU = Declared("relu", "relu", Rule("x", "[x > 0]", lambda x, y: y > 0, routes=True), saves="output")
+RELU = Declared("relu", "relu", Rule("x", "[x > 0]", lambda x, y: value(y) > 0, routes=True), saves="output")

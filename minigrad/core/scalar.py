@@ -49,6 +49,19 @@ class ScalarGate(Gate):
         """The rules as the lectures write them for numbers: ``dL/da = b × dL/dy, ...``."""
         return super().formula.replace("⊙", "×")
 
+    def send_graph(self, node, up):
+        """local × upstream in Value operations, each rule evaluated on the nodes: differentiable again."""
+        args = (*node._inputs, node, *self.params)
+        out = []
+        for rule in self.rules:
+            local = rule.local
+            if not callable(local):
+                out.append(up if local == 1.0 else local * up)
+                continue
+            local = local(*args)
+            out.append((float(local) if local.__class__ is not Value else local) * up)
+        return tuple(out)
+
     def local(self, node):
         args = (*[x.data for x in node._inputs], node.data, *self.params)
         return tuple([float(r.local(*args)) if callable(r.local) else r.local for r in self.rules])
@@ -303,18 +316,21 @@ class Value:
 
     # -- backprop --
 
-    def backward(self, *, breakpoint=None):
+    def backward(self, *, create_graph=False, breakpoint=None):
         """Backprop from this value: every node of its graph gets ``.grad``.
 
         Leaves accumulate across calls (as in PyTorch); intermediate gradients are recomputed.
-        ``breakpoint`` is a predicate on a Step; where it is true, Python's ``breakpoint()``
-        is called with ``step`` in scope, before the step's downstream gradients are sent.
+        With ``create_graph`` the gradients are Values with graphs of their own (differentiable again).
+        ``breakpoint`` is a predicate on a Step; where it is true, Python's ``breakpoint()`` is called
+        with ``step`` in scope, before the step's downstream gradients are sent.
         """
-        engine.run_backward(self, 1.0, breakpoint=breakpoint)
+        seed = Value._make(None, (), 1.0) if create_graph else 1.0
+        engine.run_backward(self, seed, breakpoint=breakpoint, graph=bool(create_graph))
 
-    def backward_steps(self):
+    def backward_steps(self, *, create_graph=False):
         """Backprop from this value one Step at a time (same result as ``backward()``)."""
-        return engine.backprop(self, 1.0, steps=True)
+        seed = Value._make(None, (), 1.0) if create_graph else 1.0
+        return engine.backprop(self, seed, steps=True, graph=bool(create_graph))
 
     # -- copying and pickling: the whole graph, node by node, without recursion --
 

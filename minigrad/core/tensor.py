@@ -375,10 +375,14 @@ class Tensor:
     def _run_hooks(self, grad):
         """This node's complete gradient, passed through its hooks in the order they were registered;
         a hook that returns an array replaces the gradient."""
+        graph = isinstance(grad, Tensor)  # create_graph: the hook gets (and may return) a Tensor with a graph
         for fn in list(self._hooks.values()):
             replaced = fn(grad)
             if replaced is not None:
-                replaced = np.asarray(replaced.data if isinstance(replaced, Tensor) else replaced, dtype=self.dtype)
+                if graph:
+                    replaced = replaced if isinstance(replaced, Tensor) else Tensor(np.asarray(replaced, self.dtype))
+                else:
+                    replaced = np.asarray(replaced.data if isinstance(replaced, Tensor) else replaced, dtype=self.dtype)
                 if replaced.shape != self.shape:
                     raise ValueError(
                         f"hook: returned a gradient of shape {replaced.shape} for a tensor of shape {self.shape}"
@@ -389,8 +393,12 @@ class Tensor:
     def _receive(self, grad):
         """The engine hands over this node's complete gradient (after hooks): ``.grad`` for leaves and retainers."""
         if self._gate is None:
-            if self.grad is None:
+            if grad.__class__ is not np.ndarray:  # create_graph: .grad is a Tensor with its graph
+                self.grad = grad if self.grad is None else grad + self.grad
+            elif self.grad is None:
                 self.grad = np.array(grad, dtype=self.dtype, copy=True)
+            elif isinstance(self.grad, Tensor):
+                self.grad = self.grad + grad
             else:
                 self.grad += grad
         elif self._retains_grad:
@@ -417,12 +425,15 @@ class Tensor:
             raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape {self.shape}")
         return grad
 
-    def backward(self, grad=None, retain_graph=False, *, breakpoint=None):
+    def backward(self, grad=None, retain_graph=None, create_graph=False, *, breakpoint=None):
         """Backprop from this tensor. Leaves that require grad accumulate into ``.grad``.
 
         Without ``retain_graph`` the gates free their saved arrays as the loop goes (memory stays
         flat across training steps) and a second backward through the graph is an error. With it,
         saved arrays and every node's gradient stay, for drawing and for another backward.
+        With ``create_graph`` every gate's backward runs in Tensor operations: ``.grad`` is then a
+        Tensor with a graph of its own, made of the same gates, which can be differentiated again
+        (``retain_graph`` then defaults to True, as in PyTorch).
         ``breakpoint`` is a predicate on a Step; where it is true, Python's ``breakpoint()`` runs
         with ``step`` in scope, before the step's downstream gradients are sent.
         """
@@ -431,11 +442,19 @@ class Tensor:
                 "backward: this tensor does not require grad and has no gate; was it computed under no_grad(), "
                 "or from tensors none of which has requires_grad=True?"
             )
-        engine.run_backward(self, self._seed_grad(grad), retain=retain_graph, breakpoint=breakpoint)
+        retain = create_graph if retain_graph is None else retain_graph
+        seed = self._seed_grad(grad)
+        if create_graph:
+            seed = grad if isinstance(grad, Tensor) else Tensor._make(seed, None, ())
+        engine.run_backward(self, seed, retain=retain, breakpoint=breakpoint, graph=bool(create_graph))
 
-    def backward_steps(self, grad=None, retain_graph=False):
+    def backward_steps(self, grad=None, retain_graph=None, create_graph=False):
         """Backprop one Step at a time (same result as ``backward()``)."""
-        return engine.backprop(self, self._seed_grad(grad), steps=True, retain=retain_graph)
+        retain = create_graph if retain_graph is None else retain_graph
+        seed = self._seed_grad(grad)
+        if create_graph:
+            seed = grad if isinstance(grad, Tensor) else Tensor._make(seed, None, ())
+        return engine.backprop(self, seed, steps=True, retain=retain, graph=bool(create_graph))
 
     # -- in-place changes (they raise the version, so a gate that needs the old value notices) --
 

@@ -8,9 +8,10 @@ parameter's gradient norm: vanishing and exploding gradients at a glance) and ``
 from .anomaly import AnomalyError, detect_anomaly
 from .flow import EXPLODING, VANISHING, grad_flow, grad_flow_report
 from .gradcheck import GradcheckError, gradcheck, gradcheck_gates
+from .gradgradcheck import gradgradcheck
 from .receptive_field import receptive_field, receptive_field_report
 
 __all__ = [
-    "gradcheck", "gradcheck_gates", "GradcheckError", "detect_anomaly", "AnomalyError", "grad_flow", "grad_flow_report",
+    "gradcheck", "gradcheck_gates", "gradgradcheck", "GradcheckError", "detect_anomaly", "AnomalyError", "grad_flow", "grad_flow_report",
     "receptive_field", "receptive_field_report", "VANISHING", "EXPLODING",
 ]

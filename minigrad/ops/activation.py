@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from ..core.function import Elementwise, Function
-from ..core.rules import Rule
+from ..core.rules import Rule, value
 from . import dims
 from .gate import as_tensor
 
@@ -32,7 +32,7 @@ def class_axis(op, dim, ndim):
 class LeakyRelu(Elementwise):
     name, symbol = "leaky_relu", "lrelu"
     rules = (Rule("x", "[x > 0] + negative_slope·[x ≤ 0]",
-                  lambda x, y, slope: np.where(x > 0, np.ones((), x.dtype), np.asarray(slope, x.dtype))),)
+                  lambda x, y, slope: np.where(value(x) > 0, np.ones((), x.dtype), np.asarray(slope, x.dtype))),)
 
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -61,6 +61,10 @@ class Softmax(Function):
         (s,) = ctx.saved_tensors
         return (s * (up - (up * s).sum(axis=ctx.dim, keepdims=True)),)
 
+    def backward_graph(self, node, up):
+        s = node  # the output: its own gate carries the dependence on x
+        return (s * (up - (up * s).sum(dim=self.dim, keepdim=True)),)
+
 
 class LogSoftmax(Function):
     name, symbol = "log_softmax", "logsoftmax"
@@ -82,6 +86,9 @@ class LogSoftmax(Function):
     def backward(ctx, up):
         (out,) = ctx.saved_tensors
         return (up - np.exp(out) * up.sum(axis=ctx.dim, keepdims=True),)
+
+    def backward_graph(self, node, up):
+        return (up - node.exp() * up.sum(dim=self.dim, keepdim=True),)
 
 # -- the functions (torch.nn.functional names and defaults) --
 

@@ -89,6 +89,93 @@ class Conv2d(Function):
         db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
 
+    def backward_graph(self, node, up):
+        """dL/dX and dL/dW as gates of their own (create_graph): each is linear in dL/dO, and a convolution
+        again in the other direction, so they can be differentiated as often as asked."""
+        x, w = node._inputs[:2]
+        needs = self.needs_input_grad
+        dx = ConvInputGrad.apply(up, w, geo=self.geo, groups=self.groups, channels=x.shape[1]) if needs[0] else None
+        dw = ConvWeightGrad.apply(x, up, geo=self.geo, groups=self.groups, shape=w.shape) if needs[1] else None
+        db = up.sum(dim=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+        return (dx, dw, db)[: len(needs)]
+
+
+def input_grad(up, w, geo, groups, channels):
+    """A convolution's dL/dX for weight ``w``: col2im(Wᵀ·dL/dO), cropped -- also conv_transpose2d's forward."""
+    dbuf = np.zeros((up.shape[0], channels, geo.flat), up.dtype)
+    for part in geo.batches(up.shape[0], channels, up.dtype):
+        geo.col2im(spread(w, geo.extend(up[part]), groups), dbuf[part])
+    return geo.crop(dbuf)
+
+
+def weight_grad(x, up, geo, groups, shape):
+    """A convolution's dL/dW = X ⋆ dL/dO, summed over the batch."""
+    dtype = np.result_type(x, up)
+    buf, dw = geo.pad(x, dtype), np.zeros(shape, dtype)
+    for part in geo.batches(up.shape[0], buf.shape[1], dtype):
+        dw += correlate(geo.extend(up[part].astype(dtype, copy=False)), geo.im2col(buf[part]), groups, shape)
+    return dw
+
+
+def correlation(x, w, geo, groups):
+    """The convolution itself, for geometry ``geo``."""
+    dtype = np.result_type(x, w)
+    out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
+    return convolve(geo.pad(x, dtype), w, geo, groups, out, None)
+
+
+def _conv2d(x, w, geo, groups):
+    """conv2d as a gate, with the geometry of another convolution's."""
+    return Conv2d.apply(x, w, stride=(geo.sh, geo.sw), padding=((geo.top, geo.bottom), (geo.left, geo.right)),
+                        dilation=(geo.dh, geo.dw), groups=groups)
+
+
+class ConvInputGrad(Function):
+    """conv2d's dL/dX as a gate (create_graph): bilinear in dL/dO (g) and W; its own gradients are a
+    convolution of the upstream with W, and the weight gradient of the upstream against g."""
+
+    name, symbol = "conv2d_input_grad", "convᵀ"
+    rules = (Rule("g", "conv2d(dL/dy, W)"), Rule("W", "dL/dy ⋆ g"))
+
+    @staticmethod
+    def forward(ctx, g, w, geo, groups, channels):
+        ctx.geo, ctx.groups = geo, groups
+        ctx.save_for_backward(g, w)
+        return input_grad(g, w, geo, groups, channels)
+
+    @staticmethod
+    def backward(ctx, v):
+        g, w = ctx.saved_tensors
+        return correlation(v, w, ctx.geo, ctx.groups), weight_grad(v, g, ctx.geo, ctx.groups, w.shape)
+
+    def backward_graph(self, node, v):
+        g, w = node._inputs
+        return _conv2d(v, w, self.geo, self.groups), ConvWeightGrad.apply(v, g, geo=self.geo, groups=self.groups,
+                                                                          shape=w.shape)
+
+
+class ConvWeightGrad(Function):
+    """conv2d's dL/dW as a gate (create_graph): bilinear in X and dL/dO (g)."""
+
+    name, symbol = "conv2d_weight_grad", "X⋆g"
+    rules = (Rule("X", "conv2d's dL/dX of g for the weight dL/dy"), Rule("g", "conv2d(X, dL/dy)"))
+
+    @staticmethod
+    def forward(ctx, x, g, geo, groups, shape):
+        ctx.geo, ctx.groups = geo, groups
+        ctx.save_for_backward(x, g)
+        return weight_grad(x, g, geo, groups, shape)
+
+    @staticmethod
+    def backward(ctx, v):
+        x, g = ctx.saved_tensors
+        return input_grad(g, v, ctx.geo, ctx.groups, x.shape[1]), correlation(x, v, ctx.geo, ctx.groups)
+
+    def backward_graph(self, node, v):
+        x, g = node._inputs
+        return (ConvInputGrad.apply(g, v, geo=self.geo, groups=self.groups, channels=x.shape[1]),
+                _conv2d(x, v, self.geo, self.groups))
+
 
 class ConvTranspose2d(Function):
     name, symbol = "conv_transpose2d", "convᵀ"
@@ -100,11 +187,7 @@ class ConvTranspose2d(Function):
         dtype = np.result_type(x, w, *bias)
         geo = ctx.geo = geometry
         ctx.groups = groups
-        out_channels = w.shape[1] * groups
-        ybuf = np.zeros((x.shape[0], out_channels, geo.flat), dtype)
-        for part in geo.batches(x.shape[0], out_channels, dtype):
-            geo.col2im(spread(w, geo.extend(x[part].astype(dtype, copy=False)), groups), ybuf[part])
-        y = geo.crop(ybuf)
+        y = input_grad(x.astype(dtype, copy=False), w, geo, groups, w.shape[1] * groups)
         if bias:
             y += bias[0][:, None, None]
         ctx.save_for_backward(w, x)
@@ -125,6 +208,15 @@ class ConvTranspose2d(Function):
                 dw += correlate(geo.extend(x[part]), cols, groups, w.shape)
         db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
+
+    def backward_graph(self, node, up):
+        x, w = node._inputs[:2]
+        needs = self.needs_input_grad
+        dx = _conv2d(up, w, self.geo, self.groups) if needs[0] else None
+        dw = ConvWeightGrad.apply(up, x, geo=self.geo, groups=self.groups, shape=w.shape) if needs[1] else None
+        db = up.sum(dim=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+        return (dx, dw, db)[: len(needs)]
+
 
 # -- the functions (re-exported as minigrad.nn.functional) and their argument checks --------------
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..core.function import Function
+from ..core.function import Function, HigherOrderError
 from ..core.rules import Rule
 from . import window
 from .conv import check_4d, conv2d
@@ -65,7 +65,15 @@ class _Windows:
         return dxp[:, :, self.top : self.top + self.H, self.left : self.left + self.W]
 
 
-class LocalConv2d(Function):
+class _NoSecondDerivative:
+    def backward_graph(self, node, up):
+        raise HigherOrderError(
+            f"{self.name}: second derivatives (create_graph=True) are not supported for this gate; use conv2d, or "
+            f"backward() without create_graph"
+        )
+
+
+class LocalConv2d(_NoSecondDerivative, Function):
     """Backward skips a first layer's dL/dX (``needs_input_grad``): the add-back nobody uses."""
 
     name, symbol = "local_conv2d", "local"
@@ -112,7 +120,7 @@ class LocalConv2d(Function):
         return (dx, dw, db)[: len(needs)]
 
 
-class TiledConv2d(Function):
+class TiledConv2d(_NoSecondDerivative, Function):
     name, symbol = "tiled_conv2d", "tiled"
     rules = (
         Rule("X", "each window's dL/dO·W[r%t,q%t] added back where it was read"),

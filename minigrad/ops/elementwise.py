@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import rules as table
 from ..core.function import Elementwise
-from ..core.rules import Rule
+from ..core.rules import Rule, value
 from .gate import broadcast_shape, constant, is_tensor
 
 
@@ -80,8 +80,7 @@ class Pow(Elementwise):
     name, symbol = "pow", "aᵇ"
     rules = (
         Rule("a", "b·aᵇ⁻¹", lambda a, b, y: b * a ** (b - 1)),
-        # as PyTorch: where a == 0 and b >= 0 the exponent's gradient is 0, not nan
-        Rule("b", "aᵇ·log a", lambda a, b, y: np.where((a == 0) & (b >= 0), 0.0, y * np.log(a)).astype(y.dtype)),
+        Rule("b", "aᵇ·log a", lambda a, b, y: _exponent_local(a, b, y)),
     )
     saves = "inputs+output"
     hint = table.POW.hint
@@ -90,6 +89,15 @@ class Pow(Elementwise):
     def forward(ctx, a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
             return a**b
+
+
+def _exponent_local(a, b, y):
+    """aᵇ·log a; as PyTorch, 0 where a == 0 and b >= 0 (not nan). Arrays, or Tensors for create_graph."""
+    zero = (value(a) == 0) & (value(b) >= 0)
+    if is_tensor(y):
+        return where(zero, 0.0, y * a.log())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(zero, 0.0, y * np.log(a)).astype(y.dtype)
 
 
 class Neg(Elementwise):
@@ -156,7 +164,7 @@ class Sqrt(Elementwise):
 
 class Abs(Elementwise):
     name, symbol = "abs", "|x|"
-    rules = (Rule("x", "sign(x)", lambda x, y: np.sign(x)),)
+    rules = (Rule("x", "sign(x)", lambda x, y: np.sign(value(x))),)
 
     @staticmethod
     def forward(ctx, a):

@@ -44,6 +44,15 @@ class Linear(Function):
             grads += (rows_up.sum(axis=0) if need_b[0] else None,)
         return grads
 
+    def backward_graph(self, node, up):
+        x, w = node._inputs[:2]
+        need_x, need_w, *need_b = self.needs_input_grad
+        rows_up = up.reshape(-1, w.shape[0])
+        grads = (up @ w if need_x else None, rows_up.T @ x.reshape(-1, w.shape[1]) if need_w else None)
+        if need_b:
+            grads += (rows_up.sum(dim=0) if need_b[0] else None,)
+        return grads
+
 
 def linear(x, w, b=None):
     """y = x·Wᵀ + b for x (..., in_features), w (out_features, in_features), b (out_features,) or None."""

@@ -42,6 +42,26 @@ class MatMul(Function):
             db = db[..., 0]
         return da, db
 
+    def backward_graph(self, node, up):
+        """The same products of Tensors: dL/dX = dL/dY·Wᵀ and dL/dW = Xᵀ·dL/dY, differentiable again."""
+        a, b = node._inputs
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (up * b if need_a else None), (up * a if need_b else None)
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            up = up.unsqueeze(-2)
+        if b.ndim == 1:
+            up = up.unsqueeze(-1)
+        da = (up @ b2.transpose(-1, -2)) if need_a else None
+        db = (a2.transpose(-1, -2) @ up) if need_b else None
+        if a.ndim == 1 and need_a:
+            da = da.squeeze(-2)
+        if b.ndim == 1 and need_b:
+            db = db.squeeze(-1)
+        return da, db
+
 
 def matmul(a, b):
     other = constant(b, a)

@@ -57,7 +57,7 @@ class BatchNorm(Function):
         count = x3.shape[0] * x3.shape[2]
         weight = affine[0] if has_weight else None
         bias = affine[-1] if has_bias else None
-        ctx.has_weight, ctx.has_bias, ctx.training, ctx.count = has_weight, has_bias, training, count
+        ctx.has_weight, ctx.has_bias, ctx.training, ctx.count, ctx.eps = has_weight, has_bias, training, count, eps
         ctx.rules = (ctx.TRAINING if training else ctx.EVAL,) + (ctx.WEIGHT,) * has_weight + (ctx.BIAS,) * has_bias
         # training keeps only arrays it computed, so x may change in place afterwards; eval keeps x itself
         if training:
@@ -105,6 +105,31 @@ class BatchNorm(Function):
             grads.append(sum_g_xhat)
         if ctx.has_bias:
             grads.append(sum_g)
+        return tuple(grads)
+
+    def backward_graph(self, node, up):
+        """The same formulas in Tensor operations, the batch statistics recomputed as gates on x (they depend
+        on it); in eval mode the running statistics are constants."""
+        x = node._inputs[0]
+        weight = node._inputs[1] if self.has_weight else None
+        n, c = x.shape[:2]
+        x3, g, axes = x.reshape(n, c, -1), up.reshape(n, c, -1), (0, 2)
+        if self.training:
+            xc = x3 - x3.mean(dim=axes, keepdim=True)
+            invstd = ((xc * xc).mean(dim=axes, keepdim=True) + self.eps) ** -0.5
+            xhat = xc * invstd
+            scale = invstd if weight is None else invstd * weight.reshape(1, c, 1)
+            dx = scale * (g - g.mean(dim=axes, keepdim=True) - xhat * (g * xhat).mean(dim=axes, keepdim=True))
+        else:
+            _, invstd, _, mean = self.saved_tensors
+            xhat = (x3 - mean[:, None]) * invstd[:, None]
+            scale = invstd[:, None] if weight is None else weight.reshape(c, 1) * invstd[:, None]
+            dx = g * scale
+        grads = [dx.reshape(x.shape)]
+        if self.has_weight:
+            grads.append((g * xhat).sum(dim=axes))
+        if self.has_bias:
+            grads.append(g.sum(dim=axes))
         return tuple(grads)
 
 

@@ -21,6 +21,7 @@ from ..core.rules import Rule
 from . import window
 from .conv import check_4d
 from .gate import constant
+from .shape import expand
 
 
 def _taps(xp, kernel, stride, dilation, out):
@@ -113,6 +114,17 @@ class MaxPool2d(_Pool):
             win += up * (arg == t)
         return (ctx.crop(dxp),)
 
+    def adjoint(self, v):
+        """The transpose of backward's routing: each window's value at its argmax (linear in ``v``)."""
+        (arg,) = self.saved_tensors
+        out = np.zeros(arg.shape, v.dtype)
+        for t, win in self.taps(self.pad(v, 0)):
+            out += win * (arg == t)
+        return out
+
+    def backward_graph(self, node, up):
+        return (PoolBackward.apply(up, pool=self),)
+
     def indices(self):
         """Each maximum's flat index h·W + w into its (unpadded) input plane, int64, as PyTorch's return_indices."""
         (arg,), kw = self.saved_tensors, self.kernel[1]
@@ -161,6 +173,18 @@ class AvgPool2d(_Pool):
             win += share
         return (ctx.crop(dxp),)
 
+    def adjoint(self, v):
+        """The transpose of backward's spreading: each window's sum, divided as forward divides."""
+        taps = self.taps(self.pad(v, 0))
+        _, first = next(taps)
+        total = first.copy()
+        for _, win in taps:
+            total += win
+        return total / self.divisor
+
+    def backward_graph(self, node, up):
+        return (PoolBackward.apply(up, pool=self),)
+
 
 class AdaptiveAvgPool2d(Function):
     """Average over bins that tile the input: bin r spans rows ⌊r·H/oh⌋ … ⌈(r+1)·H/oh⌉ − 1 (PyTorch's bins).
@@ -193,6 +217,50 @@ class AdaptiveAvgPool2d(Function):
         (N, C, H, W), (oh, ow) = ctx.in_shape, ctx.out
         share = up[:, :, :, None, :, None] / ((H // oh) * (W // ow))
         return (np.broadcast_to(share, (N, C, oh, H // oh, ow, W // ow)).reshape(ctx.in_shape),)
+
+    def backward_graph(self, node, up):
+        if not self.even:
+            return (self.rows.T @ up @ self.cols,)  # the bins' matrices are constants
+        (N, C, H, W), (oh, ow) = self.in_shape, self.out
+        share = up.reshape(N, C, oh, 1, ow, 1) * (1.0 / ((H // oh) * (W // ow)))
+        return (expand(share, (N, C, oh, H // oh, ow, W // ow)).reshape(self.in_shape),)
+
+
+class PoolBackward(Function):
+    """A pooling gate's backward as a gate (create_graph): linear in dL/dy; its own backward is the
+    transposed map (``adjoint``), and that one's is this again."""
+
+    name, symbol = "pool_backward", "poolᵀ"
+    rules = (Rule("g", "each window's share of dL/dy back, as the pooling chose"),)
+
+    @staticmethod
+    def forward(ctx, up, pool):
+        ctx.pool = pool
+        return type(pool).backward(pool, up)[0]
+
+    @staticmethod
+    def backward(ctx, v):
+        return (ctx.pool.adjoint(v),)
+
+    def backward_graph(self, node, v):
+        return (PoolAdjoint.apply(v, pool=self.pool),)
+
+
+class PoolAdjoint(Function):
+    name, symbol = "pool_adjoint", "pool"
+    rules = (Rule("v", "dL/dy spread back into the windows, as the pooling chose"),)
+
+    @staticmethod
+    def forward(ctx, v, pool):
+        ctx.pool = pool
+        return pool.adjoint(v)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (type(ctx.pool).backward(ctx.pool, g)[0],)
+
+    def backward_graph(self, node, g):
+        return (PoolBackward.apply(g, pool=self.pool),)
 
 
 def _bins(size, out, dtype):

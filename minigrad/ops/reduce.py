@@ -13,6 +13,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from . import dims
+from .shape import expand
 
 
 class _Reduction(Function):
@@ -25,8 +26,12 @@ class _Reduction(Function):
         self.count = math.prod([a.shape[i] for i in self.axes])
 
     def spread(self, up):
-        """The upstream gradient with the reduced axes put back (size 1), ready to broadcast."""
-        return up if self.keepdim else np.expand_dims(up, self.axes)
+        """The upstream gradient with the reduced axes put back (size 1), ready to broadcast (array or Tensor)."""
+        if self.keepdim:
+            return up
+        if isinstance(up, np.ndarray):
+            return np.expand_dims(up, self.axes)
+        return up.reshape(tuple(1 if i in self.axes else n for i, n in enumerate(self.shape)))
 
 
 class Sum(_Reduction):
@@ -43,6 +48,9 @@ class Sum(_Reduction):
     def backward(ctx, up):
         return (np.broadcast_to(ctx.spread(up), ctx.shape),)
 
+    def backward_graph(self, node, up):
+        return (expand(self.spread(up), self.shape),)
+
 
 class Mean(_Reduction):
     name, symbol = "mean", "mean"
@@ -58,6 +66,9 @@ class Mean(_Reduction):
         # 1/N in float64, the product cast back: in float16, N past 65,504 would be inf and the gradient 0
         share = (ctx.spread(up) * (np.float64(1.0) / ctx.count)).astype(up.dtype, copy=False)
         return (np.broadcast_to(share, ctx.shape),)
+
+    def backward_graph(self, node, up):
+        return (expand(self.spread(up) * (1.0 / self.count), self.shape),)
 
 
 class Var(_Reduction):
@@ -82,6 +93,11 @@ class Var(_Reduction):
     def backward(ctx, up):
         return (ctx.spread(up) * ctx._local(),)
 
+    def backward_graph(self, node, up):
+        x = node._inputs[0]
+        centered = x - x.mean(dim=self.axes, keepdim=True)
+        return (self.spread(up) * centered * (2.0 / (self.count - self.ddof)),)
+
 
 class Max(_Reduction):
     name, symbol = "max", "max"
@@ -101,3 +117,6 @@ class Max(_Reduction):
     @staticmethod
     def backward(ctx, up):
         return (ctx.spread(up) * ctx.saved_tensors[0],)
+
+    def backward_graph(self, node, up):
+        return (self.spread(up) * self.saved_tensors[0],)  # which elements win is a constant choice

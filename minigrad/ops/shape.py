@@ -33,6 +33,9 @@ class Reshape(Function):
     def backward(ctx, up):
         return (up.reshape(ctx.in_shape),)
 
+    def backward_graph(self, node, up):
+        return (up.reshape(self.in_shape),)
+
 
 class Permute(Function):
     name, symbol = "permute", "permute"
@@ -47,6 +50,9 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, up):
         return (up.transpose(np.argsort(ctx.dims)),)
+
+    def backward_graph(self, node, up):
+        return (up.permute(*[int(d) for d in np.argsort(self.dims)]),)
 
 
 def _is_advanced(index):
@@ -69,12 +75,57 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, up):
-        grad = np.zeros(ctx.in_shape, dtype=up.dtype)
-        if _is_advanced(ctx.index):
-            np.add.at(grad, ctx.index, up)  # an index that repeats receives every gradient sent to it
-        else:
-            grad[ctx.index] = up
-        return (grad,)
+        return (_scatter(up, ctx.in_shape, ctx.index),)
+
+    def backward_graph(self, node, up):
+        return (Scatter.apply(up, shape=self.in_shape, index=self.index),)
+
+
+def _scatter(up, shape, index):
+    """Zeros of ``shape`` with ``up`` added at ``index`` (an index that repeats receives every value sent to it)."""
+    grad = np.zeros(shape, dtype=up.dtype)
+    if _is_advanced(index):
+        np.add.at(grad, index, up)
+    else:
+        grad[index] = up
+    return grad
+
+
+class Scatter(Function):
+    """Index's backward as a gate of its own, for ``create_graph``: its gradient is indexing again."""
+
+    name, symbol = "scatter", "scatter"
+    rules = (Rule("g", "dL/dy[index]"),)
+
+    @staticmethod
+    def forward(ctx, up, shape, index):
+        ctx.index = index
+        return _scatter(up, shape, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad[ctx.index],)
+
+    def backward_graph(self, node, grad):
+        return (Index.apply(grad, index=self.index),)
+
+
+class Expand(Function):
+    """``x`` broadcast to a larger shape (a copy); the gradient is summed back, as for any broadcast."""
+
+    name, symbol = "expand", "expand"
+    rules = (Rule("x", "dL/dy summed over the broadcast axes"),)
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        return np.broadcast_to(a, shape).copy()
+
+    @staticmethod
+    def backward(ctx, up):
+        return (up,)  # Function.send sums it back to the input's shape
+
+    def backward_graph(self, node, up):
+        return (up,)  # Function.send_graph sums it back, in Tensor operations
 
 
 class Cat(Function):
@@ -91,6 +142,11 @@ class Cat(Function):
     def backward(ctx, up):
         return tuple(np.split(up, ctx.bounds, axis=ctx.dim))
 
+    def backward_graph(self, node, up):
+        edges = [0, *(int(b) for b in self.bounds), up.shape[self.dim]]
+        lead = (slice(None),) * self.dim
+        return tuple(index(up, lead + (slice(lo, hi),)) for lo, hi in zip(edges[:-1], edges[1:]))
+
 
 class Stack(Function):
     name, symbol = "stack", "stack"
@@ -104,6 +160,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, up):
         return tuple(np.moveaxis(up, ctx.dim, 0))
+
+    def backward_graph(self, node, up):
+        lead = (slice(None),) * self.dim
+        return tuple(index(up, lead + (k,)) for k in range(up.shape[self.dim]))
 
 
 class Pad(Function):
@@ -119,7 +179,16 @@ class Pad(Function):
     def backward(ctx, up):
         return (up[ctx.inner],)
 
+    def backward_graph(self, node, up):
+        return (index(up, self.inner),)
+
 # -- the functions Tensor's methods and minigrad's namespace call --
+
+
+def expand(a, shape):
+    """``a`` broadcast to ``shape`` (numpy's rules), differentiably."""
+    shape = tuple(shape)
+    return a if tuple(a.shape) == shape else Expand.apply(a, shape=shape)
 
 
 def reshape(a, *shape):

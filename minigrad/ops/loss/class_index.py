@@ -21,6 +21,7 @@ import numpy as np
 
 from ...core.function import Function
 from ...core.rules import Rule
+from ..activation import softmax
 from ..gate import as_tensor, is_tensor
 from .reduction import _check_reduction, _reduce, _spread
 
@@ -109,17 +110,20 @@ def _target_weights(target, weight, ignore_index, dtype):
 
 
 def _rows(scores):
-    """The scores as rows (M, C), classes last, so row m belongs to target.flat[m]."""
+    """The scores as rows (M, C), classes last, so row m belongs to target.flat[m] (an array or a Tensor)."""
     if scores.ndim > 2:
-        scores = np.moveaxis(scores, 1, -1)
+        order = (0, *range(2, scores.ndim), 1)
+        scores = scores.transpose(order) if isinstance(scores, np.ndarray) else scores.permute(*order)
     return scores.reshape(-1, scores.shape[-1])
 
 
 def _unrows(rows, layout):
-    """Rows (M, C) back into the scores' layout (inverse of ``_rows``)."""
+    """Rows (M, C) back into the scores' layout (inverse of ``_rows``; an array or a Tensor)."""
     if len(layout) > 2:
         shape = (layout[0],) + layout[2:] + (layout[1],)
-        return np.moveaxis(rows.reshape(shape), -1, 1)
+        order = (0, len(layout) - 1, *range(1, len(layout) - 1))
+        rows = rows.reshape(shape)
+        return rows.transpose(order) if isinstance(rows, np.ndarray) else rows.permute(*order)
     return rows.reshape(layout)
 
 
@@ -153,6 +157,15 @@ class _ClassLoss(Function):
             grad *= g.reshape(-1, 1) if self.reduction == "none" else g
         if self.kept is not None:
             grad[~self.kept] = 0
+        return _unrows(grad, self.layout)
+
+    def _downstream_graph(self, grad, up):
+        """``_downstream`` in Tensor operations: ``grad`` (M, C) a Tensor or a constant array."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = _spread(up, self.reduction, self.total_weight)
+            grad = grad * (g.reshape(-1, 1) if self.reduction == "none" else g)
+        if self.kept is not None:
+            grad = grad * self.kept[:, None]
         return _unrows(grad, self.layout)
 
 
@@ -199,6 +212,21 @@ class CrossEntropy(_ClassLoss):
             grad -= (eps / probs.shape[1]) * (1 if weight is None else weight)
         return (ctx._downstream(grad, up),)
 
+    def backward_graph(self, node, up):
+        """(Σq·softmax(z) − q) with softmax(z) a gate on z, so that it can be differentiated again."""
+        probs = softmax(_rows(node._inputs[0]), 1)
+        eps, weight = self.smoothing, self.weight
+        target = np.zeros(probs.shape, dtype=probs.dtype)  # q, a constant
+        target[self.picked] = (1 - eps) * self.w_t
+        if eps:
+            target += (eps / probs.shape[1]) * (1 if weight is None else weight)
+        if weight is None and self.kept is None:
+            grad = probs - target
+        else:
+            total_q = (1 - eps) * self.w_t + eps * (1 if weight is None else weight.mean())
+            grad = probs * total_q[:, None] - target
+        return (self._downstream_graph(grad, up),)
+
 
 class NLLLoss(_ClassLoss):
     name, symbol = "nll_loss", "NLL"
@@ -216,6 +244,11 @@ class NLLLoss(_ClassLoss):
         grad = np.zeros(ctx.rows_shape, dtype=np.result_type(ctx.dtype, up.dtype))
         grad[ctx.picked] = -ctx.w_t
         return (ctx._downstream(grad, up),)
+
+    def backward_graph(self, node, up):
+        grad = np.zeros(self.rows_shape, dtype=self.dtype)
+        grad[self.picked] = -self.w_t
+        return (self._downstream_graph(grad, up),)
 
 
 def _mean_divisor(gate):

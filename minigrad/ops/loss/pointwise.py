@@ -8,6 +8,7 @@ import numpy as np
 
 from ...core.function import Function
 from ...core.rules import Rule
+from ..elementwise import maximum
 from ..gate import as_tensor
 from .reduction import _check_reduction, _reduce, _spread
 
@@ -40,6 +41,11 @@ class MSELoss(Function):
         dx = diff * (2 * _spread(up, ctx.reduction, diff.size))
         return dx, -dx
 
+    def backward_graph(self, node, up):
+        x, y = node._inputs
+        dx = (x - y) * (2 * _spread(up, self.reduction, x.numel()))
+        return dx, -dx
+
 
 class KLDiv(Function):
     name, symbol = "kl_div", "KL"
@@ -64,6 +70,12 @@ class KLDiv(Function):
         g = _spread(up, "mean" if ctx.reduction == "batchmean" else ctx.reduction, ctx.count)
         with np.errstate(divide="ignore", invalid="ignore"):
             return -target * g, (np.log(target) + 1 - log_input) * g
+
+    def backward_graph(self, node, up):
+        log_input, target = node._inputs
+        g = _spread(up, "mean" if self.reduction == "batchmean" else self.reduction, self.count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -target * g, (target.log() + 1 - log_input) * g
 
 
 def _kl_count(log_input, reduction):
@@ -95,6 +107,13 @@ class BinaryCrossEntropy(Function):
         # as PyTorch: the denominator is kept ≥ 1e-12 so q = 0 or 1 gives a large, finite gradient
         dq = (q - t) / np.maximum(q * (1 - q), 1e-12) * g
         return dq, (log_not_q - log_q) * g
+
+    def backward_graph(self, node, up):
+        q, t = node._inputs
+        g = _spread(up, self.reduction, q.numel())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_q, log_not_q = maximum(q.log(), -100.0), maximum((1 - q).log(), -100.0)
+            return (q - t) / maximum(q * (1 - q), 1e-12) * g, (log_not_q - log_q) * g
 
 
 def mse_loss(input, target, reduction="mean"):
