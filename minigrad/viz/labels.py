@@ -112,7 +112,10 @@ def node_name(node):
         return check_text(node.label, "the label")
     if node._gate is not None:
         return node._gate.name
-    return "input" if is_tensor(node) else ""
+    if not is_tensor(node):
+        return ""
+    # a one-element tensor nobody named or differentiates is a number the computation brought in
+    return "constant" if node.numel() == 1 and not node.requires_grad else "input"
 
 
 def tooltip(node, grad):
