@@ -21,6 +21,7 @@ objects only when someone asks for them, so plain ``backward()`` pays nothing fo
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import itertools
 import threading
@@ -264,28 +265,23 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False, graph=False, ca
 
 
 def run_backward(root, grad, *, retain=True, breakpoint=None, graph=False, capture=None):
-    """Run the loop to the end; with ``breakpoint``, stop in the debugger where it returns true."""
-    if graph:  # the backward's own graph is built whatever grad mode the caller is in
-        with enable_grad():
-            return _run(root, grad, retain, breakpoint, True, capture)
-    return _run(root, grad, retain, breakpoint, False, capture)
-
-
-def _run(root, grad, retain, breakpoint, graph, capture):
-    if breakpoint is None:
-        for _ in backprop(root, grad, retain=retain, graph=graph, capture=capture):
-            pass
-        return
-    for step in backprop(root, grad, steps=True, retain=retain, graph=graph, capture=capture):  # noqa: B007
-        try:
-            hit = breakpoint(step)
-        except Exception as exc:
-            raise RuntimeError(
-                f"backward: the breakpoint predicate raised {type(exc).__name__}: {exc} "
-                f"on step {step.index} ({step.gate}); make it return True or False for every step"
-            ) from exc
-        if hit:
-            builtins.breakpoint()
-            here = "stopped before this step's downstream gradients are sent"  # noqa: F841
-            # `p step` shows the gate and its numbers (step.upstream, step.local, step.downstream),
-            # `step.draw()` renders the graph as it is right now; `c` continues backprop.
+    """Run the loop to the end; with ``breakpoint``, stop in the debugger where it returns true. With ``graph``
+    (create_graph) the backward's own graph is built whatever grad mode the caller is in."""
+    with enable_grad() if graph else contextlib.nullcontext():
+        if breakpoint is None:
+            for _ in backprop(root, grad, retain=retain, graph=graph, capture=capture):
+                pass
+            return
+        for step in backprop(root, grad, steps=True, retain=retain, graph=graph, capture=capture):  # noqa: B007
+            try:
+                hit = breakpoint(step)
+            except Exception as exc:
+                raise RuntimeError(
+                    f"backward: the breakpoint predicate raised {type(exc).__name__}: {exc} "
+                    f"on step {step.index} ({step.gate}); make it return True or False for every step"
+                ) from exc
+            if hit:
+                builtins.breakpoint()
+                here = "stopped before this step's downstream gradients are sent"  # noqa: F841
+                # `p step` shows the gate and its numbers (step.upstream, step.local, step.downstream),
+                # `step.draw()` renders the graph as it is right now; `c` continues backprop.
