@@ -55,3 +55,9 @@ def test_the_readmes_python_examples_run_as_written(tmp_path, monkeypatch, capsy
             assert "detect_anomaly" in block  # the anomaly example raises, as its comment says
         ran += 1
     assert ran >= 12
+
+
+def test_the_debugger_session_in_the_readme_stops_where_the_engine_does():
+    engine = (ROOT / "minigrad" / "core" / "engine.py").read_text().splitlines()
+    line = next(k for k, text in enumerate(engine, 1) if text.strip().startswith('here = "stopped before'))
+    assert f"> minigrad/core/engine.py({line})run_backward()" in (ROOT / "README.md").read_text()
