@@ -19,7 +19,8 @@ from .app import lectures  # noqa: E402
 from .core import autograd  # noqa: E402 -- mg.autograd.grad, as torch.autograd.grad
 from .core.creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like  # noqa: E402
 from .core.engine import enable_grad, is_grad_enabled, no_grad  # noqa: E402
-from .core.function import Elementwise, Function  # noqa: E402
+from .core.elementwise_gate import Elementwise  # noqa: E402
+from .core.function import Function  # noqa: E402
 from .core.rules import Rule  # noqa: E402
 from .core.step import Step  # noqa: E402
 from .core.scalar import Value  # noqa: E402

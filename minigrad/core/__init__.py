@@ -8,7 +8,8 @@
     records.py   what backward recorded on each node and edge, and the Steps replayed from it
     scalar.py    Value: one scalar node, and the scalar gates
     tensor.py    Tensor: the array node; its operators delegate to the gates in minigrad.ops
-    function.py  Function: how every tensor gate is written (mg.Function); Elementwise
+    function.py  Function: how every tensor gate is written (mg.Function)
+    elementwise_gate.py  Elementwise: a gate whose backward is local ⊙ upstream, from its rules
     outputs.py   gates with several outputs
     text.py      how numbers, arrays and Steps read in text (str(step), drawings, pages)
     creation.py  zeros/ones/randn/rand/arange and the package-wide random generator
@@ -20,7 +21,8 @@ Nothing here imports graphviz or matplotlib.
 from .tensor import Tensor, tensor  # first: the gates it delegates to (minigrad.ops) need the class
 
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad  # noqa: E402
-from .function import Elementwise, Function  # noqa: E402
+from .elementwise_gate import Elementwise  # noqa: E402
+from .function import Function  # noqa: E402
 from .rules import Rule  # noqa: E402
 from .scalar import Value  # noqa: E402
 from .step import Step  # noqa: E402

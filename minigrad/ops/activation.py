@@ -16,7 +16,8 @@ import numbers
 
 import numpy as np
 
-from ..core.function import Elementwise, Function
+from ..core.elementwise_gate import Elementwise
+from ..core.function import Function
 from ..core.rules import Rule, value
 from . import dims
 from .gate import as_tensor

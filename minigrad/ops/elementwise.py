@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from ..core import rules as table
-from ..core.function import Elementwise
+from ..core.elementwise_gate import Elementwise
 from ..core.rules import Rule, value
 from .gate import broadcast_shape, constant, is_tensor
 

@@ -26,7 +26,8 @@ import numbers
 import numpy as np
 
 from ..core.creation import rng
-from ..core.function import Elementwise, Function
+from ..core.elementwise_gate import Elementwise
+from ..core.function import Function
 from ..core.rules import Rule
 from .gate import as_tensor, is_tensor
 
