@@ -27,8 +27,12 @@ class Elementwise(Function):
     def _forward(self, arrays, options):
         out = type(self).forward(self, *arrays, **options)
         saves = self.saves
-        if saves:
-            self.saved = (tuple(arrays) if "inputs" in saves else ()) + ((out,) if "output" in saves else ())
+        if saves == "inputs":
+            self.saved = tuple(arrays)
+        elif saves == "output":
+            self.saved = (out,)
+        elif saves:
+            self.saved = (*arrays, out)
         return out
 
     def _local_args(self, n):

@@ -53,13 +53,6 @@ def sum_to_shape(grad, shape):
     return grad.reshape(shape)
 
 
-def _aliases(saved, array):
-    """Whether a saved array is ``array`` or a view of it (so an in-place change of one changes the other)."""
-    return saved is array or (
-        saved.__class__ is np.ndarray and saved.base is not None and np.may_share_memory(saved, array)
-    )
-
-
 class Function(Gate):
     """A gate written the PyTorch way: ``forward(ctx, *arrays, **options)`` and ``backward(ctx, grad)``.
 
@@ -166,12 +159,23 @@ class Function(Gate):
         return type(self).forward(self, *arrays, **options)
 
     def _note_versions(self, inputs, out):
-        """Remember the versions of the inputs and output that forward saved, to notice in-place changes."""
+        """Remember the versions of the inputs and output that forward saved, to notice in-place changes.
+        (Plain loops: this runs for every gate that saves something, on the hot path of a training step.)"""
         saved = [s for s in self.saved if s.__class__ is np.ndarray]
-        self.versions = tuple([(i, x._version) for i, x in enumerate(inputs)
-                               if any(_aliases(s, x._data) for s in saved)]) or None
-        if any(_aliases(s, out._data) for s in saved):
-            self.out_version = out._version
+        versions = []
+        for i, x in enumerate(inputs):
+            data = x._data
+            for s in saved:
+                if s is data or (s.base is not None and np.may_share_memory(s, data)):
+                    versions.append((i, x._vc[0]))
+                    break
+        if versions:
+            self.versions = tuple(versions)
+        data = out._data
+        for s in saved:
+            if s is data or (s.base is not None and np.may_share_memory(s, data)):
+                self.out_version = out._vc[0]
+                break
 
     # -- the engine's side --
 
