@@ -28,7 +28,8 @@ class DataLoader:
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"DataLoader: seed must be an integer, got {seed!r} ({type(seed).__name__})")
         if seed < 0:
-            raise ValueError(f"DataLoader: seed must be ≥ 0 (it seeds numpy's generator with [seed, epoch]), got {seed}")
+            raise ValueError(
+                f"DataLoader: seed must be ≥ 0 (it seeds numpy's generator with [seed, epoch]), got {seed}")
         if transform is not None and not callable(transform):
             raise TypeError(f"DataLoader: transform must be a function of the x batch, got {type(transform).__name__}")
         self.x, self.y = x, y

@@ -46,7 +46,8 @@ class LocallyConnected2d(Module):
         super().__init__()
         op = "LocallyConnected2d"
         self.in_channels, self.out_channels = _channels(op, in_channels, out_channels)
-        self.input_size, self.kernel_size = positive(op, "input_size", input_size), positive(op, "kernel_size", kernel_size)
+        self.input_size = positive(op, "input_size", input_size)
+        self.kernel_size = positive(op, "kernel_size", kernel_size)
         self.stride, self.padding = positive(op, "stride", stride), _padding(op, padding)
         self.output_size = output_size("LocallyConnected2d", self.input_size, self.kernel_size, self.stride, self.padding)
         shape = self.output_size + (self.out_channels, self.in_channels) + self.kernel_size

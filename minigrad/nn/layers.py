@@ -133,8 +133,9 @@ class ConvTranspose2d(_ConvNd):
         super().__init__()
         op = "ConvTranspose2d"
         self.in_channels, self.out_channels, self.groups = _check_groups(op, in_channels, out_channels, groups)
-        self.kernel_size, self.stride = window.positive(op, "kernel_size", kernel_size), window.positive(op, "stride", stride)
-        self.dilation, self.padding = window.positive(op, "dilation", dilation), window.non_negative(op, "padding", padding)
+        self.kernel_size = window.positive(op, "kernel_size", kernel_size)
+        self.stride, self.dilation = window.positive(op, "stride", stride), window.positive(op, "dilation", dilation)
+        self.padding = window.non_negative(op, "padding", padding)
         self.output_padding = window.non_negative(op, "output_padding", output_padding)
         # PyTorch computes fan_in from weight.size(1): out/groups·kH·kW
         fan_in = self.out_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]

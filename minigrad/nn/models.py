@@ -36,8 +36,8 @@ class LeNet5(nn.Sequential):
                             f"{layer.in_features}")
                 return None
             if isinstance(layer, (nn.Conv2d, nn.MaxPool2d)):
-                k, s = window.pair("lenet5", "kernel_size", layer.kernel_size), window.pair("lenet5", "stride", layer.stride)
-                p, d = window.pair("lenet5", "padding", layer.padding), window.pair("lenet5", "dilation", layer.dilation)
+                k, s, p, d = (window.pair("lenet5", what, getattr(layer, what))
+                              for what in ("kernel_size", "stride", "padding", "dilation"))
                 size = window.out_size((h, w), k, s, tuple((q, q) for q in p), d, getattr(layer, "ceil_mode", False))
                 if min(size) < 1:
                     return f"layer {name}, {layer!r}, would get {h}×{w} maps, smaller than its {k[0]}×{k[1]} window"

@@ -252,7 +252,8 @@ class Module:
         """
         who = f"load_state_dict for {type(self).__name__}"
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"{who}: expected a dict of arrays by key (model.state_dict()), got {type(state_dict).__name__}")
+            raise TypeError(
+                f"{who}: expected a dict of arrays by key (model.state_dict()), got {type(state_dict).__name__}")
         targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]

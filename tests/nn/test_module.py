@@ -228,6 +228,7 @@ def test_load_state_dict_refuses_arrays_that_hold_no_numbers_naming_the_key():
 def test_load_state_dict_of_a_whole_checkpoint_says_to_pass_its_model_part():
     net = nn.Sequential(nn.Linear(2, 3))
     ckpt = {"model": net.state_dict(), "optimizer": {"state": {}, "param_groups": []}, "epoch": 3}
-    with pytest.raises(KeyError, match=r'whole checkpoint; pass the model state inside it: load_state_dict\(ckpt\["model"\]\)'):
+    with pytest.raises(KeyError, match=r'whole checkpoint; pass the model state inside it: '
+                                       r'load_state_dict\(ckpt\["model"\]\)'):
         net.load_state_dict(ckpt)
     net.load_state_dict(ckpt["model"])

@@ -130,8 +130,9 @@ def test_a_gradient_of_the_wrong_shape_is_refused_naming_the_parameter_before_an
     before = model.state_dict()
     model[0].bias.grad = np.ones(2, dtype=np.float32)
     model[0].weight.grad = np.ones(3, dtype=np.float32)  # would broadcast onto (2, 3) without a word
-    with pytest.raises(ValueError, match=rf"{cls.__name__}\.step: the gradient of '0\.weight' \(parameter 0 of group 0\) "
-                                         rf"has shape \(3,\) but the parameter has shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=rf"{cls.__name__}\.step: the gradient of '0\.weight' "
+                                         rf"\(parameter 0 of group 0\) has shape \(3,\) "
+                                         rf"but the parameter has shape \(2, 3\)"):
         opt.step()
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[key])  # not even the bias moved

@@ -173,7 +173,8 @@ def test_save_into_a_missing_folder(tmp_path):
 def test_a_structure_that_contains_itself_is_refused_naming_where(tmp_path):
     loop = {"model": {"w": np.ones(2)}, "history": []}
     loop["history"].append(loop)
-    with pytest.raises(ValueError, match=r"save: obj\['history'\]\[0\] is obj itself, a structure that contains itself"):
+    with pytest.raises(ValueError, match=r"save: obj\['history'\]\[0\] is obj itself, "
+                                         r"a structure that contains itself"):
         mg.save(loop, tmp_path / "ckpt.npz")
     shared = [1, 2]
     mg.save({"a": shared, "b": shared}, tmp_path / "ckpt.npz")  # the same list twice is no cycle

@@ -214,7 +214,8 @@ def test_the_progress_bar_shows_in_a_terminal_and_changes_no_result(monkeypatch,
 
 @pytest.mark.parametrize("content, message", [
     (b'{"format": "minigrad-search"}', r"is damaged: it has no list of 'trials'"),
-    (b'{"format": "minigrad-search", "trials": [{"trial": 0}]}', r"is damaged: trial 0 of its 'trials' has no 'params'"),
+    (b'{"format": "minigrad-search", "trials": [{"trial": 0}]}',
+     r"is damaged: trial 0 of its 'trials' has no 'params'"),
     (b'{"format": "minigrad-search", "trials": [7]}', r"trial 0 of its 'trials' is int, not an object"),
     (json.dumps({"format": "minigrad-search", "trials": [
         {"trial": 0, "params": {"lr": 0.1}, "score": 0.5, "status": "ok", "seconds": 1.0, "extra": {}},
@@ -223,7 +224,8 @@ def test_the_progress_bar_shows_in_a_terminal_and_changes_no_result(monkeypatch,
     (json.dumps({"format": "minigrad-search", "trials": [
         {"trial": 0, "params": {"lr": 0.1}, "score": "high", "status": "ok", "seconds": 1.0, "extra": {}}]}).encode(),
      r"has score = 'high', not a number"),
-    ('{"format": "minigrad-search", "trials": [], "note": "caf\u00e9"}'.encode("latin-1"), r"is not a JSON results file"),
+    ('{"format": "minigrad-search", "trials": [], "note": "caf\u00e9"}'.encode("latin-1"),
+     r"is not a JSON results file"),
     (b"\xff\xfe\x00binary", r"is not a JSON results file"),
 ])
 def test_a_malformed_results_file_is_a_clear_error_naming_it(tmp_path, content, message):

@@ -64,7 +64,6 @@ def test_a_kill_during_render_leaves_the_old_svg_or_none_and_no_stray_dot_file(t
     """graphviz's own render() wrote the .dot source, then let dot write the SVG in place: 7 of 40 kills left an
     empty or cut SVG and a stray DOT file. Now the layout runs in memory and the SVG is renamed into place."""
     import random
-    import signal
     import subprocess
     import sys
     import time
