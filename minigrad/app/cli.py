@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import math
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ ROOT_NAMES = ("root", "loss", "f")
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="minigrad",
+        prog="minigrad", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="minigrad: a tiny autodiff framework that draws and steps through its own backprop.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -21,17 +22,29 @@ def main(argv=None):
         description="Print the lectures' first graph step by step, train a small CNN on the 1,797 real 8x8 digits "
                     "bundled with scikit-learn, and write learning curves, the drawn graph of one training step, an "
                     "HTML backprop stepper and a checkpoint into --out.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    demo.add_argument("--out", default="minigrad-demo", help="folder to write into (default: %(default)s)")
-    demo.add_argument("--epochs", type=int, default=15, help="training epochs (default: %(default)s)")
-    train = commands.add_parser("train", help="train a model of the zoo on digits or MNIST")
-    train.add_argument("--model", default="digits_cnn", help="digits_cnn, lenet5 (28x28), resnet, vgg or googlenet")
-    train.add_argument("--data", default="digits", help="digits, or mnist:PATH for a folder of MNIST IDX files")
-    train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    demo.add_argument("--out", default="minigrad-demo", help="folder to write into")
+    demo.add_argument("--epochs", type=integer(1), default=15, help="training epochs")
+    train = commands.add_parser(
+        "train", help="train a model of the zoo on digits or MNIST",
+        description="Train a zoo model, print its test accuracy and write its learning curves and checkpoint into "
+                    "--out. The checkpoint is saved after every epoch; Ctrl-C saves it too (after the current step) "
+                    "and prints the command that resumes (--resume).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    from .jobs import MODELS
+
+    train.add_argument("--model", default="digits_cnn", choices=list(MODELS), help="the model (lenet5 needs 28x28)")
+    train.add_argument("--data", default="digits", type=data_spec, help="digits, or mnist:PATH for a folder of MNIST "
+                                                                        "IDX files")
+    train.add_argument("--epochs", type=integer(1), default=5, help="epochs to train (in all, with --resume)")
+    train.add_argument("--lr", type=positive_number, default=1e-3, help="learning rate")
+    train.add_argument("--batch-size", type=integer(1), default=64, help="samples per step")
+    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="adam, or sgd with momentum 0.9")
     train.add_argument("--out", default="minigrad-train", help="folder for the checkpoint and curves")
+    train.add_argument("--resume", metavar="PATH", default=None,
+                       help="a checkpoint of minigrad train to continue from (same --model and --optimizer)")
     step = commands.add_parser(
         "step", help="run a Python script, then step through its graph's backprop in the terminal",
         description=(
@@ -53,20 +66,69 @@ def main(argv=None):
     if args.command == "demo":
         from .jobs import run_demo
 
-        run_demo(Path(args.out), epochs=args.epochs)
-        return 0
+        return _run("demo", lambda: run_demo(Path(args.out), epochs=args.epochs))
     if args.command == "train":
         from .jobs import run_train
 
-        try:
-            run_train(args.model, args.data, args.epochs, args.lr, args.batch_size, args.optimizer, args.out)
-        except (ValueError, FileNotFoundError, ImportError) as exc:
-            print(f"minigrad train: {exc}", file=sys.stderr)
-            return 2
-        return 0
+        return _run("train", lambda: run_train(args.model, args.data, args.epochs, args.lr, args.batch_size,
+                                               args.optimizer, args.out, resume=args.resume))
     if args.command == "step":
         return run_step(Path(args.script), args.args, wait=not args.all, var=args.var)
     return 0
+
+
+def _run(command, job):
+    """Run a job; what goes wrong is one line on stderr, ``minigrad COMMAND: ...`` (2), Ctrl-C exits 130."""
+    from .jobs import TrainingInterrupted
+
+    try:
+        job()
+    except TrainingInterrupted as exc:
+        print(f"\nminigrad {command}: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"\nminigrad {command}: interrupted before any training step; nothing to save", file=sys.stderr)
+        return 130
+    except KeyError as exc:  # load_state_dict's missing or unexpected keys
+        print(f"minigrad {command}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, OSError, ImportError) as exc:
+        print(f"minigrad {command}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def integer(minimum):
+    """An argparse type: an int ≥ ``minimum``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer ≥ {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer ≥ {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer ≥ {minimum}"
+    return parse
+
+
+def positive_number(text):
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def data_spec(text):
+    """An argparse type: ``digits`` or ``mnist:PATH``."""
+    if text == "digits" or (text.startswith("mnist:") and len(text) > len("mnist:")):
+        return text
+    raise argparse.ArgumentTypeError(f"must be 'digits' or 'mnist:PATH' (a folder with the IDX files), got {text!r}")
 
 
 def run_step(script, script_args, wait=True, var=None, stdin=None, stdout=None):

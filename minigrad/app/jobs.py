@@ -1,8 +1,15 @@
 """The command line's jobs: ``minigrad demo`` (the whole framework at work) and ``minigrad train``."""
 from __future__ import annotations
 
+import shlex
+import signal
+import sys
+import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -11,7 +18,7 @@ from ..core.creation import manual_seed
 from ..core.tensor import Tensor
 from ..nn import models
 from ..train import checkpoint
-from ..train.loop import evaluate, fit, snapshot
+from ..train.loop import History, evaluate, fit, snapshot
 from ..viz import DotNotFound, draw
 from . import lectures
 
@@ -99,7 +106,7 @@ def _stepper(out):
     return [("HTML stepper: the lectures' sigmoid neuron, one frame per backprop step", str(path))]
 
 
-# --- minigrad train -------------------------------------------------------------------------------
+# --- minigrad train ---------------------------------------------------------------------------------
 
 MODELS = {
     "digits_cnn": lambda c, size: models.digits_cnn(in_channels=c),
@@ -109,26 +116,63 @@ MODELS = {
     "googlenet": lambda c, size: models.googlenet(in_channels=c),
 }
 NEEDS_SIZE = {"lenet5": 28}
+CHECKPOINT = "checkpoint.npz"
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``run_train``; the model and optimiser were saved first. ``str()`` says where, and how to
+    resume."""
+
+    def __init__(self, message, path):
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self):
+        return self.args[0]
 
 
 def load_data(spec):
     """``digits`` or ``mnist:PATH`` -> ((x_train, y_train), (x_test, y_test))."""
     if spec == "digits":
         return data.load_digits()
-    if spec.startswith("mnist:"):
+    if spec.startswith("mnist:") and spec != "mnist:":
         return data.load_mnist(spec.split(":", 1)[1])
-    raise ValueError(f"train: --data must be 'digits' or 'mnist:PATH' (a folder with the IDX files), got {spec!r}")
+    raise ValueError(f"--data must be 'digits' or 'mnist:PATH' (a folder with the IDX files), got {spec!r}")
 
 
-def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer="adam", out="minigrad-train", seed=0):
-    """Train a zoo model on a data set, print test accuracy, save curves and a checkpoint; returns the accuracy."""
+def prepare_out(out, flag="--out"):
+    """Make the folder ``out`` and check that a file can be written there, before any work that would be lost."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{flag} {out}: it is a file, not a folder; give a folder to write into")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise type(exc)(f"{flag} {out}: cannot write there ({exc.strerror or exc})") from None
+    return out
+
+
+def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer="adam", out="minigrad-train", seed=0,
+              resume=None):
+    """Train a zoo model on a data set, print test accuracy, save curves and a checkpoint; returns the accuracy.
+
+    ``out`` is made (and checked writable) first. After every epoch ``out/checkpoint.npz`` holds the model,
+    the optimiser and the epochs done; ``resume`` (such a checkpoint) continues from there to ``epochs``.
+    Ctrl-C finishes the current step (a second Ctrl-C stops at once), saves the checkpoint and raises
+    :class:`TrainingInterrupted`, whose message says how to resume.
+    """
     if model_name not in MODELS:
-        raise ValueError(f"train: unknown model {model_name!r}; choose from {', '.join(MODELS)}")
+        raise ValueError(f"unknown model {model_name!r}; choose from {', '.join(MODELS)}")
+    out = prepare_out(out)
+    state = checkpoint.load(resume) if resume is not None else None
+    start = 0 if state is None else _check_resume(state, model_name, optimizer, epochs, resume)
     (x_train, y_train), (x_test, y_test) = load_data(data_spec)
     size = x_train.shape[-1]
     if NEEDS_SIZE.get(model_name, size) != size:
         raise ValueError(
-            f"train: {model_name} needs {NEEDS_SIZE[model_name]}×{NEEDS_SIZE[model_name]} inputs but {data_spec} has "
+            f"{model_name} needs {NEEDS_SIZE[model_name]}×{NEEDS_SIZE[model_name]} inputs but {data_spec} has "
             f"{size}×{size}; use it with mnist:PATH, or pick digits_cnn, resnet, vgg or googlenet"
         )
     manual_seed(seed)
@@ -137,18 +181,106 @@ def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer
     params = model.parameters()
     opt = optim.Adam(params, lr=lr) if optimizer == "adam" else optim.SGD(params, lr=lr, momentum=0.9)
     loader = data.DataLoader(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
-    history = fit(model, loader, opt, epochs=epochs, val=(x_test, y_test))
-    test_loss, test_acc = evaluate(model, x_test, y_test)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        print(f"resuming from {resume}: {start} of {epochs} epochs done")
+    loader.epoch = start  # the same order of batches as an uninterrupted run
+    path, history, done, steps = out / CHECKPOINT, History(), [start], [0]
+
+    def save():
+        checkpoint.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": done[0],
+                         "model_name": model_name, "optimizer_name": optimizer, "data": data_spec}, path)
+
+    with _stop_at_ctrl_c() as ctrl_c:
+        def on_step(step, loss):
+            steps[0] = step
+            if ctrl_c.pressed:
+                raise KeyboardInterrupt
+
+        def on_epoch(epoch, step):
+            done[0] = start + epoch
+            save()
+            if ctrl_c.pressed:
+                raise KeyboardInterrupt
+
+        try:
+            fit(model, loader, opt, epochs=epochs - start, val=(x_test, y_test), history=history, on_step=on_step,
+                on_epoch=on_epoch)
+            test_loss, test_acc = evaluate(model, x_test, y_test)
+        except KeyboardInterrupt:
+            if steps[0] == 0:
+                raise
+            save()
+            _plot(history, out)
+            if done[0] == epochs:
+                raise TrainingInterrupted(
+                    f"interrupted while testing: all {epochs} epochs are done and saved to {path}", path) from None
+            command = " ".join(shlex.quote(str(a)) for a in (
+                "minigrad", "train", "--model", model_name, "--data", data_spec, "--epochs", epochs, "--lr", lr,
+                "--batch-size", batch_size, "--optimizer", optimizer, "--out", out, "--resume", path))
+            extra = steps[0] - (done[0] - start) * len(loader)
+            partial = f"; the weights also hold {extra} steps of epoch {done[0] + 1}, which runs again in full" \
+                if extra else ""
+            raise TrainingInterrupted(
+                f"interrupted after {steps[0]} steps: saved the model and optimiser to {path} ({done[0]} of {epochs} "
+                f"epochs done{partial}). Resume with:\n  {command}", path) from None
+    this_run = f" ({epochs - start} in this run)" if start else ""
     print(f"{model_name} on {data_spec}: test accuracy {test_acc:.2%} (loss {test_loss:.4f}) "
-          f"after {epochs} epochs in {history.seconds:.1f} s")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epochs}, out / "checkpoint.npz")
+          f"after {epochs} epochs{this_run} in {history.seconds:.1f} s")
+    _plot(history, out)
+    print(f"wrote {path} and {out / 'learning_curves.png'}")
+    return float(np.float64(test_acc))
+
+
+def _check_resume(state, model_name, optimizer, epochs, path):
+    """The epochs a checkpoint of ``minigrad train`` has done, once it is known to fit this run."""
+    if not isinstance(state, dict) or not {"model", "optimizer", "epoch"} <= set(state):
+        keys = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"--resume {path}: not a checkpoint of minigrad train (it has {keys}, not model, optimizer "
+                         f"and epoch)")
+    for what, saved, given in (("--model", state.get("model_name"), model_name),
+                               ("--optimizer", state.get("optimizer_name"), optimizer)):
+        if saved is not None and saved != given:
+            raise ValueError(f"--resume {path}: the checkpoint was trained with {what} {saved}, not {given}; "
+                             f"pass {what} {saved}")
+    done = int(state["epoch"])
+    if done >= epochs:
+        raise ValueError(f"--resume {path}: the checkpoint has {done} epochs done and --epochs {epochs} asks for no "
+                         f"more; pass --epochs {done + 5} for 5 more")
+    return done
+
+
+def _plot(history, out):
     try:
         from ..viz.plots import plot_learning_curves
 
         plot_learning_curves(history, out / "learning_curves.png")
     except ImportError:
         pass
-    print(f"wrote {out / 'checkpoint.npz'} and {out / 'learning_curves.png'}")
-    return float(np.float64(test_acc))
+
+
+@contextmanager
+def _stop_at_ctrl_c():
+    """While training: the first Ctrl-C sets ``.pressed`` (the loop stops after its step), a second one stops at once.
+
+    Only in the main thread and over Python's own SIGINT handler; otherwise Ctrl-C is a plain KeyboardInterrupt.
+    """
+    state = SimpleNamespace(pressed=False)
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield state
+        return
+
+    def handler(signum, frame):
+        if state.pressed:
+            raise KeyboardInterrupt
+        state.pressed = True
+        print("\nminigrad train: stopping after this step, then saving (Ctrl-C again to stop at once)",
+              file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -108,39 +108,64 @@ def read_idx(path, magic):
     """The unsigned-byte array in one IDX file (raw or gzip), checking its magic number and size.
 
     IDX: a big-endian int32 magic number (2051 for images: 3 dimensions; 2049 for labels: 1),
-    then one big-endian int32 per dimension, then the bytes.
+    then one big-endian int32 per dimension, then the bytes. It reads at most the size the header
+    declares plus one byte, so a damaged or hostile file cannot make it read (or allocate) more.
     """
     path = os.fspath(path)
-    what = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(magic, "IDX data")
-    if path.endswith(".gz"):
-        try:
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise ValueError(f"read_idx: {path!r} is not a complete gzip file ({exc}); download it again") from None
-    else:
+    if not path.endswith(".gz"):
         with open(path, "rb") as f:
-            raw = f.read()
-    if len(raw) < 4:
-        raise ValueError(f"read_idx: {path!r} is truncated: {len(raw)} bytes, not even the 4-byte magic number")
-    found = int.from_bytes(raw[:4], "big")
+            return _read_idx(f, path, magic, size=os.fstat(f.fileno()).st_size)
+    try:
+        with gzip.open(path, "rb") as f:
+            return _read_idx(f, path, magic)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ValueError(f"read_idx: {path!r} is not a complete gzip file ({exc}); download it again") from None
+
+
+def _read_idx(f, path, magic, size=None):
+    """``read_idx`` on an open file; ``size`` is the file's size when known (a raw file), None for gzip."""
+    what = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(magic, "IDX data")
+    head = _read_at_most(f, 4)
+    if len(head) < 4:
+        raise ValueError(f"read_idx: {path!r} is truncated: {len(head)} bytes, not even the 4-byte magic number")
+    found = int.from_bytes(head, "big")
     if found != magic:
-        hint = " It looks gzip-compressed: name it with .gz." if raw[:2] == b"\x1f\x8b" else ""
+        hint = " It looks gzip-compressed: name it with .gz." if head[:2] == b"\x1f\x8b" else ""
         raise ValueError(
             f"read_idx: {path!r} starts with magic number {found} but a file of MNIST {what} starts with {magic} "
             f"(images 2051, labels 2049); is it the right file?{hint}"
         )
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"read_idx: {path!r} is truncated inside its header ({len(raw)} of {header} bytes)")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dims = _read_at_most(f, 4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise ValueError(f"read_idx: {path!r} is truncated inside its header ({4 + len(dims)} of {header} bytes)")
+    shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
     expected = math.prod(shape)
-    body = len(raw) - header
+    if size is not None:
+        body, more = size - header, size - header
+    else:
+        raw = _read_at_most(f, expected + 1)  # one byte more than declared tells a longer file
+        body, more = len(raw), f"more than {expected}"
     if body != expected:
         problem = "is truncated" if body < expected else "has extra bytes"
         raise ValueError(
             f"read_idx: {path!r} {problem}: its header says {what} of shape {shape} = {expected} bytes "
-            f"but {body} bytes follow the header"
+            f"but {body if body < expected else more} bytes follow the header"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    if size is not None:
+        raw = _read_at_most(f, expected)
+        if len(raw) != expected:  # the file shrank while being read
+            raise ValueError(f"read_idx: {path!r} changed while being read; read it again")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(shape)
+
+
+def _read_at_most(f, n, chunk=1 << 20):
+    """Up to ``n`` bytes of ``f``, in chunks: a header that declares a huge size allocates only what the file holds."""
+    out = bytearray()
+    while len(out) < n:
+        part = f.read(min(n - len(out), chunk))
+        if not part:
+            break
+        out += part
+    return out

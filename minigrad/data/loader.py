@@ -25,11 +25,16 @@ class DataLoader:
             raise ValueError(f"DataLoader: x has {len(x)} samples but y has {len(y)}")
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"DataLoader: seed must be an integer, got {seed!r} ({type(seed).__name__})")
+        if seed < 0:
+            raise ValueError(
+                f"DataLoader: seed must be ≥ 0 (it seeds numpy's generator with [seed, epoch]), got {seed}")
         if transform is not None and not callable(transform):
             raise TypeError(f"DataLoader: transform must be a function of the x batch, got {type(transform).__name__}")
         self.x, self.y = x, y
         self.batch_size = int(batch_size)
-        self.shuffle, self.seed, self.drop_last, self.transform = shuffle, seed, drop_last, transform
+        self.shuffle, self.seed, self.drop_last, self.transform = shuffle, int(seed), drop_last, transform
         self.epoch = 0
 
     def __len__(self):

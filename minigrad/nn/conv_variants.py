@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 
 from . import functional as F
-from .layers import _uniform_param
+from .layers import _uniform_param, count
 from .module import Module
 from ..ops.conv_variants import output_size, transform_group, transform_name
-from ..ops.window import pair
+from ..ops.window import pair, positive
 
 
 def _init(shape, in_channels, kernel_size):
@@ -27,6 +27,10 @@ def _init(shape, in_channels, kernel_size):
 
 def _padding(op, padding):
     return padding if isinstance(padding, str) else pair(op, "padding", padding)
+
+
+def _channels(op, in_channels, out_channels):
+    return count(op, "in_channels", in_channels), count(op, "out_channels", out_channels)
 
 
 class LocallyConnected2d(Module):
@@ -40,10 +44,11 @@ class LocallyConnected2d(Module):
 
     def __init__(self, in_channels, out_channels, input_size, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         op = "LocallyConnected2d"
-        self.input_size, self.kernel_size = pair(op, "input_size", input_size), pair(op, "kernel_size", kernel_size)
-        self.stride, self.padding = pair(op, "stride", stride), _padding(op, padding)
+        self.in_channels, self.out_channels = _channels(op, in_channels, out_channels)
+        self.input_size = positive(op, "input_size", input_size)
+        self.kernel_size = positive(op, "kernel_size", kernel_size)
+        self.stride, self.padding = positive(op, "stride", stride), _padding(op, padding)
         self.output_size = output_size("LocallyConnected2d", self.input_size, self.kernel_size, self.stride, self.padding)
         shape = self.output_size + (self.out_channels, self.in_channels) + self.kernel_size
         self.weight = _init(shape, self.in_channels, self.kernel_size)
@@ -75,9 +80,9 @@ class TiledConv2d(Module):
         tile = pair("TiledConv2d", "tile_size", tile_size)
         if min(tile) < 1:
             raise ValueError(f"TiledConv2d: tile_size must be at least 1, got {tile_size!r}; tile_size=1 is an ordinary Conv2d")
-        self.in_channels, self.out_channels, self.tile_size = int(in_channels), int(out_channels), tile
         op = "TiledConv2d"
-        self.kernel_size, self.stride = pair(op, "kernel_size", kernel_size), pair(op, "stride", stride)
+        (self.in_channels, self.out_channels), self.tile_size = _channels(op, in_channels, out_channels), tile
+        self.kernel_size, self.stride = positive(op, "kernel_size", kernel_size), positive(op, "stride", stride)
         self.padding = _padding(op, padding)
         self.weight = _init(tile + (self.out_channels, self.in_channels) + self.kernel_size, self.in_channels, self.kernel_size)
         self.bias = _init((self.out_channels,) + tile, self.in_channels, self.kernel_size) if bias else None
@@ -103,9 +108,9 @@ class TransformInvariantConv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  transforms=("rot90", "flip")):
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         op = "TransformInvariantConv2d"
-        self.kernel_size, self.stride = pair(op, "kernel_size", kernel_size), pair(op, "stride", stride)
+        self.in_channels, self.out_channels = _channels(op, in_channels, out_channels)
+        self.kernel_size, self.stride = positive(op, "kernel_size", kernel_size), positive(op, "stride", stride)
         self.padding = _padding(op, padding)
         self.transforms = (transforms,) if isinstance(transforms, str) else tuple(transforms)
         self.group = transform_group(self.transforms)

@@ -6,13 +6,62 @@ gates (and their local-gradient rules) live in ``minigrad/ops/``.
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 
 import numpy as np
 
+from ..ops import window
 from ..ops.window import pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+
+
+def count(op, what, value):
+    """A size of a layer (features, channels) or its ``groups``: an int ≥ 1, else an error naming ``op``.
+
+    One rule for every layer: ints and numpy integers pass (as in PyTorch); floats, strings, bools,
+    lists and arrays of several numbers are a TypeError, 0 and negative numbers a ValueError.
+    """
+    try:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError
+        n = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be an int, got {value!r} ({type(value).__name__})") from None
+    if n < 1:
+        raise ValueError(f"{op}: {what} must be at least 1, got {n}")
+    return n
+
+
+def _conv_args(layer, op, kernel_size, stride, padding, dilation):
+    """Conv2d's window arguments, checked as conv2d checks them (padding kept as given if a string)."""
+    layer.kernel_size = window.positive(op, "kernel_size", kernel_size)
+    layer.stride = window.positive(op, "stride", stride)
+    layer.dilation = window.positive(op, "dilation", dilation)
+    window.padding(op, padding, layer.stride, layer.kernel_size, layer.dilation)
+    layer.padding = padding if isinstance(padding, str) else pair(op, "padding", padding)
+
+
+def _check_groups(op, in_channels, out_channels, groups):
+    in_channels, out_channels = count(op, "in_channels", in_channels), count(op, "out_channels", out_channels)
+    groups = count(op, "groups", groups)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{op}: in_channels {in_channels} and out_channels {out_channels} must both be divisible by groups {groups}"
+        )
+    return in_channels, out_channels, groups
+
+
+def _check_pool(op, kernel_size, stride, padding, dilation=1):
+    """The pooling layers check their window when built, with the words of their function (``F.max_pool2d``)."""
+    kernel = window.positive(op, "kernel_size", kernel_size)
+    if stride is not None:
+        window.positive(op, "stride", stride)
+    window.non_negative(op, "padding", padding)
+    window.positive(op, "dilation", dilation)
+    return kernel
 
 
 def _uniform_param(shape, bound):
@@ -26,8 +75,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
+        self.in_features, self.out_features = count("Linear", "in_features", in_features), count(
+            "Linear", "out_features", out_features)
+        bound = 1.0 / math.sqrt(self.in_features)
         self.weight = _uniform_param((self.out_features, self.in_features), bound)  # = kaiming_uniform_(a=√5)
         self.bias = _uniform_param((self.out_features,), bound) if bias else None
 
@@ -64,14 +114,8 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be divisible by groups {groups}"
-            )
-        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size)
-        self.stride, self.dilation = pair("Conv2d", "stride", stride), pair("Conv2d", "dilation", dilation)
-        self.padding = padding if isinstance(padding, str) else pair("Conv2d", "padding", padding)
+        self.in_channels, self.out_channels, self.groups = _check_groups("Conv2d", in_channels, out_channels, groups)
+        _conv_args(self, "Conv2d", kernel_size, stride, padding, dilation)
         fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
         bound = 1.0 / math.sqrt(fan_in)
         self.weight = _uniform_param((self.out_channels, self.in_channels // self.groups, *self.kernel_size), bound)
@@ -87,16 +131,12 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"ConvTranspose2d: in_channels {in_channels} and out_channels {out_channels} must both be divisible "
-                f"by groups {groups}"
-            )
-        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         op = "ConvTranspose2d"
-        self.kernel_size, self.stride = pair(op, "kernel_size", kernel_size), pair(op, "stride", stride)
-        self.dilation, self.padding = pair(op, "dilation", dilation), pair(op, "padding", padding)
-        self.output_padding = pair(op, "output_padding", output_padding)
+        self.in_channels, self.out_channels, self.groups = _check_groups(op, in_channels, out_channels, groups)
+        self.kernel_size = window.positive(op, "kernel_size", kernel_size)
+        self.stride, self.dilation = window.positive(op, "stride", stride), window.positive(op, "dilation", dilation)
+        self.padding = window.non_negative(op, "padding", padding)
+        self.output_padding = window.non_negative(op, "output_padding", output_padding)
         # PyTorch computes fan_in from weight.size(1): out/groups·kH·kW
         fan_in = self.out_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
         bound = 1.0 / math.sqrt(fan_in)
@@ -113,7 +153,8 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        num_features = count(type(self).__name__, "num_features", num_features)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats, self.use_bias = affine, track_running_stats, bias
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine and bias else None  # bias=False: γ only
@@ -160,6 +201,7 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
+        _check_pool("max_pool2d", kernel_size, stride, padding, dilation)
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
@@ -178,6 +220,7 @@ class AvgPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
         super().__init__()
+        _check_pool("avg_pool2d", kernel_size, stride, padding)
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
@@ -194,6 +237,12 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
+        if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+            for size in output_size:  # None in a pair keeps that size of the input
+                if size is not None:
+                    count("AdaptiveAvgPool2d", "output_size", size)
+        else:
+            count("AdaptiveAvgPool2d", "output_size", output_size)
         self.output_size = output_size
 
     def forward(self, x):
@@ -312,6 +361,11 @@ class CrossEntropyLoss(_WeightedLoss):
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(weight, reduction)
+        if isinstance(label_smoothing, (bool, np.bool_)) or not isinstance(label_smoothing, numbers.Real):
+            raise TypeError(f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+        if not 0.0 <= label_smoothing <= 1.0:  # written so that nan fails too
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1] (0 is no smoothing, 1 a uniform "
+                             f"target), got {label_smoothing}")
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, logits, target):

@@ -7,16 +7,51 @@ from __future__ import annotations
 
 from .. import nn
 from . import functional as F
+from ..ops import window
 from ..ops.shape import cat
+
+
+class LeNet5(nn.Sequential):
+    """``lenet5()``: a Sequential that checks the input's size before running, since its first Linear layer
+    is built for the 16×5×5 maps a 28×28 image gives. Another size is refused at the call, naming the layer
+    it would break."""
+
+    def forward(self, x):
+        if getattr(x, "ndim", None) == 4:
+            misfit = self._misfit(tuple(x.shape[1:]))
+            if misfit is not None:
+                raise ValueError(
+                    f"lenet5: needs 28×28 inputs (N, C, 28, 28), got {x.shape[2]}×{x.shape[3]} (input {x.shape}): "
+                    f"{misfit}; resize or pad the images to 28×28 (for the 8×8 digits use models.digits_cnn())"
+                )
+        return super().forward(x)
+
+    def _misfit(self, shape):
+        """What goes wrong for an input of ``shape`` (C, H, W), naming the layer, or None if it fits."""
+        c, h, w = shape
+        for name, layer in self.named_children():
+            if isinstance(layer, nn.Linear):
+                if c * h * w != layer.in_features:
+                    return (f"layer {name}, {layer!r}, would get {c}·{h}·{w} = {c * h * w} features instead of "
+                            f"{layer.in_features}")
+                return None
+            if isinstance(layer, (nn.Conv2d, nn.MaxPool2d)):
+                k, s, p, d = (window.pair("lenet5", what, getattr(layer, what))
+                              for what in ("kernel_size", "stride", "padding", "dilation"))
+                size = window.out_size((h, w), k, s, tuple((q, q) for q in p), d, getattr(layer, "ceil_mode", False))
+                if min(size) < 1:
+                    return f"layer {name}, {layer!r}, would get {h}×{w} maps, smaller than its {k[0]}×{k[1]} window"
+                (h, w), c = size, getattr(layer, "out_channels", c)
+        return None
 
 
 def lenet5(num_classes=10, in_channels=1):
     """LeNet-5 for 28×28 inputs: C-P-C-P then a 3-layer MLP (ReLU and max pooling, the modern variant).
 
     conv 5×5 (padding 2) 28×28×6 → pool 14×14×6 → conv 5×5 10×10×16 → pool 5×5×16 → 120 → 84 → classes;
-    61,706 parameters for 10 classes.
+    61,706 parameters for 10 classes. Another input size is an error at the call that names the layer it breaks.
     """
-    return nn.Sequential(
+    return LeNet5(
         nn.Conv2d(in_channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(),

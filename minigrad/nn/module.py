@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -263,6 +264,10 @@ class Module:
         A missing, unexpected or wrongly shaped key is an error that names it (with
         ``strict=False`` missing and unexpected keys are returned instead; shapes must still match).
         """
+        who = f"load_state_dict for {type(self).__name__}"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{who}: expected a dict of arrays by key (model.state_dict()), got {type(state_dict).__name__}")
         targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
@@ -271,13 +276,22 @@ class Module:
             if missing:
                 parts.append(f"missing key(s): {', '.join(missing)}")
             if unexpected:
-                parts.append(f"unexpected key(s): {', '.join(unexpected)}")
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+                parts.append(f"unexpected key(s): {', '.join(map(str, unexpected))}")
+            nested = sorted((k != "model", str(k)) for k in unexpected if isinstance(state_dict[k], Mapping))
+            if nested:  # {"model": ..., "optimizer": ..., "epoch": ...}, as a training script saves it
+                parts.append(f'this looks like a whole checkpoint; pass the model state inside it: '
+                             f'load_state_dict(ckpt["{nested[0][1]}"])')
+            raise KeyError(f"{who}: " + "; ".join(parts))
         for key, target in targets.items():
             if key not in state_dict:
                 continue
             value = state_dict[key]
             value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"{who}: {key} has dtype {value.dtype} in the state dict; it must hold numbers "
+                    f"(the model's {key} is {target.dtype})"
+                )
             if value.shape != target.shape:
                 raise ValueError(
                     f"load_state_dict for {type(self).__name__}: {key} has shape {value.shape} in the state dict "

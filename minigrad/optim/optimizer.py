@@ -105,6 +105,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_grads()
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -112,6 +113,18 @@ class Optimizer:
                         continue
                     self._update(p, p.grad, group, self.state.setdefault(p, {}))
         return loss
+
+    def _check_grads(self):
+        """Before anything moves: every gradient has its parameter's shape (one set by hand might broadcast)."""
+        for g, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
+                if p.grad is not None and p.requires_grad and np.shape(p.grad) != p.shape:
+                    label = f"{p.label!r} (parameter {i} of group {g})" if p.label else f"parameter {i} of group {g}"
+                    raise ValueError(
+                        f"{type(self).__name__}.step: the gradient of {label} has shape {np.shape(p.grad)} but the "
+                        f"parameter has shape {p.shape}; was .grad set by hand? Give it the parameter's shape, or "
+                        f"set it to None to skip the parameter"
+                    )
 
     def _update(self, p, grad, group, state):
         raise NotImplementedError

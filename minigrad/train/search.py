@@ -316,19 +316,54 @@ def _load(path):
     if not os.path.exists(path):
         return []
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             document = json.load(f)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"search: {path!r} is not a JSON results file ({exc}); move it away to start afresh") from None
+    except RecursionError:
+        raise ValueError(f"search: {path!r} is not a search results file (its JSON nests too deeply); "
+                         f"move it away to start afresh") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"search: {path!r} is not a minigrad search results file; pass another results_path")
-    records = []
-    for r in document["trials"]:
-        nonfinite = r.pop("nonfinite", None)
-        if nonfinite is not None:
+    trials = document.get("trials")
+    if not isinstance(trials, list):
+        raise ValueError(f"search: {path!r} is damaged: it has no list of 'trials'; move it away to start afresh")
+    return [_check_record(r, i, path) for i, r in enumerate(trials)]
+
+
+RECORD = {"trial": (int, "an integer"), "params": (dict, "an object"), "status": (str, "a string"),
+          "seconds": ((int, float), "a number"), "extra": (dict, "an object")}
+"""The keys every trial in a results file has, and their JSON types (``score`` is a number or null)."""
+
+
+def _check_record(r, i, path):
+    """Trial ``i`` of the results file, checked to be what ``_save`` wrote, its non-finite score put back."""
+    def damaged(what):
+        return ValueError(f"search: {path!r} is damaged: trial {i} of its 'trials' {what}; "
+                          f"move the file away to start afresh, or mend that trial")
+
+    if not isinstance(r, dict):
+        raise damaged(f"is {type(r).__name__}, not an object")
+    for key, (kind, words) in RECORD.items():
+        if key not in r:
+            raise damaged(f"has no {key!r}")
+        if isinstance(r[key], bool) or not isinstance(r[key], kind):
+            raise damaged(f"has {key!r} = {r[key]!r}, not {words}")
+    if r["status"] not in ("ok", "error"):
+        raise damaged(f"has status {r['status']!r}, not 'ok' or 'error'")
+    r = dict(r)
+    nonfinite = r.pop("nonfinite", None)
+    score = r.get("score")
+    if nonfinite is not None:
+        try:
             r["score"] = float(nonfinite)
-        records.append(r)
-    return records
+        except (TypeError, ValueError):
+            raise damaged(f"has nonfinite = {nonfinite!r}, not nan or ±inf") from None
+    elif score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+        raise damaged(f"has score = {score!r}, not a number")
+    else:
+        r["score"] = None if score is None else float(score)
+    return r
 
 
 def _finite(x):

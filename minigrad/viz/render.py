@@ -1,7 +1,9 @@
 """Finding a ``dot`` program: the system's Graphviz, else the ``graphviz-pure`` wheel, else a clear error.
 
 ``Diagram`` is a ``graphviz.Digraph`` whose ``pipe``/``render`` (and so Jupyter's inline
-display) use whichever program is found. ``.source`` never needs one.
+display) use whichever program is found. ``.source`` never needs one. Its ``render`` lays the
+graph out in memory and writes each file with ``atomic_write``: a kill mid-render leaves the old
+file or none, never an empty or truncated one, and no stray DOT source.
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import sysconfig
 from pathlib import Path
 
 import graphviz
-from graphviz.backend import dot_command
+from graphviz.backend import dot_command, rendering
+
+from ..core.files import atomic_write
 
 INSTALL_HINT = (
     "install one of them: `pip install graphviz-pure` (a dot command on PyPI, no system packages) "
@@ -67,9 +71,51 @@ class Diagram(graphviz.Digraph):
     def pipe(self, *args, **kwargs):
         return self._with_dot(super().pipe, *args, **kwargs)
 
-    def render(self, filename=None, directory=None, *args, **kwargs):
-        """Write the source and the rendered file; with no dot program, keep the ``.dot`` file and say how to install one."""
+    def render(self, filename=None, directory=None, view=False, cleanup=False, format=None, renderer=None,
+               formatter=None, neato_no_op=None, quiet=False, quiet_view=False, *, outfile=None, engine=None,
+               raise_if_result_exists=False, overwrite_source=False):
+        """graphviz's ``render`` (same arguments and return value: the rendered file's path), written atomically.
+
+        The layout runs in memory (``pipe``); the rendered file, and the source unless ``cleanup``,
+        are then written with ``atomic_write`` (folders are made as graphviz makes them). With no
+        dot program, the ``.dot`` source is written and DotNotFound says how to install one.
+        """
+        if outfile is not None:
+            outfile = Path(outfile)
+            format = self._get_format(outfile, format=format)
+            if directory is None:
+                outfile = Path(self.directory, outfile)
+            if filename is None:
+                filename = self._get_filepath(outfile)
+        if filename is not None:  # as graphviz's save(): the diagram remembers where it went
+            self.filename = os.fspath(filename)
+        if directory is not None:
+            self.directory = os.fspath(directory)
+        source_path = self.filepath
         if find_dot() is None:
-            saved = self.save(filename, directory=directory)
-            raise DotNotFound(f"wrote the graph source to {saved}, but cannot render it: no `dot` program; {INSTALL_HINT}")
-        return self._with_dot(super().render, filename, *args, directory=directory, **kwargs)
+            self._write(source_path, self.source.encode(self.encoding))
+            raise DotNotFound(
+                f"wrote the graph source to {source_path}, but cannot render it: no `dot` program; {INSTALL_HINT}"
+            )
+        format = format or self.format
+        target = os.fspath(outfile if outfile is not None else rendering.get_outfile(
+            source_path, format=format, renderer=renderer, formatter=formatter))
+        if os.path.abspath(target) == os.path.abspath(source_path) and not overwrite_source:
+            raise ValueError(f"render: outfile {target!r} is the source file; pass overwrite_source=True to allow it")
+        if raise_if_result_exists and os.path.exists(target):
+            raise graphviz.FileExistsError(f"output file exists: {target!r}")
+        data = self.pipe(format=format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op,
+                         quiet=quiet, engine=engine)
+        if not cleanup:
+            self._write(source_path, self.source.encode(self.encoding))
+        self._write(target, data)
+        if view or quiet_view:
+            self._view(target, format=format, quiet=quiet_view)
+        return target
+
+    @staticmethod
+    def _write(path, data):
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        with atomic_write(path, "render") as f:
+            f.write(data)

@@ -217,3 +217,136 @@ def test_step_errors_are_clear(tmp_path, capsys):
     )
     assert main(["step", "--all", str(script)]) == 2
     assert "freed by an earlier backward()" in capsys.readouterr().err
+
+
+# --- minigrad train and demo: numbers checked, one error prefix, --out first, nothing trained is lost ---------
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--epochs", "-1"], "minigrad train: error: argument --epochs: must be an integer ≥ 1, got -1"),
+    (["demo", "--epochs", "0"], "minigrad demo: error: argument --epochs: must be an integer ≥ 1, got 0"),
+    (["train", "--epochs", "2.5"], "argument --epochs: must be an integer ≥ 1, got '2.5'"),
+    (["train", "--batch-size", "0"], "argument --batch-size: must be an integer ≥ 1, got 0"),
+    (["train", "--lr", "0"], "argument --lr: must be a finite number > 0, got 0"),
+    (["train", "--lr", "nan"], "argument --lr: must be a finite number > 0, got nan"),
+    (["train", "--lr", "fast"], "argument --lr: must be a number > 0, got 'fast'"),
+    (["train", "--model", "alexnet"], "argument --model: invalid choice: 'alexnet' (choose from"),
+    (["train", "--data", "mnist:"], "argument --data: must be 'digits' or 'mnist:PATH'"),
+])
+def test_every_number_and_choice_is_checked_before_anything_runs(argv, message, capsys):
+    """--epochs -1 was reported as a success; demo --epochs 0 ended in a scheduler traceback."""
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_help_shows_the_defaults_and_the_models(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())  # as wrapped to any terminal width
+    assert "{digits_cnn,lenet5,resnet,vgg,googlenet}" in out
+    for default in ("(default: digits_cnn)", "(default: 5)", "(default: 0.001)", "(default: 64)", "(default: adam)",
+                    "(default: minigrad-train)"):
+        assert default in out, default
+    assert "--resume PATH" in out
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert "(default: 15)" in capsys.readouterr().out
+
+
+def test_one_error_prefix(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    assert main(["train", "--model", "lenet5", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "minigrad train: lenet5 needs 28×28 inputs but digits has 8×8; use it with mnist:PATH, or pick digits_cnn, "
+        "resnet, vgg or googlenet\n")  # was "minigrad train: train: ..."
+
+
+def test_a_bad_out_fails_before_training_in_one_line(tmp_path, capsys, monkeypatch):
+    from minigrad.app import jobs
+
+    monkeypatch.setattr(jobs, "fit", lambda *a, **k: pytest.fail("trained before checking --out"))
+    monkeypatch.setattr(jobs, "load_data", lambda *a, **k: pytest.fail("loaded the data before checking --out"))
+    (tmp_path / "afile").write_text("x")
+    assert main(["train", "--out", str(tmp_path / "afile")]) == 2
+    assert capsys.readouterr().err == f"minigrad train: --out {tmp_path / 'afile'}: it is a file, not a folder; " \
+                                      f"give a folder to write into\n"
+    assert main(["train", "--out", str(tmp_path / "afile" / "runs")]) == 2
+    assert capsys.readouterr().err == f"minigrad train: --out {tmp_path / 'afile' / 'runs'}: cannot write there " \
+                                      f"(Not a directory)\n"
+    assert main(["demo", "--out", str(tmp_path / "afile")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minigrad demo: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_checkpoint_every_epoch_and_every_os_error_in_one_line(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("sklearn")
+    from minigrad.app import jobs
+
+    saved = []
+    real_save = jobs.checkpoint.save
+    monkeypatch.setattr(jobs.checkpoint, "save", lambda obj, path: saved.append(obj["epoch"]) or real_save(obj, path))
+    assert main(["train", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    assert saved == [1, 2] and minigrad.load(tmp_path / "checkpoint.npz")["epoch"] == 2
+
+    def full_disk(obj, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jobs.checkpoint, "save", full_disk)
+    capsys.readouterr()
+    assert main(["train", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "minigrad train: [Errno 28] No space left on device\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_saves_the_model_and_optimiser_says_how_to_resume_and_exits_130(tmp_path, capsys):
+    """Ctrl-C printed a KeyboardInterrupt traceback and saved nothing. One SIGINT, mid-training."""
+    import signal
+    import time
+
+    pytest.importorskip("sklearn")
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "minigrad", "train", "--epochs", "200", "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoint.npz").exists():  # saved after the first epoch: training is under way
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "stopping after this step, then saving" in err
+    found = re.search(r"minigrad train: interrupted after (\d+) steps: saved the model and optimiser to (\S+) "
+                      r"\((\d+) of 200 epochs done", err)
+    assert found and found.group(2) == str(out / "checkpoint.npz"), err
+    command = err.split("Resume with:\n  ")[1].split()
+    assert command[:2] == ["minigrad", "train"] and command[-2:] == ["--resume", str(out / "checkpoint.npz")]
+    saved = minigrad.load(out / "checkpoint.npz")
+    done = int(found.group(3))
+    assert saved["epoch"] == done >= 1 and saved["model_name"] == "digits_cnn"
+    assert saved["optimizer"]["state"][0]["step"] == int(found.group(1))  # every step taken is in the checkpoint
+    # resume, here for one epoch more: the same command with another --epochs
+    command[command.index("--epochs") + 1] = str(done + 1)
+    assert main(command[1:]) == 0
+    assert f"resuming from {out / 'checkpoint.npz'}: {done} of {done + 1} epochs done" in capsys.readouterr().out
+    assert minigrad.load(out / "checkpoint.npz")["epoch"] == done + 1
+
+
+def test_resume_refuses_a_checkpoint_of_another_model_or_with_no_epochs_left(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    assert main(["train", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    ckpt = str(tmp_path / "checkpoint.npz")
+    capsys.readouterr()
+    assert main(["train", "--model", "resnet", "--epochs", "2", "--resume", ckpt, "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"minigrad train: --resume {ckpt}: the checkpoint was trained with --model "
+                                       f"digits_cnn, not resnet; pass --model digits_cnn\n")
+    assert main(["train", "--epochs", "1", "--resume", ckpt, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "the checkpoint has 1 epochs done and --epochs 1 asks for no more; pass --epochs 6" in err

@@ -149,6 +149,41 @@ def test_load_mnist_truncated_or_too_long(tmp_path, gz):
         mg.data.read_idx(tmp_path / "train-labels-idx1-ubyte", 2049)
 
 
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_idx_reads_at_most_the_declared_size_plus_one_byte(tmp_path, gz):
+    """A small .gz that inflates to far more than its header declares (here 64 MiB for 10 declared bytes) is
+    refused after reading 11 bytes of it; reading it whole first made read_idx allocate all of it."""
+    import tracemalloc
+
+    path = tmp_path / ("labels.gz" if gz else "labels")
+    zeros = bytes(1 << 20)
+    with (gzip.open(path, "wb", compresslevel=1) if gz else open(path, "wb")) as f:
+        f.write(idx_bytes(2049, np.arange(10)))
+        for _ in range(64 if gz else 4):
+            f.write(zeros)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"has extra bytes: its header says labels of shape \(10,\) = 10 bytes but "
+                                             + (r"more than 10" if gz else str(4 << 20 | 10)) + " bytes follow"):
+            mg.data.read_idx(path, 2049)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, peak
+    # a header that declares 4 GiB in a file of a few bytes: truncated, and nothing of that size is allocated
+    huge = (2051).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in (1 << 20, 64, 64)) + bytes(100)
+    path = write(tmp_path / "images", huge, gz)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"is truncated: its header says images of shape \(1048576, 64, 64\) = "
+                                             r"4294967296 bytes but 100 bytes follow"):
+            mg.data.read_idx(path, 2051)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, peak
+
+
 def test_load_mnist_damaged_gzip(tmp_path):
     mnist_folder(tmp_path, gz=True)
     path = tmp_path / "train-labels-idx1-ubyte.gz"
@@ -216,6 +251,18 @@ def test_dataloader_accepts_tensors_and_names_errors():
         DataLoader(X, Y, batch_size=0)
     with pytest.raises(TypeError, match="transform must be a function"):
         DataLoader(X, Y, batch_size=2, transform="flip")
+
+
+@pytest.mark.parametrize("seed, error, message", [
+    (-1, ValueError, r"DataLoader: seed must be ≥ 0 \(it seeds numpy's generator with \[seed, epoch\]\), got -1"),
+    ("a", TypeError, r"DataLoader: seed must be an integer, got 'a' \(str\)"),
+    (1.5, TypeError, r"DataLoader: seed must be an integer, got 1.5 \(float\)"),
+    (None, TypeError, r"DataLoader: seed must be an integer, got None"),
+])
+def test_dataloader_seed_is_a_non_negative_integer(seed, error, message):
+    with pytest.raises(error, match=message):  # was an error from numpy at the first batch
+        DataLoader(X, Y, batch_size=2, seed=seed)
+    assert DataLoader(X, Y, batch_size=2, seed=np.int64(3)).seed == 3
 
 
 # -- augmentation --

@@ -103,3 +103,17 @@ def test_errors_name_the_layer_the_values_and_the_fix():
     with pytest.raises(ValueError, match=r"TransformInvariantConv2d: 'rot90' needs a square kernel"):
         nn.TransformInvariantConv2d(3, 4, (3, 1))
     assert "flip+rot270" in repr(nn.TransformInvariantConv2d(3, 4, 3))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.LocallyConnected2d(1.5, 2, (8, 8), 3), r"LocallyConnected2d: in_channels must be an int, got 1.5"),
+    (lambda: nn.LocallyConnected2d(1, 0, (8, 8), 3), r"LocallyConnected2d: out_channels must be at least 1, got 0"),
+    (lambda: nn.LocallyConnected2d(1, 2, (0, 8), 3), r"LocallyConnected2d: input_size must be at least 1"),
+    (lambda: nn.TiledConv2d("1", 2, 3), r"TiledConv2d: in_channels must be an int, got '1'"),
+    (lambda: nn.TiledConv2d(1, 2, -3), r"TiledConv2d: kernel_size must be at least 1, got \(-3, -3\)"),
+    (lambda: nn.TransformInvariantConv2d(1, 2, 3, stride=0), r"TransformInvariantConv2d: stride must be at least 1"),
+    (lambda: nn.TransformInvariantConv2d([1], 2, 3), r"TransformInvariantConv2d: in_channels must be an int"),
+])
+def test_sizes_and_kernels_follow_the_rule_of_every_layer(make, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        make()

@@ -206,3 +206,62 @@ def test_batchnorm_without_bias_has_only_the_scale():
     x = mg.randn(4, 3, 2, 2)
     y = bn(x).data
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0.0, atol=1e-6)  # γ = 1 and no β: normalised only
+
+
+SIZED = [  # (constructor with the size under test as `n`, the argument's name)
+    (lambda n: nn.Linear(n, 4), "Linear: in_features"),
+    (lambda n: nn.Linear(3, n), "Linear: out_features"),
+    (lambda n: nn.Conv2d(n, 4, 3), "Conv2d: in_channels"),
+    (lambda n: nn.Conv2d(2, n, 3), "Conv2d: out_channels"),
+    (lambda n: nn.Conv2d(2, 4, 3, groups=n), "Conv2d: groups"),
+    (lambda n: nn.ConvTranspose2d(n, 4, 3), "ConvTranspose2d: in_channels"),
+    (lambda n: nn.ConvTranspose2d(2, 4, 3, groups=n), "ConvTranspose2d: groups"),
+    (lambda n: nn.BatchNorm1d(n), "BatchNorm1d: num_features"),
+    (lambda n: nn.BatchNorm2d(n), "BatchNorm2d: num_features"),
+    (lambda n: nn.AdaptiveAvgPool2d(n), "AdaptiveAvgPool2d: output_size"),
+    (lambda n: nn.AdaptiveAvgPool2d((None, n)), "AdaptiveAvgPool2d: output_size"),
+]
+
+
+@pytest.mark.parametrize("make, name", SIZED)
+@pytest.mark.parametrize("bad", [3.5, "3", True, [3], np.array([3]), np.float64(3.0)])
+def test_layer_sizes_are_integers_by_one_rule_for_every_layer(make, name, bad):
+    """nn.Linear(3.5, 4) used to build 3 inputs and nn.Linear('3', 4) was accepted; a list or an array gave
+    another message in each layer. Now every layer says the same, with a TypeError as PyTorch."""
+    with pytest.raises(TypeError, match=f"^{name} must be an int, got "):
+        make(bad)
+    assert make(np.int64(2)) is not None and make(np.array(2)) is not None  # numpy integers pass, as in PyTorch
+
+
+@pytest.mark.parametrize("make, name", SIZED)
+@pytest.mark.parametrize("bad", [0, -1])
+def test_zero_or_negative_layer_sizes_are_clear_errors(make, name, bad):
+    with pytest.raises(ValueError, match=f"^{name} must be at least 1, got {bad}$"):
+        make(bad)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Conv2d(1, 2, 0), r"Conv2d: kernel_size must be at least 1, got \(0, 0\)"),  # was ZeroDivisionError
+    (lambda: nn.Conv2d(1, 2, (3, -1)), r"Conv2d: kernel_size must be at least 1, got \(3, -1\)"),
+    (lambda: nn.Conv2d(1, 2, 3, stride=0), r"Conv2d: stride must be at least 1"),
+    (lambda: nn.Conv2d(1, 2, 3, padding=-1), r"Conv2d: padding must be ≥ 0"),
+    (lambda: nn.Conv2d(1, 2, 3, dilation=0), r"Conv2d: dilation must be at least 1"),
+    (lambda: nn.Conv2d(1, 2, 3, stride=2, padding="same"), r"Conv2d: padding='same' needs stride 1"),
+    (lambda: nn.ConvTranspose2d(1, 2, 0), r"ConvTranspose2d: kernel_size must be at least 1"),
+    (lambda: nn.ConvTranspose2d(1, 2, 3, output_padding=-1), r"ConvTranspose2d: output_padding must be ≥ 0"),
+    (lambda: nn.MaxPool2d(0), r"max_pool2d: kernel_size must be at least 1"),
+    (lambda: nn.MaxPool2d(2, padding=-1), r"max_pool2d: padding must be ≥ 0"),
+    (lambda: nn.AvgPool2d(-2), r"avg_pool2d: kernel_size must be at least 1"),
+    (lambda: nn.AvgPool2d(2, stride=0), r"avg_pool2d: stride must be at least 1"),
+])
+def test_zero_or_negative_kernels_and_windows_are_refused_when_the_layer_is_built(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_label_smoothing_is_checked_when_the_loss_is_built():
+    with pytest.raises(TypeError, match=r"CrossEntropyLoss: label_smoothing must be a number in \[0, 1\], got 'x'"):
+        nn.CrossEntropyLoss(label_smoothing="x")
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss: label_smoothing must be in \[0, 1\].*got 1.5"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)
+    assert nn.CrossEntropyLoss(label_smoothing=np.float32(0.1)).label_smoothing == pytest.approx(0.1)

@@ -112,3 +112,16 @@ def test_googlenet_auxiliary_head_and_weighted_loss():
     assert total.item() == pytest.approx(expected, rel=1e-6)
     net.eval()
     assert not isinstance(net(x), tuple)
+
+
+def test_lenet5_on_8x8_digits_says_at_the_call_it_needs_28x28_and_names_the_layer():
+    net = models.lenet5()
+    with pytest.raises(ValueError, match=r"lenet5: needs 28×28 inputs \(N, C, 28, 28\), got 8×8 "
+                                         r"\(input \(2, 1, 8, 8\)\): layer 3, Conv2d\(6, 16, .*"
+                                         r"would get 4×4 maps, smaller than its 5×5 window"):
+        net(Tensor(np.zeros((2, 1, 8, 8), np.float32)))
+    with pytest.raises(ValueError, match=r"got 32×32 .*layer 7, Linear\(in_features=400.*"
+                                         r"16·6·6 = 576 features instead of 400"):
+        net(Tensor(np.zeros((1, 1, 32, 32), np.float32)))
+    assert net(Tensor(np.zeros((1, 1, 28, 28), np.float32))).shape == (1, 10)
+    assert list(net.state_dict())[:2] == ["0.weight", "0.bias"]  # still a Sequential: PyTorch's keys

@@ -209,3 +209,26 @@ def test_sequential_item_assignment_keeps_the_order_and_the_key():
     seq[0] = nn.Linear(2, 3, bias=False)
     assert [n for n, _ in seq.named_parameters()] == ["0.weight", "2.weight", "2.bias"]
     assert seq[0].weight.label == "0.weight"
+
+
+def test_load_state_dict_refuses_arrays_that_hold_no_numbers_naming_the_key():
+    net = nn.Sequential(nn.Linear(2, 3))
+    state = net.state_dict()
+    state["0.weight"] = np.full((3, 2), "1.0")
+    with pytest.raises(TypeError, match=r"0\.weight has dtype <U3 in the state dict; it must hold numbers "
+                                        r"\(the model's 0\.weight is float32\)"):
+        net.load_state_dict(state)
+    state["0.weight"] = np.ones((3, 2), dtype=complex)
+    with pytest.raises(TypeError, match=r"0\.weight has dtype complex128"):
+        net.load_state_dict(state)
+    with pytest.raises(TypeError, match="expected a dict of arrays by key"):
+        net.load_state_dict([np.ones((3, 2)), np.ones(3)])
+
+
+def test_load_state_dict_of_a_whole_checkpoint_says_to_pass_its_model_part():
+    net = nn.Sequential(nn.Linear(2, 3))
+    ckpt = {"model": net.state_dict(), "optimizer": {"state": {}, "param_groups": []}, "epoch": 3}
+    with pytest.raises(KeyError, match=r'whole checkpoint; pass the model state inside it: '
+                                       r'load_state_dict\(ckpt\["model"\]\)'):
+        net.load_state_dict(ckpt)
+    net.load_state_dict(ckpt["model"])

@@ -124,6 +124,25 @@ def test_param_groups_match_pytorch():
 
 
 @pytest.mark.parametrize("cls", [SGD, Adam, AdamW])
+def test_a_gradient_of_the_wrong_shape_is_refused_naming_the_parameter_before_anything_moves(cls):
+    model = nn.Sequential(nn.Linear(3, 2))
+    opt = cls(model.parameters(), lr=0.1)
+    before = model.state_dict()
+    model[0].bias.grad = np.ones(2, dtype=np.float32)
+    model[0].weight.grad = np.ones(3, dtype=np.float32)  # would broadcast onto (2, 3) without a word
+    with pytest.raises(ValueError, match=rf"{cls.__name__}\.step: the gradient of '0\.weight' "
+                                         rf"\(parameter 0 of group 0\) has shape \(3,\) "
+                                         rf"but the parameter has shape \(2, 3\)"):
+        opt.step()
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])  # not even the bias moved
+    w = Tensor(np.zeros(2), requires_grad=True)
+    w.grad = np.zeros(())
+    with pytest.raises(ValueError, match=r"the gradient of parameter 0 of group 0 has shape \(\)"):
+        SGD([w], lr=0.1).step()
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW])
 def test_updates_are_in_place_and_keep_the_dtype(cls):
     w = Tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
     array, version = w.data, w._version

@@ -1,5 +1,7 @@
 """Checkpoints: a nested structure survives save/load exactly, writes are atomic, bad files are named."""
+import json
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -166,3 +168,90 @@ def test_unsupported_values_name_their_key_path(tmp_path, obj, message):
 def test_save_into_a_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
         mg.save({}, tmp_path / "runs" / "ckpt.npz")
+
+
+def test_a_structure_that_contains_itself_is_refused_naming_where(tmp_path):
+    loop = {"model": {"w": np.ones(2)}, "history": []}
+    loop["history"].append(loop)
+    with pytest.raises(ValueError, match=r"save: obj\['history'\]\[0\] is obj itself, "
+                                         r"a structure that contains itself"):
+        mg.save(loop, tmp_path / "ckpt.npz")
+    shared = [1, 2]
+    mg.save({"a": shared, "b": shared}, tmp_path / "ckpt.npz")  # the same list twice is no cycle
+    assert mg.load(tmp_path / "ckpt.npz") == {"a": [1, 2], "b": [1, 2]}
+    deep = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(ValueError, match=r"nested more than 100 levels deep"):  # was RecursionError
+        mg.save(deep, tmp_path / "deep.npz")
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.npz"]
+
+
+def crafted(path, root, **members):
+    """An archive shaped like a checkpoint whose structure's root is ``root`` (an object, or JSON text)."""
+    text = root if isinstance(root, str) else json.dumps(root)
+    text = '{"format": "minigrad-checkpoint", "version": 1, "root": ' + text + "}"
+    np.savez(path, __minigrad__=np.frombuffer(text.encode(), dtype=np.uint8), **members)
+    return path
+
+
+@pytest.mark.parametrize("root, message", [
+    ({"dict": [["a", 1]], "list": []}, r"an entry with 2 keys \['dict', 'list'\] \(each has one\)"),
+    ({"dict": [["a", 1, 2]]}, r"a dict item \['a', 1, 2\] that is not a \[key, value\] pair"),
+    ({"dict": ["a"]}, r"a dict item 'a' that is not a \[key, value\] pair"),
+    ({"dict": [[["un", "hashable"], 1]]}, r"a dict key \['un', 'hashable'\] \(list\); keys are str or int"),
+    ({"dict": {"a": 1}}, r"a dict entry holding dict, not a list of pairs"),
+    ({"list": {"a": 1}}, r"a list entry holding dict, not a list"),
+    ({"array": ["a0"]}, r"an array entry naming \['a0'\], not a member"),
+    ({"array": "a9"}, r"the array member 'a9' is missing"),
+    ({"pickle": "a0"}, r"unknown entry 'pickle'"),
+    ([1, 2], r"a bare list"),
+    ("[" * 100_000 + "]" * 100_000, r"its structure nests deeper than any checkpoint"),
+    ('{"list": [' * 150 + "]}" * 150, r"nesting deeper than 100 levels"),
+])
+def test_crafted_archives_of_malformed_structure_are_a_value_error_naming_the_file(tmp_path, root, message):
+    path = crafted(tmp_path / "evil.npz", root)
+    with pytest.raises(ValueError, match=r"load: '.*evil\.npz' .*" + message):  # not RecursionError, unpack errors
+        mg.load(path)
+
+
+@pytest.mark.parametrize("content, what", [
+    (b"epoch 3, loss 0.25\n", r"it is a text file \(it starts with 'epoch 3, loss 0.25\\n'\)"),
+    (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", r"it is a PNG image"),
+    (b"", r"the file is empty"),
+    (b"\x00\x01\x02\xff\xfe", r"it starts with the bytes b'\\x00\\x01\\x02\\xff\\xfe', not those of an .npz archive"),
+])
+def test_loading_a_text_or_png_file_says_it_is_not_a_checkpoint_and_what_it_is(tmp_path, content, what):
+    (tmp_path / "f").write_bytes(content)
+    with pytest.raises(ValueError, match=r"load: '.*f' is not a minigrad checkpoint: " + what) as caught:
+        mg.load(tmp_path / "f")
+    assert "pickled" not in str(caught.value)  # numpy's "Cannot load file containing pickled data"
+
+
+def test_max_bytes_is_checked_against_the_declared_sizes_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    mg.save({"small": np.zeros(10), "big": np.zeros(1000)}, path)
+    assert mg.load(path, max_bytes=10_000)["big"].shape == (1000,)
+    reads = []
+    real = checkpoint.npy.read_array
+    monkeypatch.setattr(checkpoint.npy, "read_array", lambda f, **kw: reads.append(1) or real(f, **kw))
+    with pytest.raises(ValueError, match=r"the member 'a1' declares 8,128 bytes, more than the [\d,]+ left of "
+                                         r"max_bytes=5,000; if you trust the file, pass a larger max_bytes="):
+        mg.load(path, max_bytes=5_000)
+    assert len(reads) == 2  # the structure and 'small'; 'big' was refused before a byte of it was read
+    assert checkpoint.MAX_BYTES == 8 << 30  # the documented default
+    with pytest.raises(ValueError, match="max_bytes must be a positive integer"):
+        mg.load(path, max_bytes=0)
+
+
+def test_a_member_whose_header_declares_more_than_it_holds_is_refused_before_allocating(tmp_path):
+    import io
+
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    path = crafted(tmp_path / "bomb.npz", {"array": "a0"})
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("a0.npy", member.getvalue() + bytes(32))  # 8 TB declared, 32 bytes there
+    with pytest.raises(ValueError, match=r"the member 'a0' declares an array \(1000000000000,\) of float64 "
+                                         r"\(8,000,000,000,000 bytes\) in a member of \d+ bytes"):
+        mg.load(path)

@@ -210,3 +210,28 @@ def test_the_progress_bar_shows_in_a_terminal_and_changes_no_result(monkeypatch,
     monkeypatch.setattr(sys, "stderr", piped)
     assert outcome(search(space, score, mode="random", trials=3, verbose=False)) == outcome(plain)
     assert piped.getvalue() == ""
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"format": "minigrad-search"}', r"is damaged: it has no list of 'trials'"),
+    (b'{"format": "minigrad-search", "trials": [{"trial": 0}]}',
+     r"is damaged: trial 0 of its 'trials' has no 'params'"),
+    (b'{"format": "minigrad-search", "trials": [7]}', r"trial 0 of its 'trials' is int, not an object"),
+    (json.dumps({"format": "minigrad-search", "trials": [
+        {"trial": 0, "params": {"lr": 0.1}, "score": 0.5, "status": "ok", "seconds": 1.0, "extra": {}},
+        {"trial": 1, "params": [0.01], "score": 0.5, "status": "ok", "seconds": 1.0, "extra": {}}]}).encode(),
+     r"trial 1 of its 'trials' has 'params' = \[0.01\], not an object"),
+    (json.dumps({"format": "minigrad-search", "trials": [
+        {"trial": 0, "params": {"lr": 0.1}, "score": "high", "status": "ok", "seconds": 1.0, "extra": {}}]}).encode(),
+     r"has score = 'high', not a number"),
+    ('{"format": "minigrad-search", "trials": [], "note": "caf\u00e9"}'.encode("latin-1"),
+     r"is not a JSON results file"),
+    (b"\xff\xfe\x00binary", r"is not a JSON results file"),
+])
+def test_a_malformed_results_file_is_a_clear_error_naming_it(tmp_path, content, message):
+    """Was KeyError: 'params' or UnicodeDecodeError."""
+    path = tmp_path / "search.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=rf"search: '[^']*search\.json' .*{message}"):
+        quiet({"lr": [0.1]}, lambda lr: pytest.fail("ran a trial"), results_path=path)
+    assert path.read_bytes() == content  # left as it was
