@@ -31,6 +31,7 @@ def test_parameter_shapes_and_counts_against_conv2d():
 
 
 def test_initialisation_is_conv2d_s_uniform_bound():
+    mg.manual_seed(0)  # a 16-element bias reaches 0.9 of the bound only 4 times in 5: draw the same values every run
     bound = 1 / math.sqrt(4 * 3 * 3)
     for layer in (nn.LocallyConnected2d(4, 16, 12, 3), nn.TiledConv2d(4, 16, 3, 3), nn.TransformInvariantConv2d(4, 16, 3)):
         for p in layer.parameters():
