@@ -32,17 +32,21 @@ class ScalarGate(Gate):
     (relu, max) sending exactly 0 where its local gradient is 0.
     """
 
-    __slots__ = ("name", "symbol", "pattern", "hint", "rules", "forward", "params", "send")
+    __slots__ = ("name", "symbol", "pattern", "hint", "rules", "forward", "params", "send", "constant", "with_constant")
 
-    def __init__(self, declared, forward, params=(), symbol=None):
+    def __init__(self, declared, forward, params=(), symbol=None, constant=None):
         self.name, self.pattern, self.hint, self.rules = declared.name, declared.pattern, declared.hint, declared.rules
         self.symbol = symbol or declared.symbol
         self.forward, self.params = forward, params
-        self.send = _sender(self.rules, params)
+        self.constant = constant
+        self.send = _sender(self.rules, params, constant)
+        # a binary gate with a plain number as input 0 or 1: the same gate, whose backward skips the number
+        binary = len(self.rules) == 2 and constant is None
+        self.with_constant = tuple(ScalarGate(declared, forward, params, symbol, k) for k in (0, 1)) if binary else None
 
     def __reduce__(self):
         """Pickled as a reference to the module's instance (its forward may be a lambda)."""
-        return (_scalar_gate, (self.name, self.params))
+        return (_scalar_gate, (self.name, self.params, self.constant))
 
     @property
     def formula(self):
@@ -53,7 +57,10 @@ class ScalarGate(Gate):
         """local × upstream in Value operations, each rule evaluated on the nodes: differentiable again."""
         args = (*node._inputs, node, *self.params)
         out = []
-        for rule in self.rules:
+        for i, rule in enumerate(self.rules):
+            if i == self.constant:  # a plain number takes no gradient
+                out.append(None)
+                continue
             local = rule.local
             if not callable(local):
                 out.append(up if local == 1.0 else local * up)
@@ -67,8 +74,11 @@ class ScalarGate(Gate):
         return tuple([float(r.local(*args)) if callable(r.local) else r.local for r in self.rules])
 
 
-def _sender(rules, params):
-    """``send(node, upstream)`` for scalar rules: one downstream gradient per input, local × upstream."""
+def _sender(rules, params, constant=None):
+    """``send(node, upstream)`` for scalar rules: one downstream gradient per input, local × upstream
+    (None for input ``constant``, a plain number, which takes no gradient)."""
+    if constant is not None:
+        return _constant_sender(rules, 1 - constant)
     if not any(callable(r.local) for r in rules):
         consts = tuple(r.local for r in rules)
         if all(c == 1.0 for c in consts):
@@ -100,6 +110,25 @@ def _sender(rules, params):
             local = fn(*args)
             out.append(local * up if local or not routes else 0.0)  # a router sends exactly 0 where it is 0
         return tuple(out)
+
+    return send
+
+
+def _constant_sender(rules, k):
+    """``send`` of a binary gate whose other input is a plain number: only input ``k`` gets a gradient."""
+    rule = rules[k]
+    local = rule.local
+    if not callable(local):
+        if local == 1.0:
+            return (lambda node, up: (up, None)) if k == 0 else (lambda node, up: (None, up))
+        return (lambda node, up: (local * up, None)) if k == 0 else (lambda node, up: (None, local * up))
+    routes = rule.routes
+
+    def send(node, up):
+        a, b = node._inputs  # one of them a Constant: a float, read as it is
+        g = local(a if a.__class__ is Constant else a.data, b if b.__class__ is Constant else b.data, node.data)
+        g = g * up if g or not routes else 0.0  # a router sends exactly 0 where it is 0
+        return (g, None) if k == 0 else (None, g)
 
     return send
 
@@ -173,6 +202,40 @@ def _number(x, where):
     raise TypeError(f"{where}: expected a real number (int or float), got {x!r} ({type(x).__name__})")
 
 
+class Constant(float):
+    """A plain number in a scalar graph (the ``1.0`` of ``y + 1.0``): drawn as a leaf, but not a Value.
+
+    It takes no gradient (as a number in PyTorch), so the engine never visits it, and it is a float
+    without instance fields: Python's cyclic garbage collector does not track it, and a graph with
+    a million constants pays neither a node's memory nor the collector's scans for them
+    (bench/README.md). It compares and hashes by identity, as nodes do, so two constants of the same
+    value stay two leaves of a drawing.
+    """
+
+    __slots__ = ()
+    requires_grad = False
+    grad = None
+    label = ""
+    _gate = None
+    _inputs = ()
+    _g = _rec = _pass = _hooks = _hooked = _site = None
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+
+    @property
+    def data(self):
+        return float(self)
+
+    @property
+    def _id(self):
+        """Older than every node (leaves sort last in a backprop order); unique while it lives."""
+        return -id(self)
+
+    def __repr__(self):
+        return f"Constant({float(self)!r})"
+
+
 class Value:
     """A scalar node: ``data`` (float), ``grad`` (float, 0.0 until backward), ``label``.
 
@@ -223,21 +286,33 @@ class Value:
         else:
             self.grad = grad
 
-    # -- binary gates (a plain number becomes a constant leaf) --
+    # -- binary gates (a plain number becomes a Constant leaf) --
 
     def _binary(self, gate, other, reflected=False):
         kind = other.__class__
         if kind is not Value:
             # exact float and int first: isinstance(other, numbers.Real) is an ABC lookup, slow for the hottest path
-            if kind is float or kind is int or (isinstance(other, numbers.Real) and kind is not bool):
-                other = Value._make(None, (), float(other))
-            else:
-                return NotImplemented
+            if kind is float or kind is Constant or kind is int or (isinstance(other, numbers.Real) and kind is not bool):
+                return self._with_number(gate, other, reflected)
+            return NotImplemented
         if reflected:
             self, other = other, self
         if not modes.grad:  # under no_grad: the value only, no gate
             return Value._make(None, (), gate.forward(self.data, other.data))
         return Value._make(gate, (self, other), gate.forward(self.data, other.data))
+
+    def _with_number(self, gate, number, reflected):
+        """``gate(self, number)`` (``gate(number, self)`` if reflected): the number is a Constant input."""
+        c = number if number.__class__ is Constant else Constant(number)
+        if reflected:
+            data = gate.forward(float(c), self.data)
+            if not modes.grad:
+                return Value._make(None, (), data)
+            return Value._make(gate.with_constant[0], (c, self), data)
+        data = gate.forward(self.data, float(c))
+        if not modes.grad:
+            return Value._make(None, (), data)
+        return Value._make(gate.with_constant[1], (self, c), data)
 
     def _unary(self, gate):
         if not modes.grad:
@@ -363,23 +438,30 @@ def _graph_spec(root):
                 stack.append(parent)
     nodes = sorted(seen, key=lambda n: n._id)
     where = {node: k for k, node in enumerate(nodes)}
-    spec = [(n.data, n.grad, n.label, n._gate, tuple(where[p] for p in n._inputs)) for n in nodes]
+    spec = [float(n) if n.__class__ is Constant else (n.data, n.grad, n.label, n._gate, tuple(where[p] for p in n._inputs))
+            for n in nodes]  # a Constant is its number
     return spec, where[root]
 
 
 def _rebuild_graph(spec, at, every=False):
     """The graph of :func:`_graph_spec` again; its node ``at`` (or, with ``every``, all its nodes)."""
     built = []
-    for data, grad, label, gate, inputs in spec:
+    for entry in spec:
+        if entry.__class__ is float:
+            built.append(Constant(entry))
+            continue
+        data, grad, label, gate, inputs = entry
         node = Value._make(gate, tuple(built[i] for i in inputs), data)
         node.grad, node.label = grad, label
         built.append(node)
     return built if every else built[at]
 
 
-def _scalar_gate(name, params):
-    """A scalar gate by name, for unpickling: the module's one instance (pow's for its exponent)."""
-    return _pow_gate(params[0]) if name == "pow" else _GATES[name]
+def _scalar_gate(name, params, constant=None):
+    """A scalar gate by name, for unpickling: the module's one instance (pow's for its exponent), or its
+    variant for a plain number as input ``constant``."""
+    gate = _pow_gate(params[0]) if name == "pow" else _GATES[name]
+    return gate if constant is None else gate.with_constant[constant]
 
 
 def maximum(a, b):

@@ -219,6 +219,25 @@ def test_values_differentiate_twice_and_the_neuron_too():
     assert h == pytest.approx(v["x0"].data ** 2 * s * (1 - s) * (1 - 2 * s))
 
 
+def test_values_with_plain_numbers_on_either_side_differentiate_twice():
+    # each binary gate with a number as its first or second input: d/dx and d²/dx² by central differences
+    cases = {
+        "x + 3": lambda x: (x * x + 3.0), "3 + x": lambda x: 3.0 + x * x, "x - 3": lambda x: x * x - 3.0,
+        "3 - x": lambda x: 3.0 - x * x, "x * 3": lambda x: (x * x) * 3.0, "3 * x": lambda x: 3.0 * (x * x),
+        "x / 3": lambda x: (x * x) / 3.0, "3 / x": lambda x: 3.0 / (x * x),
+        "max(x, 0.1)": lambda x: (x * x).max(0.1), "max(0.1, x)": lambda x: mg.maximum(0.1, x * x),
+    }
+    x0, h = 0.7, 1e-4
+    for name, f in cases.items():
+        x = Value(x0)
+        g, = mg.autograd.grad(f(x), [x], create_graph=True)
+        second, = mg.autograd.grad(g, [x])
+        fd1 = (f(Value(x0 + h)).data - f(Value(x0 - h)).data) / (2 * h)
+        fd2 = (f(Value(x0 + h)).data - 2 * f(Value(x0)).data + f(Value(x0 - h)).data) / h**2
+        assert g.data == pytest.approx(fd1, rel=1e-6), name
+        assert second == pytest.approx(fd2, rel=1e-4), name
+
+
 def test_a_user_gate_written_with_tensor_operations_differentiates_twice():
     class Cube(mg.Function):
         formula = "dL/dx = 3x² · dL/dy"

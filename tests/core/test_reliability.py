@@ -10,6 +10,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import Tensor, Value, nn
+from minigrad.core.scalar import Constant
 
 
 def test_training_in_one_thread_is_untouched_by_another_toggling_no_grad_and_anomaly_mode():
@@ -159,6 +160,17 @@ def test_deep_graphs_copy_and_pickle_without_recursion():
     restored = pickle.loads(pickle.dumps(y))
     restored.backward()
     assert restored.data == y.data
+    # the numbers stay numbers (no gradient), and the copy backprops to the same leaf gradient
+    mul = restored._inputs[0]
+    assert mul._gate.name == "mul" and mul._inputs[1].__class__ is Constant and mul._inputs[1] == 1.0001
+    x = y
+    while x._inputs:
+        x = x._inputs[0]
+    y.backward()
+    first = restored
+    while first._inputs:
+        first = first._inputs[0]
+    assert first.grad == x.grad != 0.0 and copied._inputs[0]._inputs[1].__class__ is Constant
     t = Tensor(np.ones(3), requires_grad=True)
     u = t
     for _ in range(5_000):

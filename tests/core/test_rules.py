@@ -90,7 +90,7 @@ def test_value_honours_no_grad():
     assert y._gate is None and y._inputs == () and y.data == 6.0
     assert z._gate is None and z.data == pytest.approx(math.tanh(3.0))
     w = a * 3
-    assert w._gate is scalar.MUL and w._inputs[0] is a
+    assert w._gate is scalar.MUL.with_constant[1] and w._gate.name == "mul" and w._inputs[0] is a
 
 
 def test_a_router_sends_exactly_zero_where_it_is_off_even_from_an_infinite_upstream():

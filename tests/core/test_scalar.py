@@ -246,15 +246,26 @@ def test_plain_operands_become_constant_leaves_and_bool_is_refused():
 
     import numpy as np
 
+    from minigrad.core.scalar import Constant
+
     a = Value(2.0)
     for other in (3, 3.0, np.float32(3.0), np.int64(3), fractions.Fraction(3)):
         out = a * other
         constant = out._inputs[1]
-        assert out.data == 6.0 and constant._gate is None and constant.data.__class__ is float
+        assert out.data == 6.0 and constant.__class__ is Constant and constant._gate is None
+        assert constant.data.__class__ is float and constant.data == 3.0 and not constant.requires_grad
         out.backward()
-        assert a.grad == 3.0 and constant.grad == 2.0
+        assert a.grad == 3.0 and constant.grad is None  # a number takes no gradient (as in PyTorch)
         a.grad = 0.0
-    assert (1 - a).data == -1.0 and (1 - a)._inputs[0].data == 1.0
+    left = 1 - a
+    assert left.data == -1.0 and left._inputs[0].data == 1.0 and left._inputs[0].__class__ is Constant
+    left.backward()
+    assert a.grad == -1.0
+    # two constants of one value are two leaves (identity, not value, as for nodes); a Constant reused is kept
+    b = a * 3.0 + a * 3.0
+    c1, c2 = b._inputs[0]._inputs[1], b._inputs[1]._inputs[1]
+    assert c1 is not c2 and len({c1, c2}) == 2 and c1 != c2 and c1 == 3.0
+    assert (a * c1)._inputs[1] is c1
     for bad in (True, "3", None):
         with pytest.raises(TypeError):
             a * bad
