@@ -28,6 +28,7 @@ from .core.tensor import Tensor, tensor  # noqa: E402
 from .debug import AnomalyError, GradcheckError, detect_anomaly, gradcheck, gradcheck_gates, gradgradcheck  # noqa: E402
 from .nn import models  # noqa: E402
 from .ops.elementwise import maximum, where  # noqa: E402
+from .ops.parallel import get_num_threads, set_num_threads  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
 from .train import multitask, recipes  # noqa: E402
 from .train.checkpoint import load, save  # noqa: E402
@@ -44,7 +45,7 @@ __all__ = [
     "maximum", "where", "cat", "stack", "pad",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
-    "train", "autograd", "gradgradcheck",
+    "train", "autograd", "gradgradcheck", "get_num_threads", "set_num_threads",
 ]
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-from . import window
+from . import depthwise, parallel, window
 from .gate import is_tensor
 from .im2col import Geometry, convolve, correlate, filter_columns, flip, spread
 
@@ -56,7 +56,10 @@ class Conv2d(Function):
         ctx.groups = groups
         buf = geo.pad(x, dtype)
         out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
-        convolve(buf, w, geo, groups, out, bias[0] if bias else None)
+        ctx.depthwise = depthwise.applies(x.shape, w.shape, groups)
+        # a depthwise filter has no GEMM worth the name: its taps are applied directly (ops/depthwise.py)
+        (depthwise.convolve(buf, w, geo, out, bias[0] if bias else None) if ctx.depthwise
+         else convolve(buf, w, geo, groups, out, bias[0] if bias else None))
         ctx.save_for_backward(w, buf)  # the padded input, not its kH·kW times larger columns; backward redoes im2col
         return out
 
@@ -64,6 +67,8 @@ class Conv2d(Function):
     def backward(ctx, up):
         w, buf = ctx.saved_tensors
         geo, groups, needs = ctx.geo, ctx.groups, ctx.needs_input_grad
+        if ctx.depthwise:
+            return _depthwise_backward(up, w, buf, geo, groups, needs)
         flipped = geo.flipped() if needs[0] else None
         # pad(dL/dO) ⋆ flip(W) builds (out·k²) × (N·H·(W + 2·dil·(k−1) − 2p)) columns and one GEMM; the
         # col2im route builds (in·k²) × (N·oh·Wp) with Wᵀ·dL/dO, then adds them back tap by tap (k² passes
@@ -71,7 +76,7 @@ class Conv2d(Function):
         # the two break even (the measurements: bench/README.md).
         if flipped is not None and w.shape[0] * geo.H * flipped.Wp > 2 * buf.shape[1] * geo.oh * geo.Wp:
             flipped = None
-        dbuf = np.zeros(buf.shape, up.dtype) if needs[0] and flipped is None else None
+        dbuf = parallel.zeros(buf.shape, up.dtype) if needs[0] and flipped is None else None
         dw = np.zeros(w.shape, up.dtype) if needs[1] else None
         if needs[1] or dbuf is not None:
             for part in geo.batches(up.shape[0], buf.shape[1], up.dtype):
@@ -100,9 +105,27 @@ class Conv2d(Function):
         return (dx, dw, db)[: len(needs)]
 
 
+def _depthwise_backward(up, w, buf, geo, groups, needs):
+    """Conv2d's backward for a depthwise filter, by direct taps (ops/depthwise.py): the same formulas."""
+    z = geo.extend(up)
+    dw = depthwise.weight_grad(buf, z, geo, w.shape) if needs[1] else None
+    dx = None
+    if needs[0]:
+        flipped = geo.flipped()
+        if flipped is not None:  # stride 1: pad(dL/dO) ⋆ flip(W), literally
+            dx = depthwise.convolve(flipped.pad(up, up.dtype), flip(w, groups), flipped,
+                                    np.empty((up.shape[0], buf.shape[1], geo.H, geo.W), up.dtype))
+        else:
+            dbuf = parallel.zeros(buf.shape, up.dtype)
+            depthwise.scatter(z, w, geo, dbuf)
+            dx = geo.crop(dbuf)
+    db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+    return (dx, dw, db)[: len(needs)]
+
+
 def input_grad(up, w, geo, groups, channels):
     """A convolution's dL/dX for weight ``w``: col2im(Wᵀ·dL/dO), cropped -- also conv_transpose2d's forward."""
-    dbuf = np.zeros((up.shape[0], channels, geo.flat), up.dtype)
+    dbuf = parallel.zeros((up.shape[0], channels, geo.flat), up.dtype)
     for part in geo.batches(up.shape[0], channels, up.dtype):
         geo.col2im(spread(w, geo.extend(up[part]), groups), dbuf[part])
     return geo.crop(dbuf)
