@@ -31,7 +31,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-from . import depthwise, parallel, window
+from . import parallel, window
 from .gate import is_tensor
 from .im2col import Geometry, convolve, correlate, filter_columns, flip, spread
 
@@ -56,10 +56,7 @@ class Conv2d(Function):
         ctx.groups = groups
         buf = geo.pad(x, dtype)
         out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype)
-        ctx.depthwise = depthwise.applies(x.shape, w.shape, groups)
-        # a depthwise filter has no GEMM worth the name: its taps are applied directly (ops/depthwise.py)
-        (depthwise.convolve(buf, w, geo, out, bias[0] if bias else None) if ctx.depthwise
-         else convolve(buf, w, geo, groups, out, bias[0] if bias else None))
+        convolve(buf, w, geo, groups, out, bias[0] if bias else None)
         ctx.save_for_backward(w, buf)  # the padded input, not its kH·kW times larger columns; backward redoes im2col
         return out
 
@@ -67,8 +64,6 @@ class Conv2d(Function):
     def backward(ctx, up):
         w, buf = ctx.saved_tensors
         geo, groups, needs = ctx.geo, ctx.groups, ctx.needs_input_grad
-        if ctx.depthwise:
-            return _depthwise_backward(up, w, buf, geo, groups, needs)
         flipped = geo.flipped() if needs[0] else None
         # pad(dL/dO) ⋆ flip(W) builds (out·k²) × (N·H·(W + 2·dil·(k−1) − 2p)) columns and one GEMM; the
         # col2im route builds (in·k²) × (N·oh·Wp) with Wᵀ·dL/dO, then adds them back tap by tap (k² passes
@@ -103,24 +98,6 @@ class Conv2d(Function):
         dw = ConvWeightGrad.apply(x, up, geo=self.geo, groups=self.groups, shape=w.shape) if needs[1] else None
         db = up.sum(dim=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return (dx, dw, db)[: len(needs)]
-
-
-def _depthwise_backward(up, w, buf, geo, groups, needs):
-    """Conv2d's backward for a depthwise filter, by direct taps (ops/depthwise.py): the same formulas."""
-    z = geo.extend(up)
-    dw = depthwise.weight_grad(buf, z, geo, w.shape) if needs[1] else None
-    dx = None
-    if needs[0]:
-        flipped = geo.flipped()
-        if flipped is not None:  # stride 1: pad(dL/dO) ⋆ flip(W), literally
-            dx = depthwise.convolve(flipped.pad(up, up.dtype), flip(w, groups), flipped,
-                                    np.empty((up.shape[0], buf.shape[1], geo.H, geo.W), up.dtype))
-        else:
-            dbuf = parallel.zeros(buf.shape, up.dtype)
-            depthwise.scatter(z, w, geo, dbuf)
-            dx = geo.crop(dbuf)
-    db = up.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
-    return (dx, dw, db)[: len(needs)]
 
 
 def input_grad(up, w, geo, groups, channels):

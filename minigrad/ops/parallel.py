@@ -175,16 +175,16 @@ def zeros(shape, dtype):
     return out
 
 
-BLOCK_BYTES = 128 << 10
-"""What one tile of :func:`tiles` holds of each array a loop runs over: with a few temporaries, still in L2."""
+BLOCK_BYTES = 8 << 20
+"""The most one tile of :func:`tiles` covers: it bounds what a tile allocates (pooling's padded copy of its
+planes). Tiles small enough for L2 (128 KiB) were 1.5-2× slower on one thread for pooling and batch norm
+of (32, 32, 32, 32) float32 (numpy's cost per call outweighs the cache; bench/README.md), so they are large."""
 
 
-def tiles(fn, lengths, item_bytes, nbytes, *, split_second=True):
+def tiles(fn, lengths, item_bytes, nbytes):
     """``fn(a, b)`` for tiles -- a slice ``a`` of range(A), ``b`` of range(B), ``lengths`` = (A, B) -- that
-    cover A × B and hold about ``BLOCK_BYTES`` (``item_bytes`` per (a, b) element): loops over kernel taps
-    run tile by tile, each tile staying in the cache over all the taps. The tiles are split over the
-    threads along A, or along B when A is too short (never along B without ``split_second``: for a sum
-    over B into an array indexed by A)."""
+    cover A × B, each at most ``BLOCK_BYTES`` (``item_bytes`` per (a, b) element) when it can be, split
+    over the threads along A, or along B when A is too short."""
     A, B = lengths
 
     def work(k, part):
@@ -201,4 +201,4 @@ def tiles(fn, lengths, item_bytes, nbytes, *, split_second=True):
             for b in range(b0, b1, step):
                 fn(slice(a, a + 1), slice(b, min(b + step, b1)))
 
-    run_split(work, (A, B) if split_second else (A,), nbytes)
+    run_split(work, (A, B), nbytes)

@@ -16,7 +16,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import Tensor, gradcheck
-from minigrad.ops import depthwise, parallel
+from minigrad.ops import parallel
 
 rng = np.random.default_rng(7)
 
@@ -96,12 +96,6 @@ def test_split_paths_match_pytorch(case, split_everything, compare_with_torch):
         "batch_norm train": lambda x, g, b: torch.nn.functional.batch_norm(x, None, None, g, b, training=True),
     }[case]
     compare_with_torch(ours, theirs, [rng.standard_normal(s) for s in shapes], rng, rtol=1e-10, atol=1e-12)
-
-
-def test_the_depthwise_path_is_taken_only_for_one_filter_per_channel():
-    assert depthwise.applies((2, 4, 5, 5), (4, 1, 3, 3), 4)
-    assert not depthwise.applies((2, 4, 5, 5), (8, 1, 3, 3), 4)  # a channel multiplier: grouped GEMMs
-    assert not depthwise.applies((2, 1, 5, 5), (1, 1, 3, 3), 1)  # one channel, groups 1: an ordinary conv
 
 
 def test_parts_cover_the_range_in_nearly_equal_pieces():
