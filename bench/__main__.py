@@ -9,7 +9,7 @@ import platform
 import sys
 import time
 
-from . import cnn_ops, higher_order, memory, models, norm, recording, scalar, tensor_overhead
+from . import cnn_ops, higher_order, memory, models, norm, recording, scalar, scaling, tensor_overhead
 
 SUITES = {
     "scalar": scalar.main,  # MLP vs micrograd, 1M-gate chains, engine overhead
@@ -19,6 +19,7 @@ SUITES = {
     "models": models.main,  # LeNet-5 train step, ResNet basic block
     "memory": memory.main,  # flat RSS over 30 steps, one LeNet-5 step's peak
     "recording": recording.main,  # what backward's records for the drawings cost
+    "scaling": scaling.main,  # LeNet-5 at batch 1-256, the conv at 8-64 pixels, the scalar MLP at 10-1,000 points
     "higher_order": higher_order.main,  # a Hessian-vector product beside one forward + backward
 }
 

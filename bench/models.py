@@ -55,8 +55,8 @@ def _agree(what, ours, theirs, rtol=1e-3):
         raise AssertionError(f"{what}: minigrad and PyTorch differ (relative error {err:.2e}); the benchmark is void")
 
 
-def lenet5_step(torch, rng, only=None):
-    """One training step of LeNet-5 in each framework, from the same weights on the same batch.
+def lenet5_step(torch, rng, only=None, batch=64):
+    """One training step of LeNet-5 in each framework, from the same weights on the same batch (of ``batch``).
 
     Returns the two step functions (checked to agree); ``only`` builds just one of them (the other is None).
     """
@@ -66,8 +66,8 @@ def lenet5_step(torch, rng, only=None):
 
     mg.manual_seed(0)
     model = models.lenet5()
-    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
-    y = rng.integers(0, 10, 64)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     def ours():
