@@ -94,6 +94,17 @@ class StateFrame:
         return rec[records.GRAD], self._locals[node][i], rec[records.SENT][i]
 
 
+class EdgeFrame(StateFrame):
+    """What the last backward sent along each edge, but no node's gradient: the explorer's drawings show
+    the forward pass on the nodes and let the page reveal each edge's gradient as backprop reaches it."""
+
+    def grad(self, node):
+        return None
+
+    def hook(self, node):
+        return None
+
+
 class StepFrame:
     """The graph just after ``steps[-1]``: gradients known by then, that step's gate highlighted."""
 
