@@ -332,6 +332,20 @@ class Layout:
                               f"{len(self.hidden):,} earlier nodes are not drawn")
 
 
+def check_within(within, nodes):
+    """A ``within`` that names a module some node of the graph was made in (or the top level, ``""``)."""
+    if within is None or within == "":
+        return
+    if not isinstance(within, str):
+        raise TypeError(f"draw: within must be a module path (a str such as 'layer1.0') or None, got {within!r}")
+    paths = sorted({p for p in map(owner, nodes) if p})
+    if not any(p == within or p.startswith(within + ".") for p in paths):
+        known = sorted({p.split(".")[0] for p in paths})
+        raise ValueError(f"draw: no node of this graph was made inside a module {within!r}; its top-level modules "
+                         f"are {', '.join(map(repr, known[:12])) or 'none (the graph uses no modules)'}"
+                         f"{', …' if len(known) > 12 else ''}")
+
+
 def _within(path, container):
     """Whether module ``path`` is ``container`` or inside it."""
     return path is not None and (path == container or path.startswith(container + "."))

@@ -61,9 +61,8 @@ class StateFrame:
     def __init__(self, root):
         self.mark = records.last_pass(root)
         self._locals = {}
-        self.summaries = False  # whether some gradient is known only by its shape and norm
-        rec = records.record_of(root, self.mark)
-        self.summaries = is_summary(rec[records.GRAD])
+        order, _ = records.reachable(root)  # whether some gradient is known only by its shape and norm:
+        self.summaries = any(n._pass == self.mark and is_summary(n._g) for n in order)  # a scalar loss's never is
 
     def _record(self, node):
         return records.record_of(node, self.mark)

@@ -17,11 +17,13 @@ Two looks, one for each kind of graph:
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..core import records
 from ..core.step import Step
-from .clusters import Layout, cluster_tree, owner
+from .clusters import Layout, check_within, cluster_tree
 from .frames import EdgeFrame, StepFrame, collect, frame_for, is_tensor
 from .grad_scale import GRAD_BANDS, grad_color
 from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
@@ -33,7 +35,7 @@ CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
 LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
 NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
-NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms (their values were freed; "
+NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
               "backward(retain_graph=True) keeps them)")
 RANKDIRS = ("TB", "LR", "BT", "RL")
 
@@ -91,7 +93,7 @@ def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes,
     nodes, consumers = collected or collect(root)
     if isinstance(frame, StepFrame):
         frame.expect(consumers)
-    _check_within(within, nodes)
+    check_within(within, nodes)
     layout = Layout(root, nodes, consumers, depth, fold, max_nodes, within)
     rankdir = rankdir or ("TB" if is_tensor(root) else "LR")
     return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view).dot
@@ -114,7 +116,7 @@ class _Drawing:
         self.dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
         self.clusters = {}  # module path (None: top level) -> [(name, label, attrs)] of its nodes
         self.box_gates = {}  # collapsed box -> how many gates it hides
-        self.box_ids = {}  # collapsed box -> its graphviz node name
+        self.box_ids = {}  # collapsed box -> its graphviz node name (and SVG id): m_layer1.0, m_layer1.0..1
         self.crossings = {}  # (source, target) between boxes -> the gradients that cross
         self.dot.elements = {}  # SVG id -> (kind, what): ("node", node), ("box", box), ("edge", [(node, i), ...]), ...
         self.dot.placed = {}  # node -> the SVG id of what it is drawn in
@@ -211,6 +213,7 @@ class _Drawing:
             if known is not None and all(p is not None and p[2] is not None for p in parts):
                 show = grad_text if self.tensors else fmt
                 label = f"{show(known)} = " + " + ".join(show(p[2]) for p in parts)
+            self.dot.elements[f"f{node._id}"] = ("sum", node)
             self._edge(f"v{node._id}", f"c{node._id}", label, path, current, known, name=f"f{node._id}",
                        source_path=path)
 
@@ -238,7 +241,11 @@ class _Drawing:
         return f"c{parent._id}" if self._fans_out(parent) else f"v{parent._id}"
 
     def _box_id(self, box):
-        return self.box_ids.setdefault(box, f"m{len(self.box_ids)}")
+        if box not in self.box_ids:  # the path, in characters no id or dot string treats specially
+            name = "m_" + re.sub(r"[^A-Za-z0-9_.]", "_", box.replace("–", "..")) if box else "m_model"
+            taken = set(self.box_ids.values())
+            self.box_ids[box] = name if name not in taken else f"{name}_{len(taken)}"
+        return self.box_ids[box]
 
     def _edges(self, node):
         if node._gate is None:
@@ -276,7 +283,7 @@ class _Drawing:
     def _edge(self, source, target, label, path, current, grad, name=None, weight="1", source_path=False):
         """An edge with its label: on the edge, or -- for a tensor graph's edge into another cluster -- as a
         small node on the edge inside the target's cluster, so that no label sits on a cluster's border.
-        ``name`` is its SVG id (a split edge's label node is ``name-l``, its first half ``name-a``)."""
+        ``name`` is its SVG id (a split edge's label node is ``name_l``, its first half ``name_a``)."""
         style = self._edge_style(current, grad)
         if weight != "1":
             style["weight"] = weight
@@ -289,10 +296,10 @@ class _Drawing:
             self.dot.edge(source, target, label=grad_label(label, size=size), **style)
         else:
             name = name or f"l{source}_{target}"
-            self._place(path, f"{name}-l" if "id" in style else name, grad_label(label, size=9), shape="plaintext",
-                        margin="0.02", width="0", height="0")
-            label_node = f"{name}-l" if "id" in style else name
-            self.dot.edge(source, label_node, arrowhead="none", **dict(style, id=f"{name}-a"))
+            label_node = f"{name}_l" if "id" in style else name
+            self._place(path, label_node, grad_label(label, size=9), shape="plaintext", margin="0.02", width="0",
+                        height="0")
+            self.dot.edge(source, label_node, arrowhead="none", **dict(style, id=f"{name}_a"))
             self.dot.edge(label_node, target, **style)
 
     # -- boxes and clusters --
@@ -371,27 +378,14 @@ def _check_options(depth, fold, rankdir, max_nodes):
         raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes!r}")
 
 
-def _check_within(within, nodes):
-    if within is None or within == "":
-        return
-    if not isinstance(within, str):
-        raise TypeError(f"draw: within must be a module path (a str such as 'layer1.0') or None, got {within!r}")
-    paths = sorted({p for p in map(owner, nodes) if p})
-    if not any(p == within or p.startswith(within + ".") for p in paths):
-        known = sorted({p.split(".")[0] for p in paths})
-        raise ValueError(f"draw: no node of this graph was made inside a module {within!r}; its top-level modules "
-                         f"are {', '.join(map(repr, known[:12])) or 'none (the graph uses no modules)'}"
-                         f"{', …' if len(known) > 12 else ''}")
-
-
-def _check_node(root):
+def _check_node(root, who="draw"):
     if not hasattr(root, "_inputs"):
         raise TypeError(
-            f"draw: expected a minigrad Value or Tensor (the output of a computation), got {type(root).__name__}"
+            f"{who}: expected a minigrad Value or Tensor (the output of a computation), got {type(root).__name__}"
         )
     if root._gate is None and not root.requires_grad:
         raise ValueError(
-            f"draw: this tensor {tuple(root.shape)} has no graph to draw: it was computed under no_grad(), or from "
+            f"{who}: this tensor {tuple(root.shape)} has no graph to draw: it was computed under no_grad(), or from "
             f"tensors none of which has requires_grad=True; create the inputs with requires_grad=True"
         )
     check_text(getattr(root, "label", "") or "", "the label")

@@ -113,6 +113,13 @@ def test_gradient_colours_follow_a_log_scale_with_a_legend():
     assert "gradient size (RMS, log scale)" in src and "vanishing" in src and "exploding" in src
 
 
+def test_after_a_plain_backward_the_title_says_the_values_were_freed():
+    _, loss = model_and_loss(retain=False)  # a scalar loss: its own gradient is kept whole, the others' norms only
+    assert "their values were freed; backward(retain_graph=True) keeps them" in mg.draw(loss).source
+    _, kept = model_and_loss(retain=True)
+    assert "freed" not in mg.draw(kept).source.split("node [")[0]  # the title
+
+
 def test_saved_arrays_on_request():
     _, loss = model_and_loss()
     assert "saved: (2, 2, 4, 4)" in mg.draw(loss, show_saved=True).source
