@@ -4,9 +4,10 @@
 (``core/records.py``: the gradient each gate sent on each edge, hooks included; nothing is computed
 again) and writes one self-contained HTML page (or shows it inline in Jupyter):
 
-* **a view per module**: the top level (one box per layer, identical neighbours folded), and for every
-  module its inside -- its own gates, its children as boxes, the outside nodes that feed it or use its
-  output -- drawn once each with ``draw_view`` (``viz/graph.py``) and laid out in one run of dot;
+* **a view per module**: the top level (one box per layer), and for every module its inside -- its own
+  gates, its children as boxes (runs of identical ones folded in a view of many), the outside nodes that
+  feed it or use its output -- drawn once each with ``draw_view`` (``viz/graph.py``), all laid out in one
+  run of dot;
 * **the steps**: the Step stream of that backward, replayed from the records. In a view, consecutive
   steps inside one box make one step of that view (a module's whole backward), a gate of the module
   itself is one step, and the steps elsewhere are one step each run ("elsewhere");
@@ -26,7 +27,7 @@ from pathlib import Path
 from ..core import records
 from ..core.files import atomic_write, require_folder
 from . import render
-from .clusters import Layout, _sibling_order, parent_path
+from .clusters import Layout, ModuleInfo, _sibling_order, parent_path
 from .frames import StateFrame, collect, is_summary, is_tensor
 from .grad_scale import GRAD_BANDS, band
 from .graph import _check_node, draw_view
@@ -280,9 +281,21 @@ class _Build:
             grad = self.frame.grad(what) if self.frame is not None else None
             els[eid] = [kind, what._id, self.ready.get(what), band(grad)]
         info = self.layout.info(path) if path else None
-        top = "the top level" if self.layout.modules else "the whole graph, gate by gate (it uses no modules)"
+        model = self._model() if not path else None
+        top = (f"the top level of the {type(model).__name__}" if model is not None else "the top level") \
+            if self.layout.modules else "the whole graph, gate by gate (it uses no modules)"
         return {"path": path, "svg": k, "title": info.title() if info else top,
-                "params": info.params_text() if info else "", "units": units, "els": els, "edges": edges}
+                "params": info.params_text() if info else (ModuleInfo("", model).params_text() if model else ""), "units": units, "els": els, "edges": edges}
+
+    def _model(self):
+        """The module the graph's modules belong to (the one without a path), if a node knows it."""
+        for node in self.nodes:
+            module = getattr(node, "_module", None)
+            while module is not None and getattr(module, "_path", "") and getattr(module, "_parent", None):
+                module = module._parent()
+            if module is not None and getattr(module, "_path", None) == "":
+                return module
+        return None
 
     def _box_output(self, placed, eid):
         """The node a box hands on (the root, or its newest node used outside it)."""

@@ -377,3 +377,19 @@ def test_the_pages_files_ship_with_the_package():
     assert files == ["page/explorer.css", "page/explorer.html", "page/explorer.js", "page/pictures.js"]
     assert all(any(fnmatch(f, p) for p in patterns) for f in files)
     assert {"nbclient", "nbformat", "ipykernel", "playwright"} <= set(config["options.extras_require"]["test"].split())
+
+
+@pytest.mark.parametrize("program", ["dot", "graphviz-pure"])
+def test_every_view_is_drawn_with_either_dot_program(program, monkeypatch):
+    import shutil
+
+    if not (shutil.which(program) or render._beside_python(program)):
+        pytest.skip(f"{program} is not installed ({'apt-get install graphviz' if program == 'dot' else 'pip install graphviz-pure'})")
+    monkeypatch.setenv("MINIGRAD_DOT", program)
+    _, _, loss = lenet_step(batch=2)
+    page = Explorer(loss).html
+    data = data_of(page)
+    for k, view in enumerate(data["views"]):  # every element the page highlights is in its view's SVG
+        svg = html.unescape(re.search(rf'<div class="view" id="view-{k}" hidden>(.*?)</div>', page, re.DOTALL).group(1))
+        for element in list(view["els"]) + list(view["edges"]):
+            assert f'id="v{k}-{element}"' in svg, (program, view["path"], element)
