@@ -16,27 +16,30 @@ var pictures = (function () {
     var to = v < 0 ? [59, 76, 192] : [180, 4, 38], a = Math.abs(v);
     return [247 + (to[0] - 247) * a, 247 + (to[1] - 247) * a, 247 + (to[2] - 247) * a];
   }
-  function drawHeat(cv, t, fmt) {
+  function drawHeat(cv, t, fmt) {  // one square of `cell` px per value, tiles 1-2 px apart
     var m = t.heat, vals = halfs(m.data), gr = m.grid[0], gc = m.grid[1], th = m.tile[0], tw = m.tile[1];
-    var gap = gr * gc > 1 ? 1 : 0, W = gc * tw + (gc - 1) * gap, H = gr * th + (gr - 1) * gap;
+    var tiled = gr * gc > 1, cell = Math.max(1, Math.min(24, Math.floor(Math.min(400 / (gc * tw), 480 / (gr * th)))));
+    var gap = tiled ? (cell > 3 ? 2 : 1) : 0, stepX = tw * cell + gap, stepY = th * cell + gap;
+    var W = gc * stepX - gap, H = gr * stepY - gap;
     cv.width = W; cv.height = H;
     var cx = cv.getContext("2d"), img = cx.createImageData(W, H);
     for (var r = 0; r < gr; r++) for (var c = 0; c < gc; c++) {
       if (r * gc + c >= m.tiles) continue;
       for (var y = 0; y < th; y++) for (var x = 0; x < tw; x++) {
-        var rgb = color(vals[((r * gc + c) * th + y) * tw + x]), p = 4 * ((r * (th + gap) + y) * W + c * (tw + gap) + x);
-        img.data[p] = rgb[0]; img.data[p + 1] = rgb[1]; img.data[p + 2] = rgb[2]; img.data[p + 3] = 255;
+        var rgb = color(vals[((r * gc + c) * th + y) * tw + x]), x0 = c * stepX + x * cell, y0 = r * stepY + y * cell;
+        for (var dy = 0; dy < cell; dy++) for (var dx = 0; dx < cell; dx++) {
+          var p = 4 * ((y0 + dy) * W + x0 + dx);
+          img.data[p] = rgb[0]; img.data[p + 1] = rgb[1]; img.data[p + 2] = rgb[2]; img.data[p + 3] = 255;
+        }
       }
     }
     cx.putImageData(img, 0, 0);
-    var cell = Math.max(1, Math.min(24, Math.floor(Math.min(400 / W, 480 / H))));
-    cv.style.width = W * cell + "px"; cv.style.height = H * cell + "px";
     cv.onmousemove = function (ev) {
-      var b = cv.getBoundingClientRect(), px = Math.floor((ev.clientX - b.left) / cell), py = Math.floor((ev.clientY - b.top) / cell);
-      var c = Math.floor(px / (tw + gap)), x = px % (tw + gap), r = Math.floor(py / (th + gap)), y = py % (th + gap);
+      var b = cv.getBoundingClientRect(), px = ev.clientX - b.left, py = ev.clientY - b.top;
+      var c = Math.floor(px / stepX), r = Math.floor(py / stepY), x = Math.floor((px - c * stepX) / cell), y = Math.floor((py - r * stepY) / cell);
       var out = cv.nextElementSibling;
-      if (!out || x >= tw || y >= th || r * gc + c >= m.tiles) return;
-      var where = m.filters ? "filter " + r + ", input channel " + c + ", " : gr * gc > 1 ? "tile " + (r * gc + c) + ", " : "";
+      if (!out || x >= tw || y >= th || r >= gr || c >= gc || r * gc + c >= m.tiles) return;
+      var where = m.filters ? "filter " + r + ", input channel " + c + ", " : tiled ? "tile " + (r * gc + c) + ", " : "";
       out.textContent = where + "row " + y + ", column " + x + ": ≈ " + fmt(Number((vals[((r * gc + c) * th + y) * tw + x] * m.scale).toPrecision(3)));
     };
   }
