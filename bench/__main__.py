@@ -9,7 +9,7 @@ import platform
 import sys
 import time
 
-from . import cnn_ops, higher_order, memory, models, norm, recording, scalar, tensor_overhead
+from . import cnn_ops, explorer, higher_order, memory, models, norm, recording, scalar, tensor_overhead
 
 SUITES = {
     "scalar": scalar.main,  # MLP vs micrograd, 1M-gate chains, engine overhead
@@ -20,6 +20,7 @@ SUITES = {
     "memory": memory.main,  # flat RSS over 30 steps, one LeNet-5 step's peak
     "recording": recording.main,  # what backward's records for the drawings cost
     "higher_order": higher_order.main,  # a Hessian-vector product beside one forward + backward
+    "explorer": explorer.main,  # the explorer page's write time and size: LeNet-5, ResNet-18-sized, chains
 }
 
 
