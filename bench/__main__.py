@@ -9,7 +9,7 @@ import platform
 import sys
 import time
 
-from . import cnn_ops, higher_order, memory, models, norm, recording, scalar, scaling, tensor_overhead
+from . import cnn_ops, explorer, higher_order, memory, models, norm, recording, scalar, scaling, tensor_overhead
 
 SUITES = {
     "scalar": scalar.main,  # MLP vs micrograd, 1M-gate chains, engine overhead
@@ -21,6 +21,7 @@ SUITES = {
     "recording": recording.main,  # what backward's records for the drawings cost
     "scaling": scaling.main,  # LeNet-5 at batch 1-256, the conv at 8-64 pixels, the scalar MLP at 10-1,000 points
     "higher_order": higher_order.main,  # a Hessian-vector product beside one forward + backward
+    "explorer": explorer.main,  # the explorer page's write time and size: LeNet-5, ResNet-18-sized, chains
 }
 
 

@@ -1,4 +1,5 @@
-"""The ``minigrad`` command: ``minigrad demo``, ``minigrad train`` and ``minigrad step SCRIPT``."""
+"""The ``minigrad`` command: ``minigrad demo``, ``minigrad train``, ``minigrad step SCRIPT`` and ``minigrad explore
+SCRIPT``."""
 from __future__ import annotations
 
 import argparse
@@ -59,6 +60,19 @@ def main(argv=None):
     step.add_argument("--var", metavar="NAME", help="the module-level variable holding the graph's output")
     step.add_argument("script", help="the Python script to run (e.g. examples/neuron.py)")
     step.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
+    explore = commands.add_parser(
+        "explore", help="run a Python script, then write the explorer page of its graph (open it in a browser)",
+        description=(
+            "Run SCRIPT as `minigrad step` does, find its graph the same way (--var, else `root`, `loss` or `f`, "
+            "else the newest node), and write the explorer page of it: its modules to open, its last backward to "
+            "step through, its tensors to look at. A script that never called backward() on it gets the forward "
+            "pass only. Open the page in any browser; it needs no network."
+        ),
+    )
+    explore.add_argument("--out", default="explorer.html", help="the page to write (default: %(default)s)")
+    explore.add_argument("--var", metavar="NAME", help="the module-level variable holding the graph's output")
+    explore.add_argument("script", help="the Python script to run (e.g. examples/train_digits.py)")
+    explore.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -74,6 +88,8 @@ def main(argv=None):
                                                args.optimizer, args.out, resume=args.resume))
     if args.command == "step":
         return run_step(Path(args.script), args.args, wait=not args.all, var=args.var)
+    if args.command == "explore":
+        return run_explore(Path(args.script), args.args, Path(args.out), var=args.var)
     return 0
 
 
@@ -179,6 +195,28 @@ def run_step(script, script_args, wait=True, var=None, stdin=None, stdout=None):
     say(f"gradients of {out}:")
     for leaf, grad in final_gradients(steps):
         say(f"  d{out}/d{_leaf_name(leaf)} = {fmt_value(grad)}")
+    return 0
+
+
+def run_explore(script, script_args, out, var=None):
+    """``minigrad explore``: run ``script``, find its graph, write the explorer page to ``out``."""
+    from ..viz import DotNotFound, explore
+
+    if not script.is_file():
+        print(f"minigrad explore: no such file: {script}", file=sys.stderr)
+        return 2
+    namespace = run_script(script, list(script_args[1:] if script_args[:1] == ["--"] else script_args))
+    try:
+        name, root = find_root(namespace, var)
+        page = explore(root, out, title=f"Backprop of `{name}` from {script.name}")
+    except (LookupError, TypeError, ValueError, FileNotFoundError, IsADirectoryError, DotNotFound) as exc:
+        print(f"minigrad explore: {script}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out} ({page.views} views, {page.steps} backprop steps of `{name}`); open "
+          f"{out.resolve().as_uri()} in a browser")
+    if not page.steps:
+        print(f"(no backward reached `{name}`: the page shows the forward pass; call {name}.backward() in the script "
+              f"to step through its backprop)")
     return 0
 
 

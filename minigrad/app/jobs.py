@@ -19,7 +19,7 @@ from ..core.tensor import Tensor
 from ..nn import models
 from ..train import checkpoint
 from ..train.loop import History, evaluate, fit, snapshot
-from ..viz import DotNotFound, draw
+from ..viz import DotNotFound, draw, explore
 from . import lectures
 
 
@@ -65,13 +65,16 @@ def run_demo(out, epochs=15, seed=0):
     written.append(("checkpoint (model + optimizer + epoch; minigrad.load)", str(out / "checkpoint.npz")))
     for what, path in written:
         print(f"     {path}  — {what}")
-    print(f"\ndone in {time.perf_counter() - start:.1f} s; open {out / 'backprop_stepper.html'} in a browser "
-          f"to step through backprop frame by frame")
+    print(f"\ndone in {time.perf_counter() - start:.1f} s; open {(out / 'explorer.html').resolve().as_uri()} in a "
+          f"browser (it needs no network) to explore that training step's backprop layer by layer, and "
+          f"{out / 'backprop_stepper.html'} to step through the lectures' neuron frame by frame; in Jupyter, "
+          f"mg.viz.explore(loss) shows the same page inline")
     return test_acc
 
 
 def _draw_training_step(model, x, y, out):
-    """The graph of one training step (4 digits), gradients coloured by size, and the same collapsed by module.
+    """The graph of one training step (4 digits), gradients coloured by size, the same collapsed by module, and
+    the explorer's page of it.
 
     In a snapshot of the model: the step's forward in training mode moves batch norm's running statistics,
     and the checkpoint must be the model that was evaluated."""
@@ -91,6 +94,12 @@ def _draw_training_step(model, x, y, out):
             written.append((what, diagram.render(out / stem, format="svg", cleanup=True)))
         except DotNotFound as exc:
             print(f"     ({exc})")
+    try:
+        page = explore(loss, out / "explorer.html", title="One training step of the digits CNN")
+        written.append((f"the explorer: open its layers, step through that backward, look at every tensor "
+                        f"({page.views} views, {page.steps} steps)", str(out / "explorer.html")))
+    except DotNotFound as exc:
+        print(f"     (no explorer page: {exc})")
     return written
 
 

@@ -7,6 +7,10 @@ every module at that depth into one box with that title and its parameter count.
 consecutive sibling boxes of the same type and structure (ResNet's ``layer1.0``, ``layer1.1``) draw as
 one box, ``layer1.0–1: 2 × BasicBlock``.
 
+With ``within`` (a module path) the drawing is one module's inside: the gates its own forward made, its
+children collapsed into boxes (folded as above), and, as context, the nodes outside it that feed it or
+use what it makes; nothing else. ``within=""`` is the model's top level (``depth=1``).
+
 Past a budget the drawing collapses on its own (the shallowest depth that fits), and if even that is too
 big it keeps the nodes nearest the root -- within a number of nodes *and* a number of ranks, so a long
 chain is cut short instead of drawn as a strip thousands of points long -- and says what it did.
@@ -148,16 +152,28 @@ class Layout:
     """The plan for one drawing: for each node, drawn on its own (inside its clusters), inside a box, or
     left out; and what each module is called."""
 
-    def __init__(self, root, nodes, consumers, depth=None, fold=True, max_nodes=500):
+    def __init__(self, root, nodes, consumers, depth=None, fold=True, max_nodes=500, within=None):
         self.owners = {n: owner(n) for n in nodes}
         self.depth = depth
         self.fold = fold
         self.notes = []
         self.hidden = set()
+        self.context = set()  # with ``within``: the outside nodes drawn because they feed it or use its output
+        self.within = within
         self.folded = {}
         self.max_ranks = MAX_EXTENT // RANK_EXTENT[hasattr(root, "shape")]
         self.modules = self._modules(nodes)
         self._outputs(root, nodes, consumers)
+        if within is not None:  # one module's inside: never collapsed further or cut
+            self.depth = within.count(".") + 1 + (within != "")
+            self.notes.append(f"inside {self.info(within).title()}: its children as boxes, dashed what feeds it "
+                              "and what uses its output" if within else "the top level: one box per module")
+            self._surroundings(nodes, consumers)
+            self.folded = self._fold() if fold else {}
+            return
+        if max_nodes is None:  # no budget: everything is drawn
+            self.folded = self._fold() if fold and self.depth is not None else {}
+            return
         if depth is None and not self._fits(root, None, max_nodes):
             deepest = max((p.count(".") + 1 for p in self.owners.values() if p), default=0)
             fits = [d for d in range(deepest, 0, -1) if self._fits(root, d, max_nodes)]
@@ -215,6 +231,18 @@ class Layout:
                     info.output = tuple(node.shape)
                 path = parent_path(path)
 
+    def inside(self, node):
+        """Whether ``node`` is drawn as part of the module a ``within`` drawing shows (always, without one)."""
+        return self.within is None or self.within == "" or _within(self.owners.get(node), self.within)
+
+    def _surroundings(self, nodes, consumers):
+        """Outside nodes next to the inside: context; all other outside nodes: hidden."""
+        for node in nodes:
+            if self.inside(node):
+                continue
+            near = any(self.inside(c) for c, _ in consumers.get(node, ())) or any(self.inside(p) for p in node._inputs)
+            (self.context if near else self.hidden).add(node)
+
     def info(self, path):
         return self.modules.get(path) or ModuleInfo(path, None)
 
@@ -223,7 +251,7 @@ class Layout:
     def box(self, node):
         """The collapsed module box holding ``node``, or None if the node is drawn on its own."""
         path = self.owners.get(node)
-        if self.depth is None or path is None or path.count(".") + 1 < self.depth:
+        if self.depth is None or path is None or path.count(".") + 1 < self.depth or not self.inside(node):
             return None  # a module shallower than the depth is a cluster: its own gates are drawn in it
         at = prefix(path, self.depth) if self.depth else ""
         return self.folded.get(at, at)
@@ -239,7 +267,7 @@ class Layout:
     def _fold(self):
         """path -> folded box name for runs of ≥ 2 consecutive identical sibling boxes at the collapsed depth."""
         depth = self.depth
-        boxes = sorted({prefix(p, depth) for p in self.owners.values() if p and p.count(".") + 1 >= depth})
+        boxes = sorted({prefix(p, depth) for n, p in self.owners.items() if p and p.count(".") + 1 >= depth and self.inside(n)})
         by_parent = {}
         for box in boxes:
             by_parent.setdefault(parent_path(box), []).append(box)
@@ -302,6 +330,20 @@ class Layout:
         if self.hidden:
             self.notes.append(f"showing the {len(keep):,} nodes nearest the root; "
                               f"{len(self.hidden):,} earlier nodes are not drawn")
+
+
+def check_within(within, nodes):
+    """A ``within`` that names a module some node of the graph was made in (or the top level, ``""``)."""
+    if within is None or within == "":
+        return
+    if not isinstance(within, str):
+        raise TypeError(f"draw: within must be a module path (a str such as 'layer1.0') or None, got {within!r}")
+    paths = sorted({p for p in map(owner, nodes) if p})
+    if not any(p == within or p.startswith(within + ".") for p in paths):
+        known = sorted({p.split(".")[0] for p in paths})
+        raise ValueError(f"draw: no node of this graph was made inside a module {within!r}; its top-level modules "
+                         f"are {', '.join(map(repr, known[:12])) or 'none (the graph uses no modules)'}"
+                         f"{', …' if len(known) > 12 else ''}")
 
 
 def _within(path, container):

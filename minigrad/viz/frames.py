@@ -61,9 +61,8 @@ class StateFrame:
     def __init__(self, root):
         self.mark = records.last_pass(root)
         self._locals = {}
-        self.summaries = False  # whether some gradient is known only by its shape and norm
-        rec = records.record_of(root, self.mark)
-        self.summaries = is_summary(rec[records.GRAD])
+        order, _ = records.reachable(root)  # whether some gradient is known only by its shape and norm:
+        self.summaries = any(n._pass == self.mark and is_summary(n._g) for n in order)  # a scalar loss's never is
 
     def _record(self, node):
         return records.record_of(node, self.mark)
@@ -92,6 +91,17 @@ class StateFrame:
         if node not in self._locals:
             self._locals[node] = node._gate.local(node)
         return rec[records.GRAD], self._locals[node][i], rec[records.SENT][i]
+
+
+class EdgeFrame(StateFrame):
+    """What the last backward sent along each edge, but no node's gradient: the explorer's drawings show
+    the forward pass on the nodes and let the page reveal each edge's gradient as backprop reaches it."""
+
+    def grad(self, node):
+        return None
+
+    def hook(self, node):
+        return None
 
 
 class StepFrame:

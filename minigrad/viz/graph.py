@@ -17,14 +17,17 @@ Two looks, one for each kind of graph:
 """
 from __future__ import annotations
 
+import re
 
 import numpy as np
 
+from ..core import records
 from ..core.step import Step
-from .clusters import Layout, cluster_tree
-from .frames import StepFrame, collect, frame_for, is_summary, is_tensor
-from .labels import (attribute, box_label, check_text, cluster_label, edge_text, fmt, grad_label, grad_text, html,
-                     saved_text, tooltip, value_label)
+from .clusters import Layout, check_within, cluster_tree
+from .frames import EdgeFrame, StepFrame, collect, frame_for, is_tensor
+from .grad_scale import GRAD_BANDS, grad_color
+from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
+                     grad_text, html, saved_text, tooltip, value_label)
 from .render import Diagram
 
 GATE_FILL = "lightyellow"
@@ -32,7 +35,7 @@ CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
 LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
 NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
-NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms (their values were freed; "
+NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
               "backward(retain_graph=True) keeps them)")
 RANKDIRS = ("TB", "LR", "BT", "RL")
 
@@ -40,7 +43,8 @@ RANKDIRS = ("TB", "LR", "BT", "RL")
 # --- the drawing -------------------------------------------------------------------------------
 
 
-def draw(root, step=None, *, depth=None, fold=True, rankdir=None, grad_colors=False, show_saved=False, max_nodes=500):
+def draw(root, step=None, *, depth=None, within=None, fold=True, rankdir=None, grad_colors=False, show_saved=False,
+         max_nodes=500):
     """Draw the graph that computes ``root``; returns a ``graphviz.Digraph`` (a :class:`Diagram`).
 
     Before backward it shows the forward pass; after, every node its gradient and every edge into a
@@ -56,14 +60,16 @@ def draw(root, step=None, *, depth=None, fold=True, rankdir=None, grad_colors=Fa
     gradients that cross them; with ``fold`` (the default), consecutive identical sibling boxes
     draw as one (``layer1.0–1: 2 × BasicBlock``). ``rankdir`` is graphviz's direction: "TB"
     (top to bottom, the default for tensor graphs), "LR" (the default for scalar graphs), "BT" or
-    "RL". Above ``max_nodes`` (or 40 nodes along a path) the drawing collapses or cuts on its own
+    "RL". ``within`` (a module path such as ``"layer1.0"``; ``""`` for the top level) draws one
+    module's inside instead: the gates its own forward made, its children as boxes, and the outside
+    nodes that feed it or use its output, dashed. Above ``max_nodes`` (or 40 nodes along a path) the drawing collapses or cuts on its own
     and says so in its title. ``grad_colors`` colours nodes and edges by gradient size on a log
     scale (vanishing, healthy, exploding); ``show_saved`` lists the arrays each gate saved.
     """
     if isinstance(root, Step):  # draw(step): the graph at that step of its backprop
         root, step = root.root, root if step is None else step
     _check_node(root)
-    return _draw(root, frame_for(root, step), depth, fold, rankdir, grad_colors, show_saved, max_nodes)
+    return _draw(root, frame_for(root, step), depth, fold, rankdir, grad_colors, show_saved, max_nodes, within)
 
 
 def draw_forward(root, *, depth=None, fold=True, rankdir=None, grad_colors=False, show_saved=False, max_nodes=500):
@@ -72,42 +78,55 @@ def draw_forward(root, *, depth=None, fold=True, rankdir=None, grad_colors=False
     return _draw(root, None, depth, fold, rankdir, grad_colors, show_saved, max_nodes)
 
 
-def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes):
+def draw_view(root, within, *, fold=True, collected=None):
+    """One view of the explorer (``viz/explorer.py``): the inside of module ``within`` as it was before
+    backward (values, no gradients on the nodes), each edge labelled with the gradient backward sent
+    along it (shape and norm), no title. The Diagram's ``elements`` map each SVG id to what it shows
+    and ``placed`` each node to the id of the element it is drawn in (its box, for a boxed node)."""
+    frame = EdgeFrame(root) if records.last_pass(root) is not None else None
+    return _draw(root, frame, None, fold, None, False, False, None, within, view=True, collected=collected)
+
+
+def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes, within=None, view=False,
+          collected=None):
     _check_options(depth, fold, rankdir, max_nodes)
-    nodes, consumers = collect(root)
+    nodes, consumers = collected or collect(root)
     if isinstance(frame, StepFrame):
         frame.expect(consumers)
-    layout = Layout(root, nodes, consumers, depth, fold, max_nodes)
+    check_within(within, nodes)
+    layout = Layout(root, nodes, consumers, depth, fold, max_nodes, within)
     rankdir = rankdir or ("TB" if is_tensor(root) else "LR")
-    return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir).dot
+    return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view).dot
 
 
 class _Drawing:
     """Builds one Diagram from the layout: nodes in their clusters, boxes, edges, legends."""
 
-    def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir):
+    def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view=False):
         self.frame, self.layout, self.consumers = frame, layout, consumers
-        self.grad_colors, self.show_saved = grad_colors, show_saved
+        self.grad_colors, self.show_saved, self.view = grad_colors, show_saved, view
         self.tensors = is_tensor(root)
         self.current = frame.current if frame is not None else None
         self.dot = Diagram(name="minigrad", graph_attr={
             "rankdir": rankdir, "nodesep": "0.18", "ranksep": "0.22" if self.tensors else "0.3",
-            "fontname": "Helvetica", "fontsize": "11", "label": self._title(frame, layout), "labelloc": "t",
-            "compound": "true", "newrank": "true",
+            "fontname": "Helvetica", "fontsize": "11", "compound": "true", "newrank": "true",
+            **({} if view else {"label": self._title(frame, layout), "labelloc": "t"}),
         })
         self.dot.attr("node", fontname="Helvetica", fontsize="10" if self.tensors else "11")
         self.dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
         self.clusters = {}  # module path (None: top level) -> [(name, label, attrs)] of its nodes
         self.box_gates = {}  # collapsed box -> how many gates it hides
-        self.box_ids = {}  # collapsed box -> its graphviz node name
+        self.box_ids = {}  # collapsed box -> its graphviz node name (and SVG id): m_layer1.0, m_layer1.0..1
         self.crossings = {}  # (source, target) between boxes -> the gradients that cross
+        self.dot.elements = {}  # SVG id -> (kind, what): ("node", node), ("box", box), ("edge", [(node, i), ...]), ...
+        self.dot.placed = {}  # node -> the SVG id of what it is drawn in
         shown = [n for n in nodes if n not in layout.hidden]
         for node in shown:
             self._node(node)
         for node in shown:
             self._edges(node)
         self._emit()
-        if layout.hidden:
+        if layout.hidden and layout.within is None:
             count = len(layout.hidden)
             self.dot.node("hidden", f"… {count:,} earlier nodes not drawn", shape="note", style="dashed")
     def _title(self, frame, layout):
@@ -132,7 +151,9 @@ class _Drawing:
         return self.layout.owners.get(node)
 
     def _place(self, path, name, label, **attrs):
-        self.clusters.setdefault(path, []).append((name, label, attrs))
+        if self.layout.within is not None:
+            path = None  # one module's inside: its own title is the page's, no clusters around it
+        self.clusters.setdefault(path, []).append((name, label, dict(attrs, id=name)))
 
     def _is_current(self, node, kind):
         current = self.current
@@ -143,8 +164,18 @@ class _Drawing:
         box = layout.box(node)
         if box is not None:
             self.box_gates[box] = self.box_gates.get(box, 0) + (node._gate is not None)
+            self.dot.placed[node] = self._box_id(box)
             return
         path = self._cluster_of(node)
+        self.dot.placed[node] = f"v{node._id}"
+        if node in layout.context:
+            feeds = any(layout.inside(c) for c, _ in self.consumers[node])
+            self.dot.elements[f"v{node._id}"] = ("context", node)
+            self._place(None, f"v{node._id}", context_label(node, feeds, layout.owners.get(node)), shape="box",
+                        style="rounded,dashed", color="gray55", fontcolor="gray30", margin="0.06,0.03",
+                        tooltip=attribute(tooltip(node, None)))
+            return
+        self.dot.elements[f"v{node._id}"] = ("node", node)
         grad = frame.grad(node) if frame is not None else None
         color = self._grad_color(grad)
         hooked = frame.hook(node) if frame is not None else None
@@ -168,9 +199,10 @@ class _Drawing:
                             shape="circle" if not self.show_saved else "ellipse", style="filled",
                             fillcolor=CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL,
                             width="0.3", height="0.3", margin="0.02")
-                self.dot.edge(f"g{node._id}", f"v{node._id}")
+                self.dot.edge(f"g{node._id}", f"v{node._id}", id=f"o{node._id}")
         fanout = [(c, i) for c, i in self.consumers[node] if c not in layout.hidden]
         if self._fans_out(node):
+            self.dot.elements[f"c{node._id}"] = ("copy", node)
             current = self._is_current(node, "copy")
             self._place(path, f"c{node._id}", "copy", shape="circle", style="filled", fontsize="8",
                         fillcolor=CURRENT_FILL if current else GATE_FILL, width="0.3", height="0.3", margin="0.01",
@@ -181,12 +213,16 @@ class _Drawing:
             if known is not None and all(p is not None and p[2] is not None for p in parts):
                 show = grad_text if self.tensors else fmt
                 label = f"{show(known)} = " + " + ".join(show(p[2]) for p in parts)
-            self._edge(f"v{node._id}", f"c{node._id}", label, path, current, known, source_path=path)
+            self.dot.elements[f"f{node._id}"] = ("sum", node)
+            self._edge(f"v{node._id}", f"c{node._id}", label, path, current, known, name=f"f{node._id}",
+                       source_path=path)
 
     # -- edges --
 
     def _fans_out(self, node):
         """Whether the drawing shows ``node`` used by several gates (uses inside one collapsed box count once)."""
+        if node in self.layout.context:
+            return False  # outside the module drawn: its consumers there are reached from it directly
         uses = set()
         for consumer, i in self.consumers[node]:
             if consumer not in self.layout.hidden:
@@ -205,7 +241,11 @@ class _Drawing:
         return f"c{parent._id}" if self._fans_out(parent) else f"v{parent._id}"
 
     def _box_id(self, box):
-        return self.box_ids.setdefault(box, f"m{len(self.box_ids)}")
+        if box not in self.box_ids:  # the path, in characters no id or dot string treats specially
+            name = "m_" + re.sub(r"[^A-Za-z0-9_.]", "_", box.replace("–", "..")) if box else "m_model"
+            taken = set(self.box_ids.values())
+            self.box_ids[box] = name if name not in taken else f"{name}_{len(taken)}"
+        return self.box_ids[box]
 
     def _edges(self, node):
         if node._gate is None:
@@ -214,7 +254,10 @@ class _Drawing:
         box = self.layout.box(node)
         target = self._box_id(box) if box is not None else (f"v{node._id}" if self.tensors else f"g{node._id}")
         current = self._is_current(node, "gate")
+        outside = node in self.layout.context
         for i, parent in enumerate(node._inputs):
+            if outside and not self.layout.inside(parent):
+                continue  # between two nodes outside the module drawn
             source = self._source(parent)
             if source == target:
                 continue  # an edge inside a collapsed box
@@ -222,47 +265,60 @@ class _Drawing:
             downstream = found[2] if found is not None else None
             if source == "hidden" or source.startswith("m") or box is not None:
                 # between boxes: one edge per pair, labelled with the gradients that cross it
-                self.crossings.setdefault((source, target), []).append(downstream)
+                self.crossings.setdefault((source, target), []).append((downstream, (node, i)))
                 continue
-            label = edge_text(node, i, *found) if downstream is not None else None
+            label = self._edge_words(node, i, found) if downstream is not None else None
+            self.dot.elements[f"e{node._id}_{i}"] = ("edge", [(node, i)])
             # the data path (computed tensors) straight down; parameters and inputs join it from the side
             weight = "8" if parent._gate is not None else "1"
             self._edge(source, target, label, self._cluster_of(node), current, downstream, name=f"e{node._id}_{i}",
                        weight=weight, source_path=self._cluster_of(parent))
 
+    def _edge_words(self, node, i, found):
+        """An edge's label: the lectures' ``downstream = local × upstream``, or in a view the gradient alone."""
+        if not self.view:
+            return edge_text(node, i, *found)
+        return grad_text(found[2], shape=True) if self.tensors else fmt(found[2])
+
     def _edge(self, source, target, label, path, current, grad, name=None, weight="1", source_path=False):
         """An edge with its label: on the edge, or -- for a tensor graph's edge into another cluster -- as a
-        small node on the edge inside the target's cluster, so that no label sits on a cluster's border."""
+        small node on the edge inside the target's cluster, so that no label sits on a cluster's border.
+        ``name`` is its SVG id (a split edge's label node is ``name_l``, its first half ``name_a``)."""
         style = self._edge_style(current, grad)
         if weight != "1":
             style["weight"] = weight
+        if name is not None:
+            style["id"] = name
         if label is None:
             self.dot.edge(source, target, **style)
-        elif not self.tensors or source_path == path:
+        elif not self.tensors or source_path == path or self.layout.within is not None:
             size = "9" if self.tensors else None
             self.dot.edge(source, target, label=grad_label(label, size=size), **style)
         else:
             name = name or f"l{source}_{target}"
-            self._place(path, name, grad_label(label, size=9), shape="plaintext", margin="0.02", width="0",
+            label_node = f"{name}_l" if "id" in style else name
+            self._place(path, label_node, grad_label(label, size=9), shape="plaintext", margin="0.02", width="0",
                         height="0")
-            self.dot.edge(source, name, arrowhead="none", **style)
-            self.dot.edge(name, target, **style)
+            self.dot.edge(source, label_node, arrowhead="none", **dict(style, id=f"{name}_a"))
+            self.dot.edge(label_node, target, **style)
 
     # -- boxes and clusters --
 
     def _emit(self):
         layout = self.layout
-        for (source, target), grads in self.crossings.items():
-            known = [g for g in grads if g is not None]
+        for (source, target), crossing in self.crossings.items():
+            known = [g for g, _ in crossing if g is not None]
             label = None
             if known:
                 texts = [grad_text(g, shape=True) if hasattr(g, "shape") else fmt(g) for g in known[:2]]
-                label = "grad " + ", ".join(texts) + (" …" if len(known) > 2 else "")
+                label = ("" if self.view else "grad ") + ", ".join(texts) + (" …" if len(known) > 2 else "")
             target_path = self._path_of_box_id(target)
+            self.dot.elements[f"x{source}_{target}"] = ("edge", [edge for _, edge in crossing])
             self._edge(source, target, label, target_path, False, known[0] if known else None,
                        name=f"x{source}_{target}")
         for box, gates in self.box_gates.items():
             info = layout.box_info(box)
+            self.dot.elements[self._box_id(box)] = ("box", box)
             self._place(layout.box_parent(box), self._box_id(box), box_label(info, gates), shape="box",
                         style="rounded,filled", fillcolor="aliceblue", color="steelblue", margin="0.08,0.04",
                         tooltip=attribute(f"{info.title()}\n{info.params_text()}, {gates} gates"))
@@ -303,30 +359,6 @@ class _Drawing:
         return {"color": color, "penwidth": "1.6"} if color else {}
 
 
-GRAD_BANDS = (
-    (1e-5, "#3b4cc0", "vanishing < 1e-5"),
-    (1e-3, "#6f92f3", "small 1e-5 – 1e-3"),
-    (1e1, "#2ca02c", "healthy 1e-3 – 10"),
-    (1e2, "#e7745b", "large 10 – 100"),
-    (float("inf"), "#b40426", "exploding > 100"),
-)
-
-
-def grad_color(grad):
-    """The colour of a gradient's size: its root-mean-square value placed in GRAD_BANDS (a log scale)."""
-    if is_summary(grad):
-        rms = grad.norm / np.sqrt(grad.size) if grad.size else 0.0
-    else:
-        g = np.asarray(grad, dtype=np.float64)
-        rms = float(np.sqrt(np.mean(g * g))) if g.size else 0.0
-    if not np.isfinite(rms):
-        return GRAD_BANDS[-1][1]
-    for upper, color, _ in GRAD_BANDS:
-        if rms < upper:
-            return color
-    return GRAD_BANDS[-1][1]
-
-
 def draw_step(step, **kwargs):
     """``Step.draw()``: the graph at this step of its backprop."""
     return draw(step.root, step=step, **kwargs)
@@ -342,18 +374,18 @@ def _check_options(depth, fold, rankdir, max_nodes):
         raise TypeError(f"draw: fold must be True or False, got {fold!r}")
     if rankdir is not None and rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {', '.join(map(repr, RANKDIRS))} (or None), got {rankdir!r}")
-    if not isinstance(max_nodes, (int, np.integer)) or max_nodes < 2:
+    if max_nodes is not None and (not isinstance(max_nodes, (int, np.integer)) or max_nodes < 2):
         raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes!r}")
 
 
-def _check_node(root):
+def _check_node(root, who="draw"):
     if not hasattr(root, "_inputs"):
         raise TypeError(
-            f"draw: expected a minigrad Value or Tensor (the output of a computation), got {type(root).__name__}"
+            f"{who}: expected a minigrad Value or Tensor (the output of a computation), got {type(root).__name__}"
         )
     if root._gate is None and not root.requires_grad:
         raise ValueError(
-            f"draw: this tensor {tuple(root.shape)} has no graph to draw: it was computed under no_grad(), or from "
+            f"{who}: this tensor {tuple(root.shape)} has no graph to draw: it was computed under no_grad(), or from "
             f"tensors none of which has requires_grad=True; create the inputs with requires_grad=True"
         )
     check_text(getattr(root, "label", "") or "", "the label")

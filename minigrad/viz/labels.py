@@ -210,6 +210,20 @@ def box_label(info, gates):
     return f"<<b>{html(wrap(name, 44))}</b><br/><font point-size=\"9\">{html(detail)}</font>>"
 
 
+def context_label(node, feeds, path):
+    """A node outside the module a view shows: ``from relu in stem.2`` (it feeds the module) or ``to add in
+    layer1.0`` (it uses what the module makes), with its shape."""
+    word = "from" if feeds else "to"
+    if node.label:
+        what = check_text(node.label, "the label")
+    elif node._gate is not None:
+        what = f"{node._gate.name} in {check_text(path, 'the module') if path else 'the model'}"
+    else:
+        what = "the input"
+    shape = f"<br/><font point-size=\"9\">{html(str(tuple(node.shape)))}</font>" if is_tensor(node) else ""
+    return f"<{html(word)} <b>{html(what)}</b>{shape}>"
+
+
 def cluster_label(info):
     title = check_text(info.title(), "the module")
     return f"<{html(wrap(title, 60))}>"

@@ -67,7 +67,7 @@ def plot_grad_flow(model, path, title=None, vanishing=1e-3):
     parameters without a gradient are labelled "no grad", zero gradients "0". Written atomically.
     """
     from ..debug import grad_flow
-    from .graph import GRAD_BANDS, grad_color
+    from .grad_scale import GRAD_BANDS, grad_color
 
     what = "these rows" if isinstance(model, (list, tuple)) else type(model).__name__
     rows = list(model) if isinstance(model, (list, tuple)) else grad_flow(model)

@@ -8,7 +8,9 @@ file or none, never an empty or truncated one, and no stray DOT source.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -119,3 +121,28 @@ class Diagram(graphviz.Digraph):
         os.makedirs(folder, exist_ok=True)
         with atomic_write(path, "render") as f:
             f.write(data)
+
+
+def pipe_svgs(diagrams, who="explore"):
+    """Lay out many diagrams with one run of the dot program; their SVGs, in order (one process instead of
+    one per diagram: the explorer draws a view per module)."""
+    program = find_dot()
+    if program is None:
+        raise DotNotFound(f"{who}: cannot draw: no `dot` program found; {INSTALL_HINT}")
+    source = "\n".join(d.source for d in diagrams)
+    done = subprocess.run([program, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, check=False)
+    svgs = [part[part.index("<svg"):] + "</svg>" for part in done.stdout.decode("utf-8").split("</svg>") if "<svg" in part]
+    if done.returncode != 0 or len(svgs) != len(diagrams):
+        raise RuntimeError(f"{who}: {Path(program).name} failed on {len(diagrams)} drawings (exit {done.returncode}, "
+                           f"{len(svgs)} pictures): {done.stderr.decode('utf-8', 'replace')[-500:]}")
+    return svgs
+
+
+def inline_svg(svg, prefix):
+    """An SVG ready to sit inline in a page beside others: no XML prologue or comments, every id (and what
+    refers to one) prefixed with ``prefix`` so that ids never clash."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.DOTALL)
+    svg = re.sub(r'\bid="([^"]*)"', rf'id="{prefix}\1"', svg)
+    svg = re.sub(r"url\(#([^)]*)\)", rf"url(#{prefix}\1)", svg)
+    return re.sub(r'href="#([^"]*)"', rf'href="#{prefix}\1"', svg)

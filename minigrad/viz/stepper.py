@@ -12,7 +12,6 @@ The same dry run serves terminal stepping (``minigrad step``): :func:`backprop_s
 """
 from __future__ import annotations
 
-import re
 from html import escape
 from pathlib import Path
 
@@ -148,12 +147,7 @@ def stepper(root, path, *, grad=None, max_steps=MAX_STEPS, title=None, **draw_op
 
 def _svg(diagram, k):
     """The drawing as inline SVG: no XML prologue or comments, ids made unique to frame ``k``."""
-    svg = diagram.pipe(format="svg").decode("utf-8")
-    svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
-    svg = re.sub(r'\bid="([^"]*)"', rf'id="f{k}-\1"', svg)
-    svg = re.sub(r"url\(#([^)]*)\)", rf"url(#f{k}-\1)", svg)
-    return re.sub(r'href="#([^"]*)"', rf'href="#f{k}-\1"', svg)
+    return render.inline_svg(diagram.pipe(format="svg").decode("utf-8"), f"f{k}-")
 
 
 def _counter(k, n):

@@ -59,7 +59,8 @@ def test_demo_with_one_epoch_trains_and_writes_everything(tmp_path, capsys):
     assert accuracy > 80  # one epoch; the full demo (15 epochs) reaches about 99%
     written = {p.name for p in tmp_path.iterdir()}
     assert written == {"learning_curves.png", "training_step.svg", "training_step_layers.svg",
-                       "backprop_stepper.html", "checkpoint.npz"}
+                       "backprop_stepper.html", "explorer.html", "checkpoint.npz"}
+    assert "explorer.html in a browser" in out and "file://" in out  # and it says how to open it
     assert (tmp_path / "training_step.svg").read_text().count("<svg") == 1
     assert minigrad.load(tmp_path / "checkpoint.npz")["epoch"] == 1
     for name in written:
@@ -350,3 +351,32 @@ def test_resume_refuses_a_checkpoint_of_another_model_or_with_no_epochs_left(tmp
     assert main(["train", "--epochs", "1", "--resume", ckpt, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "the checkpoint has 1 epochs done and --epochs 1 asks for no more; pass --epochs 6" in err
+
+
+# --- minigrad explore: the explorer page of a script's graph --------------------------------------
+
+
+def test_explore_writes_the_page_of_a_scripts_graph(tmp_path, capsys):
+    script = tmp_path / "net.py"
+    script.write_text(
+        "import sys\n"
+        "import numpy as np\n"
+        "import minigrad as mg\n"
+        "assert sys.argv[1:] == ['--seed', '3'], sys.argv  # the script's own arguments, not minigrad's\n"
+        "model = mg.models.lenet5()\n"
+        "loss = mg.nn.functional.cross_entropy(model(mg.Tensor(np.zeros((2, 1, 28, 28), np.float32))), np.array([1, 2]))\n"
+        "loss.backward()\n"
+    )
+    page = tmp_path / "page.html"
+    assert main(["explore", "--out", str(page), str(script), "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {page} (13 views, 13 backprop steps of `loss`); open {page.as_uri()} in a browser" in out
+    text = page.read_text(encoding="utf-8")
+    assert "Backprop of `loss` from net.py" in text and "default-src 'none'" in text
+    script.write_text("from minigrad import Value\nx = Value(1.0, 'x')\nf = x * 3\n")  # never backpropagated
+    assert main(["explore", "--out", str(page), str(script)]) == 0
+    assert "the page shows the forward pass; call f.backward()" in capsys.readouterr().out
+    assert main(["explore", "--out", str(tmp_path / "no" / "page.html"), str(script)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["explore", str(tmp_path / "missing.py")]) == 2
+    assert "no such file" in capsys.readouterr().err

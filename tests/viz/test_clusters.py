@@ -113,6 +113,13 @@ def test_gradient_colours_follow_a_log_scale_with_a_legend():
     assert "gradient size (RMS, log scale)" in src and "vanishing" in src and "exploding" in src
 
 
+def test_after_a_plain_backward_the_title_says_the_values_were_freed():
+    _, loss = model_and_loss(retain=False)  # a scalar loss: its own gradient is kept whole, the others' norms only
+    assert "their values were freed; backward(retain_graph=True) keeps them" in mg.draw(loss).source
+    _, kept = model_and_loss(retain=True)
+    assert "freed" not in mg.draw(kept).source.split("node [")[0]  # the title
+
+
 def test_saved_arrays_on_request():
     _, loss = model_and_loss()
     assert "saved: (2, 2, 4, 4)" in mg.draw(loss, show_saved=True).source
@@ -124,3 +131,41 @@ def test_budget_must_be_sensible():
     _, loss = model_and_loss()
     with pytest.raises(ValueError, match="max_nodes must be at least 2"):
         mg.draw(loss, max_nodes=1)
+
+
+# --- one module's inside: within= -------------------------------------------------------------------
+
+
+def test_within_draws_one_modules_inside_its_children_boxed_its_surroundings_dashed():
+    _, loss = model_and_loss()
+    d = mg.draw(loss, within="layer1.0")
+    src = d.source
+    assert clusters(src) == set()  # the drawing is the module's inside: no clusters around it
+    assert boxes(src) == {"layer1.0.conv1: Conv2d(2, 2, k=3, p=1)", "layer1.0.conv2: Conv2d(2, 2, k=3, p=1)"}
+    assert src.count("<b>relu</b>") == 2 and src.count("<b>add</b>") == 1  # Block.forward's own gates
+    assert "from <b>the input</b>" in src  # what feeds it (the block's input x, used by conv1 and the skip)
+    assert "to <b>conv2d in layer1.1.conv1</b>" in src and "to <b>add in layer1.1</b>" in src  # what uses its output
+    assert "fc" not in src and "cross_entropy" not in src  # nothing else of the graph
+    assert "inside layer1.0: Block → (2, 2, 4, 4)" in src
+    top = mg.draw(loss, within="").source  # the top level: as depth=1
+    assert boxes(top) == {"layer1: Sequential(2 × Block)", "fc: Linear(32, 3)"} and "the top level" in top
+
+
+def test_within_accepts_only_a_module_of_the_graph():
+    _, loss = model_and_loss()
+    with pytest.raises(ValueError, match=r"no node of this graph was made inside a module 'layer9'; its top-level "
+                                         r"modules are 'fc', 'layer1'"):
+        mg.draw(loss, within="layer9")
+    with pytest.raises(TypeError, match="within must be a module path"):
+        mg.draw(loss, within=1)
+
+
+def test_drawn_elements_have_stable_svg_ids():
+    _, loss = model_and_loss()
+    d = mg.draw(loss, depth=1)
+    svg = d.pipe(format="svg").decode()
+    for element in d.elements:  # every node, box and labelled edge is addressable in the SVG by its id
+        assert f'id="{element}"' in svg, element
+    kinds = {kind for kind, _ in d.elements.values()}
+    assert kinds == {"node", "box", "edge"}
+    assert d.placed[loss] == f"v{loss._id}"

@@ -1,0 +1,350 @@
+"""The explorer: one offline page to open a real model's modules, step through its backward, and look at it.
+
+``explore(root, path=None)`` reads what the last backward that reached ``root`` recorded
+(``core/records.py``: the gradient each gate sent on each edge, hooks included; nothing is computed
+again) and writes one self-contained HTML page (or shows it inline in Jupyter):
+
+* **a view per module**: the top level (one box per layer), and for every module its inside -- its own
+  gates, its children as boxes (runs of identical ones folded in a view of many), the outside nodes that
+  feed it or use its output -- drawn once each with ``draw_view`` (``viz/graph.py``), all laid out in one
+  run of dot;
+* **the steps**: the Step stream of that backward, replayed from the records. In a view, consecutive
+  steps inside one box make one step of that view (a module's whole backward), a gate of the module
+  itself is one step, and the steps elsewhere are one step each run ("elsewhere");
+* **the numbers**: every tensor once (its statistics, and what a picture needs: ``viz/pictures.py``)
+  in one JSON blob; the page's script (``viz/page/explorer.js``) highlights, fills the side panel and
+  draws the pictures from it. Sizes grow linearly with the graph: SVGs per module, not per step.
+
+The page has no network access (a Content-Security-Policy as the stepper's) and works from ``file://``.
+"""
+from __future__ import annotations
+
+import json
+from html import escape
+from importlib.resources import files
+from pathlib import Path
+
+from ..core import records
+from ..core.files import atomic_write, require_folder
+from . import render
+from .clusters import Layout, ModuleInfo, _sibling_order, parent_path
+from .frames import StateFrame, collect, is_summary, is_tensor
+from .grad_scale import GRAD_BANDS, band
+from .graph import _check_node, draw_view
+from .pictures import NUMBERS, describe
+
+MAX_NODES = 20_000
+"""A graph with more nodes than this is refused: the page would take tens of MB (each node's value and
+gradient carry a picture)."""
+MAX_VIEW = 500
+"""A module whose own forward made more nodes than this (or a graph without modules that big) is refused:
+its view would be one drawing too long to lay out or to read."""
+FOLD_OVER = 8
+"""With ``fold="auto"`` a view folds identical neighbouring modules only when it has more children than this."""
+NO_GRADIENTS = ("No gradients yet: this graph has not been backpropagated, so the page shows the forward pass. "
+                "Call loss.backward() (backward(retain_graph=True) keeps every gradient's values for the "
+                "pictures) and explore again.")
+NORMS_ONLY = ("After a plain backward() the gradients inside the graph were freed as it went; backward kept "
+              "their shapes and norms (and the parameters' .grad). backward(retain_graph=True) keeps every "
+              "value, for the pictures.")
+
+
+def explore(root, path=None, *, title=None, fold="auto", max_nodes=MAX_NODES, max_view=MAX_VIEW):
+    """An :class:`Explorer` of the graph that computes ``root`` (and, with ``path``, the page written there).
+
+    The page opens at the model's top level; clicking a box opens that module, the breadcrumb goes back.
+    Prev/Next, ←/→, Home/End and the slider step through the last backward (at a module level one step
+    is a module's whole backward, inside a module one gate); the side panel reads each step as
+    ``downstream = local × upstream`` with the gate's rule; clicking a node or an edge shows its values
+    as a picture. ``fold=True`` folds identical neighbouring modules into one box (``layer1.0–1: 2 ×
+    BasicBlock``), as ``draw`` does, ``False`` never; ``"auto"`` (the default) folds them in a view of
+    more than 8 children only.
+
+    Before any backward the page shows the forward pass and says how to get gradients. A graph of more
+    than ``max_nodes`` nodes, or a module whose own forward made more than ``max_view`` nodes, is refused
+    before anything is drawn. Raises ``DotNotFound`` when no ``dot`` program is installed.
+    """
+    if path is not None:
+        _check_path(path)  # before any work: a bad path costs nothing
+    explorer = Explorer(root, title=title, fold=fold, max_nodes=max_nodes, max_view=max_view)
+    if path is not None:
+        explorer.save(path)
+    return explorer
+
+
+class Explorer:
+    """The page for one graph: ``.save(path)`` writes it (atomically), ``.html`` is its text, and in
+    Jupyter it shows inline (an ``iframe`` with the page as its ``srcdoc``)."""
+
+    def __init__(self, root, *, title=None, fold="auto", max_nodes=MAX_NODES, max_view=MAX_VIEW):
+        _check_node(root, "explore")
+        if fold not in (True, False, "auto"):
+            raise ValueError(f"explore: fold must be True, False or 'auto', got {fold!r}")
+        name = title or f"Backprop of {root.label or 'the graph'}"
+        data, svgs = _Build(root, fold, max_nodes, max_view).page_parts(name)
+        self.steps, self.views = len(data["steps"]), len(svgs)
+        self.html = _page(name, data, svgs)
+
+    def save(self, path):
+        """Write the page to ``path`` (its folder must exist; a temporary file, then renamed); return the Path."""
+        path = _check_path(path)
+        with atomic_write(path, "explore", text=True) as f:
+            f.write(self.html)
+        return path
+
+    def _repr_html_(self):
+        return (f'<iframe srcdoc="{escape(self.html, quote=True)}" sandbox="allow-scripts" '
+                'style="width: 100%; height: 760px; border: 1px solid #ccc" title="minigrad explorer"></iframe>')
+
+    def __repr__(self):
+        return f"<Explorer: {self.views} views, {self.steps} steps, {len(self.html.encode()) / 1024:,.0f} KiB>"
+
+
+def _check_path(path):
+    path = Path(path)
+    require_folder(path, "explore")
+    if path.is_dir():
+        raise IsADirectoryError(f"explore: {str(path)!r} is a folder; give a file name such as "
+                                f"{str(path / 'explorer.html')!r}")
+    return path
+
+
+class _Build:
+    """Everything the page says, gathered once: the views' drawings, the steps, the nodes and the tensors."""
+
+    def __init__(self, root, fold, max_nodes, max_view):
+        self.root = root
+        self.nodes, self.consumers = collect(root)
+        if len(self.nodes) > max_nodes:
+            raise ValueError(
+                f"explore: this graph has {len(self.nodes):,} nodes, more than max_nodes={max_nodes:,}: the page "
+                f"would take tens of MB. Explore a part of it (an intermediate tensor as the root, a smaller "
+                f"model or input), or pass max_nodes={len(self.nodes)} if you really want it")
+        self.layout = Layout(root, self.nodes, self.consumers, None, False, None)
+        self.fold, self.paths = fold, self._views(max_view)
+        if render.find_dot() is None:
+            raise render.DotNotFound(f"explore: cannot draw the views: no `dot` program found; {render.INSTALL_HINT}")
+        self.recorded = records.last_pass(root) is not None
+        self.steps = (records.replay(root) or []) if self.recorded else []
+        self.frame = StateFrame(root) if self.recorded else None
+        self.tensors, self._refs, self._keep = [], {}, []
+        self._freed_grads = self._parameter_grads()
+        self.names = _names(self.nodes, self.layout.owners)
+
+    def _views(self, max_view):
+        """Every module with a node in the graph, and the top level; refuses a view too big to draw."""
+        own = {}
+        for node in self.nodes:
+            own[self.layout.owners[node] or ""] = own.get(self.layout.owners[node] or "", 0) + 1
+        path, count = max(own.items(), key=lambda item: item[1])
+        if count > max_view:
+            where = f"module {path!r}" if path else "the top level of the graph (made outside any module)"
+            raise ValueError(
+                f"explore: {where} has {count:,} nodes of its own, more than max_view={max_view:,}: the page draws "
+                f"each module's inside as one picture. Make parts of the computation Modules (each gets its own "
+                f"view), explore a subgraph (an intermediate tensor as the root), or pass max_view={count}")
+        modules = sorted(self.layout.modules, key=lambda p: [_sibling_order(part) for part in p.split(".")])
+        return [""] + modules
+
+    def _folds(self, path):
+        """Whether a view folds runs of identical children: with ``fold="auto"``, only a view of more than
+        FOLD_OVER children (a view of two blocks folded into one box would hide what it is there to show)."""
+        if self.fold != "auto":
+            return self.fold
+        children = [p for p in self.layout.modules if parent_path(p) == (path or None)]
+        return len(children) > FOLD_OVER
+
+    # -- tensors --
+
+    def ref(self, a, filters=False):
+        """The index of ``a`` in the page's tensor table (each array once), or None."""
+        if a is None:
+            return None
+        a = self._freed_grads.get(id(a), a)
+        key = id(a)
+        if key not in self._refs:
+            self._keep.append(a)  # ids stay unique while the page is built
+            self._refs[key] = len(self.tensors)
+            self.tensors.append(describe(a, filters))
+        return self._refs[key]
+
+    def _parameter_grads(self):
+        """Freed gradients that a parameter's ``.grad`` holds in full: a parameter reached along one edge, whose
+        ``.grad`` has the recorded norm (it was zero before this backward), shows its values in the pictures."""
+        found = {}
+        for node in self.nodes:
+            grad = getattr(node, "grad", None)
+            if node._gate is not None or grad is None or self.frame is None:
+                continue
+            rec = records.record_of(node, self.frame.mark)
+            if rec is None or not is_summary(rec[records.GRAD]) or records.Summary(grad).norm != rec[records.GRAD].norm:
+                continue
+            found[id(rec[records.GRAD])] = grad
+            sent = [c._rec[i] for c, i in self.consumers[node] if c._rec is not None and c._rec[i] is not None]
+            if len(sent) == 1:
+                found[id(sent[0])] = grad
+        return found
+
+    # -- the page's data --
+
+    def page_parts(self, title):
+        diagrams = [draw_view(self.root, path, fold=self._folds(path), collected=(self.nodes, self.consumers))
+                    for path in self.paths]
+        svgs = [render.inline_svg(svg, f"v{k}-") for k, svg in enumerate(render.pipe_svgs(diagrams))]
+        gate_step, ready, self.copy_step = {}, {self.root: -1}, {}
+        for step in self.steps:
+            if step.kind == "copy":
+                self.copy_step[step.output] = step.index
+            if step.kind == "gate":
+                gate_step[step.output] = step.index
+                for node, g in zip(step.inputs, step.downstream):
+                    if g is not None:
+                        ready[node] = max(ready.get(node, -1), step.index)
+            else:
+                ready[step.output] = max(ready.get(step.output, -1), step.index)
+        self.gate_step, self.ready = gate_step, ready
+        data = {
+            "title": title, "root": self.root._id, "recorded": self.recorded,
+            "note": NO_GRADIENTS if not self.recorded else (NORMS_ONLY if self.frame.summaries else ""),
+            "bands": [[color, words] for _, color, words in GRAD_BANDS],
+            "nodes": {str(n._id): self._node(n) for n in self.nodes},
+            "steps": [self._step(s) for s in self.steps],
+            "views": [self._view(path, d, k) for k, (path, d) in enumerate(zip(self.paths, diagrams))],
+        }
+        data["tensors"] = self.tensors
+        return data, svgs
+
+    def _node(self, node):
+        filters = node._gate is None and is_tensor(node) and len(node.shape) == 4
+        grad = self.frame.grad(node) if self.frame is not None else None
+        hooked = self.frame.hook(node) if self.frame is not None else None
+        gate = node._gate
+        return {
+            "name": self.names[node], "owner": self.layout.owners[node] or "",
+            "shape": list(node.shape) if is_tensor(node) else None, "dtype": str(node.dtype) if is_tensor(node) else "",
+            "gate": gate.name if gate is not None else None, "symbol": str(gate.symbol) if gate is not None else None,
+            "formula": gate.formula if gate is not None else None,
+            "rules": [gate.rule(i).text for i in range(len(node._inputs))] if gate is not None else [],
+            "inputs": [p._id for p in node._inputs], "param": gate is None and node.requires_grad,
+            "value": self.ref(node.data, filters), "grad": self.ref(grad, filters),
+            "hook": [self.ref(h, filters) for h in hooked] if hooked else None,
+            "ready": self.ready.get(node) if self.recorded else None, "step": self.gate_step.get(node),
+        }
+
+    def _step(self, step):
+        if step.kind == "copy":
+            return {"k": "copy", "g": "copy", "n": step.output._id, "up": [self.ref(g) for g in step.upstream],
+                    "ins": [[step.output._id, None, self.ref(step.downstream[0])]], "f": step.formula}
+        if step.kind == "hook":
+            return {"k": "hook", "g": "hook", "n": step.output._id, "up": self.ref(step.upstream),
+                    "ins": [[step.output._id, None, self.ref(step.downstream[0])]], "f": step.formula}
+        ins = []
+        for x, local, down in zip(step.inputs, step.local, step.downstream):
+            filters = x._gate is None and is_tensor(x) and len(x.shape) == 4
+            ins.append([x._id, local if isinstance(local, str) else self.ref(local), self.ref(down, filters)])
+        return {"k": "gate", "g": step.gate, "n": step.output._id, "up": self.ref(step.upstream), "ins": ins}
+
+    def _view(self, path, diagram, k):
+        elements, placed = diagram.elements, diagram.placed
+        units = []
+        for step in self.steps:
+            node = step.output
+            element = placed.get(node)
+            if step.kind == "copy" and f"c{node._id}" in elements:
+                element = f"c{node._id}"
+            if element is not None and elements.get(element, ("",))[0] == "context":
+                element = None
+            if units and units[-1][2] == element and (element is None or elements[element][0] == "box"):
+                units[-1][1] = step.index
+            else:
+                units.append([step.index, step.index, element])
+        els, edges = {}, {}
+        for eid, (kind, what) in elements.items():
+            if kind == "edge":
+                sent = [self.gate_step[n] for n, i in what
+                        if n in self.gate_step and n._rec is not None and n._rec[i] is not None]
+                grads = [n._rec[i] for n, i in what if n._rec is not None and n._rec[i] is not None]
+                if sent:
+                    edges[eid] = [max(sent), band(grads[0]), [[n._id, i] for n, i in what if n in self.gate_step]]
+                continue
+            if kind == "sum":  # a node used several times, on its way to its copy gate: the sum, at the copy step
+                if what in self.copy_step:
+                    edges[eid] = [self.copy_step[what], band(self.frame.grad(what)), [], what._id]
+                continue
+            if kind == "box":
+                first = what.partition("–")[0]
+                out = self._box_output(placed, eid)
+                grad = self.frame.grad(out) if out is not None and self.frame is not None else None
+                els[eid] = ["box", first, self.ready.get(out) if out is not None else None, band(grad),
+                            _members(what)]
+                continue
+            grad = self.frame.grad(what) if self.frame is not None else None
+            els[eid] = [kind, what._id, self.ready.get(what), band(grad)]
+        info = self.layout.info(path) if path else None
+        model = self._model() if not path else None
+        top = (f"the top level of the {type(model).__name__}" if model is not None else "the top level") \
+            if self.layout.modules else "the whole graph, gate by gate (it uses no modules)"
+        return {"path": path, "svg": k, "title": info.title() if info else top,
+                "params": info.params_text() if info else (ModuleInfo("", model).params_text() if model else ""), "units": units, "els": els, "edges": edges}
+
+    def _model(self):
+        """The module the graph's modules belong to (the one without a path), if a node knows it."""
+        for node in self.nodes:
+            module = getattr(node, "_module", None)
+            while module is not None and getattr(module, "_path", "") and getattr(module, "_parent", None):
+                module = module._parent()
+            if module is not None and getattr(module, "_path", None) == "":
+                return module
+        return None
+
+    def _box_output(self, placed, eid):
+        """The node a box hands on (the root, or its newest node used outside it)."""
+        for node in reversed(self.nodes):
+            if placed.get(node) == eid and (node is self.root or any(
+                    placed.get(c) != eid for c, _ in self.consumers[node])):
+                return node
+        return None
+
+
+def _members(box):
+    """The module paths a (folded) box stands for: ``layer1.0–2`` is layer1.0, layer1.1, layer1.2."""
+    first, dash, last = box.partition("–")
+    if not dash:
+        return [first]
+    parent, _, start = first.rpartition(".")
+    return [f"{parent}.{k}" if parent else str(k) for k in range(int(start), int(last) + 1)]
+
+
+def _names(nodes, owners):
+    """How the page names each node: a parameter's (or any label's) name, else the gate that made it and
+    where (``relu in layer1.0``, numbered when a module makes several: ``relu #2 in layer1.0``)."""
+    base = {}
+    for node in nodes:
+        if node.label:
+            base[node] = node.label
+        elif node._gate is not None:
+            where = owners.get(node)
+            base[node] = f"{node._gate.name} in {where}" if where else node._gate.name
+        else:
+            small = not is_tensor(node) or node.numel() <= NUMBERS
+            base[node] = "constant" if small and not node.requires_grad else "input"
+    counts, seen, names = {}, {}, {}
+    for name in base.values():
+        counts[name] = counts.get(name, 0) + 1
+    for node in nodes:  # oldest first: #1 is the first the forward made
+        name = base[node]
+        if counts[name] > 1 and not node.label:
+            seen[name] = seen.get(name, 0) + 1
+            gate, _, where = name.partition(" in ")
+            name = f"{gate} #{seen[name]}" + (f" in {where}" if where else "")
+        names[node] = name
+    return names
+
+
+def _page(title, data, svgs):
+    views = "\n".join(f'<div class="view" id="view-{k}" hidden>{svg}</div>' for k, svg in enumerate(svgs))
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    page = files(__package__) / "page"
+    return (page / "explorer.html").read_text(encoding="utf-8").format(
+        title=escape(title), style=(page / "explorer.css").read_text(encoding="utf-8"), views=views, data=blob,
+        script="\n".join((page / name).read_text(encoding="utf-8") for name in ("pictures.js", "explorer.js")))
