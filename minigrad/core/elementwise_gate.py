@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .function import Function
+from .engine import modes
+from .function import Function, _check_output
+from .tensor import Tensor
 
 
 class Elementwise(Function):
@@ -26,6 +28,10 @@ class Elementwise(Function):
 
     def _forward(self, arrays, options):
         out = type(self).forward(self, *arrays, **options)
+        self._keep(arrays, out)
+        return out
+
+    def _keep(self, arrays, out):
         saves = self.saves
         if saves == "inputs":
             self.saved = tuple(arrays)
@@ -33,7 +39,52 @@ class Elementwise(Function):
             self.saved = (out,)
         elif saves:
             self.saved = (*arrays, out)
-        return out
+
+    def _apply(ctx, args, options):
+        """``Function._apply`` in one frame for the common case -- every argument a Tensor, an array out --
+        the hot path of every elementwise gate (bench/README.md: a gate's overhead). What it saves is
+        known (``saves``), so so are the versions to check: the inputs' and the output's, no search."""
+        try:  # one and two inputs spelled out: a list comprehension costs a frame
+            n = len(args)
+            if n == 1:
+                arrays = (args[0]._data,)
+            elif n == 2:
+                arrays = (args[0]._data, args[1]._data)
+            else:
+                arrays = tuple([x._data for x in args])
+        except AttributeError:  # a non-Tensor argument: the general path
+            return Function._apply(ctx, args, options)
+        ctx._options = options
+        data = type(ctx).forward(ctx, *arrays, **options)
+        if data.__class__ is not np.ndarray:
+            data = _check_output(type(ctx), data)
+            if isinstance(data, tuple):
+                raise TypeError(f"{ctx.name}: an Elementwise gate has one output; use a Function for several")
+        if modes.grad:
+            for x in args:
+                if x.requires_grad:
+                    out = Tensor._make(data, ctx, args)
+                    saves, fresh = ctx.saves, data.base is None
+                    for a in arrays:
+                        if a is data:
+                            fresh = False
+                    if not fresh:  # forward returned an input, or a view: find what shares memory
+                        ctx._keep(arrays, data)
+                        ctx._note_versions(args, out)
+                        return out
+                    if "inputs" in saves:
+                        ctx.versions = (((0, args[0]._vc[0]),) if n == 1 else
+                                        ((0, args[0]._vc[0]), (1, args[1]._vc[0])) if n == 2 else
+                                        tuple([(i, x._vc[0]) for i, x in enumerate(args)]))
+                        ctx.saved = arrays if saves == "inputs" else (*arrays, data)
+                    if "output" in saves:
+                        ctx.out_version = 0  # a new array: the output's first version
+                        if saves == "output":
+                            ctx.saved = (data,)
+                    elif not saves and ctx.saved:  # forward saved something itself
+                        ctx._note_versions(args, out)
+                    return out
+        return Tensor._make(data, None, ())  # no graph: nothing to save
 
     def _local_args(self, n):
         """``(*inputs, output, *params)`` as the rules take them, None for what was not saved."""

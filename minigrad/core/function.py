@@ -125,8 +125,9 @@ class Function(Gate):
     def _apply(ctx, args, options):
         """``apply`` on this gate object, for callers that read what forward kept (max_pool2d's indices)."""
         cls = type(ctx)
-        try:
-            arrays = [x._data for x in args]
+        try:  # one and two inputs spelled out: a list comprehension costs a frame
+            n = len(args)
+            arrays = [args[0]._data] if n == 1 else [args[0]._data, args[1]._data] if n == 2 else [x._data for x in args]
             inputs = args
         except AttributeError:  # non-Tensor positional arguments go to forward as they are
             arrays = [x._data if isinstance(x, Tensor) else x for x in args]
@@ -146,36 +147,36 @@ class Function(Gate):
             for x in inputs:
                 if x.requires_grad:
                     out = Tensor._make(data, ctx, tuple(inputs))
-                    if ctx.saved:
-                        ctx._note_versions(inputs, out)
                     break
         if out is None:
             out = Tensor._make(data, None, ())
-        if ctx.view and data.base is not None and inputs and np.may_share_memory(data, inputs[0]._data):
-            out._vc = inputs[0]._vc
+        if ctx.view and data.base is not None and inputs:
+            first = inputs[0]._data
+            if data.base is first or data.base is first.base or np.may_share_memory(data, first):
+                out._vc = inputs[0]._vc
+        if ctx.saved and out._gate is not None:
+            ctx._note_versions(inputs, out)
         return out
 
     def _forward(self, arrays, options):
         return type(self).forward(self, *arrays, **options)
 
     def _note_versions(self, inputs, out):
-        """Remember the versions of the inputs and output that forward saved, to notice in-place changes.
-        (Plain loops: this runs for every gate that saves something, on the hot path of a training step.)"""
-        saved = [s for s in self.saved if s.__class__ is np.ndarray]
-        versions = []
-        for i, x in enumerate(inputs):
-            data = x._data
-            for s in saved:
-                if s is data or (s.base is not None and np.may_share_memory(s, data)):
-                    versions.append((i, x._vc[0]))
-                    break
-        if versions:
-            self.versions = tuple(versions)
-        data = out._data
-        for s in saved:
-            if s is data or (s.base is not None and np.may_share_memory(s, data)):
-                self.out_version = out._vc[0]
-                break
+        """Remember the versions of the inputs and the output, to notice in-place changes to what forward saved.
+
+        Only the numbers are kept here, on the hot path of every gate; whether a changed input (or output)
+        is one that forward saved is worked out in backward, only if its version did change."""
+        n = len(inputs)
+        self.versions = (((0, inputs[0]._vc[0]),) if n == 1 else ((0, inputs[0]._vc[0]), (1, inputs[1]._vc[0]))
+                         if n == 2 else tuple([(i, x._vc[0]) for i, x in enumerate(inputs)]))
+        self.out_version = out._vc[0]
+
+    def _saved_shares(self, array):
+        """Whether one of the arrays forward saved is ``array`` or a view into its memory."""
+        for s in self.saved:
+            if s.__class__ is np.ndarray and (s is array or np.may_share_memory(s, array)):
+                return True
+        return False
 
     # -- the engine's side --
 
@@ -186,7 +187,7 @@ class Function(Gate):
         inputs = node._inputs
         if self.versions is not None:
             self._check_versions(inputs)
-        if self.out_version is not None and node._version != self.out_version:
+        if self.out_version is not None and node._version != self.out_version and self._saved_shares(node._data):
             raise RuntimeError(
                 f"{self.name}: its output (shape {node.shape}) was modified in place after {self.name} computed it "
                 f"(version {self.out_version} -> {node._version}), but backward needs it; use an out-of-place "
@@ -335,7 +336,7 @@ class Function(Gate):
     def _check_versions(self, inputs):
         for i, version in self.versions:
             x = inputs[i]
-            if x._version != version:
+            if x._version != version and self._saved_shares(x._data):
                 raise RuntimeError(
                     f"{self.name}: input {i} (shape {x.shape}) was modified in place after {self.name} used it "
                     f"(version {version} -> {x._version}), but backward needs its old value; "

@@ -78,17 +78,18 @@ def rmatmul(a, b):
 
 
 def matmul_checked(a, b):
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got {a.shape} @ {b.shape}; use * for scalars")
-    inner_a = a.shape[-1]
-    inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    sa, sb = a._data.shape, b._data.shape  # the arrays' shapes: Tensor.shape is a property call each time
+    if not sa or not sb:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {sa} @ {sb}; use * for scalars")
+    inner_a = sa[-1]
+    inner_b = sb[-2] if len(sb) >= 2 else sb[0]
     if inner_a != inner_b:
-        raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner dimensions {inner_a} and {inner_b} differ")
-    if a.ndim > 2 and b.ndim > 2:
+        raise ValueError(f"matmul: {sa} @ {sb}: inner dimensions {inner_a} and {inner_b} differ")
+    if len(sa) > 2 and len(sb) > 2:
         try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            np.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
             raise ValueError(
-                f"matmul: {a.shape} @ {b.shape}: batch dimensions {a.shape[:-2]} and {b.shape[:-2]} cannot be broadcast"
+                f"matmul: {sa} @ {sb}: batch dimensions {sa[:-2]} and {sb[:-2]} cannot be broadcast"
             ) from None
-    return MatMul.apply(a, b)
+    return MatMul()._apply((a, b), {})
