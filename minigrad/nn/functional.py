@@ -3,7 +3,8 @@
 Each function is defined next to its gate in ``minigrad/ops/``; this module only gathers them,
 so ``import minigrad.nn.functional as F`` reads like ``torch.nn.functional``.
 """
-from ..ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, mish, relu, relu6, sigmoid, silu, softmax,
+                              softplus, tanh)
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv_variants import local_conv2d, tiled_conv2d, transform_invariant_conv2d
 from ..ops.linear import linear
@@ -14,7 +15,8 @@ from ..ops.shape import pad, zero_pad_shortcut
 
 __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
-    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "nll_loss",
+    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "elu", "silu", "softplus",
+    "mish", "hardtanh", "relu6", "cross_entropy", "nll_loss",
     "mse_loss", "kl_div", "binary_cross_entropy", "pad", "zero_pad_shortcut",
     "local_conv2d", "tiled_conv2d", "transform_invariant_conv2d",
 ]
