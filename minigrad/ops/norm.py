@@ -145,20 +145,20 @@ def _update_running(stat, batch, momentum):
     np.add(stat, momentum * batch, out=stat, casting="unsafe")
 
 
-def _running_array(name, stat, channels):
+def _running_array(name, stat, channels, op="batch_norm"):
     """The numpy array behind a running statistic (updated in place), checked against C."""
     array = stat.data if is_tensor(stat) else stat
     if not isinstance(array, np.ndarray):
         raise TypeError(
-            f"batch_norm: {name} must be a numpy array or a Tensor (it is updated in place), got {type(stat).__name__}"
+            f"{op}: {name} must be a numpy array or a Tensor (it is updated in place), got {type(stat).__name__}"
         )
     if array.shape != (channels,):
         raise ValueError(
-            f"batch_norm: {name} has shape {array.shape} but the input has {channels} channels; "
+            f"{op}: {name} has shape {array.shape} but the input has {channels} channels; "
             f"it must have shape ({channels},), one value per channel"
         )
     if array.dtype.kind != "f":
-        raise TypeError(f"batch_norm: {name} must be a floating-point array, got {array.dtype}")
+        raise TypeError(f"{op}: {name} must be a floating-point array, got {array.dtype}")
     return array
 
 
