@@ -88,11 +88,13 @@ def operands(op, a, b, *, true_divide=False):
     """``a`` (a Tensor) and ``b`` as Tensors whose arithmetic gives PyTorch's dtype, or None if ``b`` cannot be
     an operand. See :func:`promoted`; the common cases are kept cheap, since every gate of a training step
     comes through here."""
+    kind = a._data.dtype.kind
     if isinstance(b, Tensor):
-        if a._data.dtype == b._data.dtype and (a._data.dtype.kind == "f" or not true_divide):
+        if a._data.dtype == b._data.dtype and (kind == "f" or not true_divide):
             return a, b
-    elif b.__class__ is float and a._data.dtype.kind == "f":
-        return a, Tensor._make(np.asarray(b, dtype=a._data.dtype), None, ())
+    elif (b.__class__ is float or b.__class__ is int) and (kind == "f" or (kind in "iu" and b.__class__ is int
+                                                                              and not true_divide)):
+        return a, Tensor._make(np.asarray(b, dtype=a._data.dtype), None, ())  # a Python number keeps a's dtype
     elif _group(b) is None:
         return None
     return promoted(op, a, b, true_divide=true_divide)

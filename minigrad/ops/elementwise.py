@@ -22,9 +22,12 @@ from .gate import broadcast_shape, is_tensor
 def _binary(gate, a, b, reflected=False, true_divide=False):
     """Apply a two-input gate to a Tensor and a Tensor, number or array (NotImplemented for others), in the
     dtype PyTorch's promotion gives (``ops/dtypes.py``)."""
-    pair = dtypes.operands(gate.name, a, b, true_divide=true_divide)
-    if pair is None:
-        return NotImplemented
+    if b.__class__ is a.__class__ and b._data.dtype == a._data.dtype and (not true_divide or a._data.dtype.kind == "f"):
+        pair = (a, b)  # the common case, kept cheap: every step of a training loop comes through here
+    else:
+        pair = dtypes.operands(gate.name, a, b, true_divide=true_divide)
+        if pair is None:
+            return NotImplemented
     x, y = (pair[1], pair[0]) if reflected else pair
     if x.shape != y.shape:
         broadcast_shape(gate.name, x.shape, y.shape)
@@ -271,7 +274,8 @@ def div(a, b, reflected=False):
 def power(a, k):
     """``a ** k``: a number exponent (numpy scalars too) is the pow gate's parameter, a tensor one its input."""
     if isinstance(k, (numbers.Real, np.floating, np.integer)) and not isinstance(k, (bool, np.bool_)):
-        (a,) = dtypes.promoted("pow", a, k)[:1]  # an integer tensor to a fractional power gives float32
+        if a.dtype.kind != "f":  # an integer tensor to a fractional power gives float32
+            (a,) = dtypes.promoted("pow", a, k)[:1]
         return PowNumber.apply(a, k=float(k) if not float(k).is_integer() else int(k))
     return _binary(Pow, a, k)
 
