@@ -333,6 +333,12 @@ class Tensor:
             return _ew.minimum(self, dim)
         return _red.Min.apply(self, dim=dim, keepdim=keepdim)
 
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
     def amax(self, dim=(), keepdim=False):
         return _red.Max.apply(self, dim=dim, keepdim=keepdim)
 

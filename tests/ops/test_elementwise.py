@@ -117,6 +117,7 @@ def test_minimum_mirrors_maximum_and_matches_pytorch(compare_with_torch):
     y.sum().backward()
     assert a.grad.tolist() == [0.5, 1.0, 0.0] and b.grad.tolist() == [0.5, 0.0, 1.0]
     assert mg.minimum(2.0, Tensor([1.0, 3.0])).tolist() == [1.0, 2.0]
+    assert a.minimum(b).tolist() == [1.0, 2.0, 0.0] and a.maximum(b).tolist() == [1.0, 5.0, 3.0]
     assert np.isnan(mg.minimum(Tensor([np.nan]), Tensor([1.0])).data[0])  # NaN propagates, as torch.minimum
     rng = np.random.default_rng(0)
     assert gradcheck(mg.minimum, [rng.standard_normal((3, 4)), rng.standard_normal(4)])
