@@ -27,8 +27,15 @@ from .core.scalar import Value  # noqa: E402
 from .core.tensor import Tensor, tensor  # noqa: E402
 from .debug import AnomalyError, GradcheckError, detect_anomaly, gradcheck, gradcheck_gates, gradgradcheck  # noqa: E402
 from .nn import models  # noqa: E402
-from .ops.elementwise import maximum, where  # noqa: E402
+from .ops.clamp import clamp  # noqa: E402
+from .ops.dtypes import promote_types, result_type  # noqa: E402
+from .ops.elementwise import maximum, minimum, where  # noqa: E402
+from .ops.rearrange import chunk, flip, split  # noqa: E402
+from .ops.reduce import amax, amin, logsumexp, prod, std  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
+from .ops.special import erf  # noqa: E402
+
+clip = clamp
 from .train import multitask, recipes  # noqa: E402
 from .train.checkpoint import load, save  # noqa: E402
 
@@ -41,7 +48,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Value", "Tensor", "tensor", "Step", "Function", "Elementwise", "Rule", "draw", "gradcheck", "gradcheck_gates", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "AnomalyError",
-    "maximum", "where", "cat", "stack", "pad",
+    "maximum", "minimum", "where", "clamp", "clip", "cat", "stack", "pad", "split", "chunk", "flip", "erf",
+    "amax", "amin", "logsumexp", "prod", "std", "result_type", "promote_types",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
     "train", "autograd", "gradgradcheck",
