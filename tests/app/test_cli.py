@@ -350,3 +350,31 @@ def test_resume_refuses_a_checkpoint_of_another_model_or_with_no_epochs_left(tmp
     assert main(["train", "--epochs", "1", "--resume", ckpt, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "the checkpoint has 1 epochs done and --epochs 1 asks for no more; pass --epochs 6" in err
+
+
+def test_train_export_onnx_writes_the_trained_model_beside_the_checkpoint(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    assert main(["train", "--epochs", "1", "--out", str(tmp_path), "--export-onnx"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (f"wrote {tmp_path / 'checkpoint.npz'}, {tmp_path / 'learning_curves.png'} and "
+                                    f"{tmp_path / 'model.onnx'}")
+    model = minigrad.models.digits_cnn()
+    model.load_state_dict(minigrad.load(tmp_path / "checkpoint.npz")["model"])
+    model.eval()
+    (_, _), (x_test, _) = minigrad.data.load_digits()
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    (logits,) = session.run(None, {"input": x_test[:7]})  # any batch size
+    expected = model(minigrad.Tensor(x_test[:7])).data
+    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+def test_export_onnx_without_the_onnx_package_fails_before_training_in_one_line(tmp_path, capsys, monkeypatch):
+    from minigrad.app import jobs
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx raises ImportError
+    monkeypatch.setattr(jobs, "fit", lambda *a, **k: pytest.fail("trained before finding onnx missing"))
+    assert main(["train", "--export-onnx", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("minigrad train: --export-onnx needs the onnx package, which is not installed: "
+                                       "pip install onnx (or pip install -e \".[onnx]\")\n")
