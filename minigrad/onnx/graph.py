@@ -64,8 +64,8 @@ class Graph:
 
     def node(self, op, inputs, batch=None, outputs=1, **attributes):
         """Add an ONNX ``op`` node; returns its output name (a list of them when ``outputs`` > 1)."""
-        names = [self.fresh(f"{self.scope}{op}") for _ in range(outputs)]
-        self.nodes.append(self.helper.make_node(op, list(inputs), names, name=self.fresh(f"{self.scope}{op}_node"),
+        names = [self.fresh(f"{self.scope}{op}") for _ in range(outputs)]  # "layer1.0.conv1/Conv_12": netron shows
+        self.nodes.append(self.helper.make_node(op, list(inputs), names, name=names[0],  # the module that made it
                                                 **{k: v for k, v in attributes.items() if v is not None}))
         for name in names:
             self.batch[name] = batch
