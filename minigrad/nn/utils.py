@@ -23,13 +23,14 @@ from ..core.tensor import Tensor
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale the gradients of ``parameters`` (a Tensor or an iterable of them) so that their total norm is at
     most ``max_norm``; returns the total norm before clipping, a 0-d Tensor (as PyTorch).
 
     ``norm_type``: any p > 0, or ``inf`` (``float("inf")`` or ``"inf"``). Parameters without a gradient are
     skipped. A total norm that is NaN or infinite scales the gradients by a NaN (or zero) factor, as in
-    PyTorch, unless ``error_if_nonfinite=True``, which raises instead.
+    PyTorch, unless ``error_if_nonfinite=True``, which raises instead. ``foreach`` is accepted as in
+    PyTorch and changes nothing (numpy has one way to do it).
     """
     parameters = _parameter_list("clip_grad_norm_", parameters)
     max_norm = _number("clip_grad_norm_", "max_norm", max_norm)
@@ -67,8 +68,9 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
             _scale_grad(p, coef)
 
 
-def clip_grad_value_(parameters, clip_value):
-    """Clamp every gradient of ``parameters`` to [−``clip_value``, ``clip_value``], in place."""
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient of ``parameters`` to [−``clip_value``, ``clip_value``], in place (``foreach``: as in
+    ``clip_grad_norm_``)."""
     parameters = _parameter_list("clip_grad_value_", parameters)
     clip_value = _number("clip_grad_value_", "clip_value", clip_value)
     for p in parameters:

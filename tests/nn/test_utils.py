@@ -120,3 +120,13 @@ def test_clipping_errors_name_the_argument():
         clip_grad_value_([w, np.ones(2)], 1.0)
     with pytest.raises(TypeError, match="got a numpy array; pass model.parameters()"):
         clip_grad_value_(np.ones(2), 1.0)
+
+
+def test_signatures_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    for name in ("clip_grad_norm_", "clip_grad_value_"):
+        ours = inspect.signature(getattr(nn.utils, name)).parameters
+        theirs = inspect.signature(getattr(torch.nn.utils, name)).parameters
+        assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()]

@@ -220,3 +220,13 @@ def test_exports():
     for name in ("MultiStepLR", "ExponentialLR", "LambdaLR", "OneCycleLR", "ReduceLROnPlateau"):
         assert getattr(lr_scheduler, name) is getattr(mg.optim, name)
     assert math.isinf(ReduceLROnPlateau(two_groups(None)(SGD)).state_dict()["best"])
+
+
+@pytest.mark.parametrize("cls", [MultiStepLR, ExponentialLR, LambdaLR, OneCycleLR, ReduceLROnPlateau])
+def test_arguments_and_defaults_are_pytorchs(cls):
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = inspect.signature(cls.__init__).parameters
+    theirs = inspect.signature(getattr(torch.optim.lr_scheduler, cls.__name__).__init__).parameters
+    assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()]

@@ -191,3 +191,21 @@ def test_updates_are_in_place_keep_the_dtype_and_skip_frozen_parameters(cls):
     assert w.data is array and w.dtype == np.float32 and not np.array_equal(w.data, [1.0, -2.0])
     assert frozen.data[0] == 3.0
     assert all(v.dtype == np.float32 for v in opt.state[w].values() if isinstance(v, np.ndarray))
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop, Adagrad])
+def test_arguments_defaults_and_order_are_pytorchs(cls):
+    """PyTorch's arguments in PyTorch's order, with its defaults (SGD's lr has none here: DESIGN.md); minigrad
+    leaves out only the device options (foreach, fused, capturable, differentiable)."""
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    device = {"foreach", "fused", "capturable", "differentiable", "decoupled_weight_decay"}
+    ours = inspect.signature(cls.__init__).parameters
+    theirs = [p for p in inspect.signature(getattr(torch.optim, cls.__name__).__init__).parameters.values()
+              if p.name not in device]
+    assert [p.name for p in ours.values()] == [p.name for p in theirs]
+    for p in theirs:
+        if not (cls is SGD and p.name == "lr"):
+            assert ours[p.name].default == p.default, p.name
+            assert ours[p.name].kind == p.kind, p.name
