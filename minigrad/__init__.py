@@ -7,14 +7,14 @@ per gate.
 The packages, bottom up (each imports only those above it in this list):
 core (the engine, Value, Tensor), ops (the tensor gates), nn (modules, functional, the model zoo),
 optim, data, train (the loop, checkpoints, the lectures' recipe), debug (gradcheck, anomaly mode,
-gradient flow), viz (drawings, pages, plots) and app (the command line). ``minigrad.viz`` imports
-graphviz, so it is loaded on first use (``mg.draw``, ``mg.viz``).
+gradient flow), onnx (export to ONNX), viz (drawings, pages, plots) and app (the command line).
+``minigrad.viz`` imports graphviz, so it is loaded on first use (``mg.draw``, ``mg.viz``).
 """
 from .core import allocator
 
 allocator.tune()  # glibc: a training step's temporaries reuse freed memory (see minigrad/core/allocator.py)
 
-from . import data, debug, nn, optim, train  # noqa: E402
+from . import data, debug, nn, onnx, optim, train  # noqa: E402
 from .app import lectures  # noqa: E402
 from .core import autograd  # noqa: E402 -- mg.autograd.grad, as torch.autograd.grad
 from .core.creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like  # noqa: E402
@@ -52,7 +52,7 @@ __all__ = [
     "amax", "amin", "logsumexp", "prod", "std", "result_type", "promote_types",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
-    "train", "autograd", "gradgradcheck",
+    "train", "autograd", "gradgradcheck", "onnx",
 ]
 
 
