@@ -7,14 +7,14 @@ per gate.
 The packages, bottom up (each imports only those above it in this list):
 core (the engine, Value, Tensor), ops (the tensor gates), nn (modules, functional, the model zoo),
 optim, data, train (the loop, checkpoints, the lectures' recipe), debug (gradcheck, anomaly mode,
-gradient flow), viz (drawings, pages, plots) and app (the command line). ``minigrad.viz`` imports
-graphviz, so it is loaded on first use (``mg.draw``, ``mg.viz``).
+gradient flow), onnx (export to ONNX), viz (drawings, pages, plots) and app (the command line).
+``minigrad.viz`` imports graphviz, so it is loaded on first use (``mg.draw``, ``mg.viz``).
 """
 from .core import allocator
 
 allocator.tune()  # glibc: a training step's temporaries reuse freed memory (see minigrad/core/allocator.py)
 
-from . import data, debug, nn, optim, train  # noqa: E402
+from . import data, debug, nn, onnx, optim, train  # noqa: E402
 from .app import lectures  # noqa: E402
 from .core import autograd  # noqa: E402 -- mg.autograd.grad, as torch.autograd.grad
 from .core.creation import arange, full, manual_seed, ones, ones_like, rand, randn, rng, zeros, zeros_like  # noqa: E402
@@ -27,9 +27,16 @@ from .core.scalar import Value  # noqa: E402
 from .core.tensor import Tensor, tensor  # noqa: E402
 from .debug import AnomalyError, GradcheckError, detect_anomaly, gradcheck, gradcheck_gates, gradgradcheck  # noqa: E402
 from .nn import models  # noqa: E402
-from .ops.elementwise import maximum, where  # noqa: E402
+from .ops.clamp import clamp  # noqa: E402
+from .ops.dtypes import promote_types, result_type  # noqa: E402
+from .ops.elementwise import maximum, minimum, where  # noqa: E402
 from .ops.parallel import get_num_threads, set_num_threads  # noqa: E402
+from .ops.rearrange import chunk, flip, split  # noqa: E402
+from .ops.reduce import amax, amin, logsumexp, prod, std  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
+from .ops.special import erf  # noqa: E402
+
+clip = clamp
 from .train import multitask, recipes  # noqa: E402
 from .train.checkpoint import load, save  # noqa: E402
 
@@ -42,10 +49,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Value", "Tensor", "tensor", "Step", "Function", "Elementwise", "Rule", "draw", "gradcheck", "gradcheck_gates", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "AnomalyError",
-    "maximum", "where", "cat", "stack", "pad",
+    "maximum", "minimum", "where", "clamp", "clip", "cat", "stack", "pad", "split", "chunk", "flip", "erf",
+    "amax", "amin", "logsumexp", "prod", "std", "result_type", "promote_types",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
-    "train", "autograd", "gradgradcheck", "get_num_threads", "set_num_threads",
+    "train", "autograd", "gradgradcheck", "onnx", "get_num_threads", "set_num_threads",
 ]
 
 

@@ -46,6 +46,9 @@ def main(argv=None):
     train.add_argument("--out", default="minigrad-train", help="folder for the checkpoint and curves")
     train.add_argument("--resume", metavar="PATH", default=None,
                        help="a checkpoint of minigrad train to continue from (same --model and --optimizer)")
+    train.add_argument("--export-onnx", action="store_true",
+                       help="also write the trained model as model.onnx beside the checkpoint (needs the onnx "
+                            "package), for onnxruntime or netron")
     step = commands.add_parser(
         "step", help="run a Python script, then step through its graph's backprop in the terminal",
         description=(
@@ -85,7 +88,8 @@ def main(argv=None):
         from .jobs import run_train
 
         return _run("train", lambda: run_train(args.model, args.data, args.epochs, args.lr, args.batch_size,
-                                               args.optimizer, args.out, resume=args.resume))
+                                               args.optimizer, args.out, resume=args.resume,
+                                               export_onnx=args.export_onnx))
     if args.command == "step":
         return run_step(Path(args.script), args.args, wait=not args.all, var=args.var)
     if args.command == "explore":

@@ -126,6 +126,7 @@ MODELS = {
 }
 NEEDS_SIZE = {"lenet5": 28}
 CHECKPOINT = "checkpoint.npz"
+ONNX_FILE = "model.onnx"
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -164,16 +165,19 @@ def prepare_out(out, flag="--out"):
 
 
 def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer="adam", out="minigrad-train", seed=0,
-              resume=None):
+              resume=None, export_onnx=False):
     """Train a zoo model on a data set, print test accuracy, save curves and a checkpoint; returns the accuracy.
 
     ``out`` is made (and checked writable) first. After every epoch ``out/checkpoint.npz`` holds the model,
     the optimiser and the epochs done; ``resume`` (such a checkpoint) continues from there to ``epochs``.
     Ctrl-C finishes the current step (a second Ctrl-C stops at once), saves the checkpoint and raises
-    :class:`TrainingInterrupted`, whose message says how to resume.
+    :class:`TrainingInterrupted`, whose message says how to resume. With ``export_onnx`` the trained model
+    is also written as ``out/model.onnx`` (dynamic batch; the onnx package is checked for before training).
     """
     if model_name not in MODELS:
         raise ValueError(f"unknown model {model_name!r}; choose from {', '.join(MODELS)}")
+    if export_onnx:
+        _require_onnx()
     out = prepare_out(out)
     state = checkpoint.load(resume) if resume is not None else None
     start = 0 if state is None else _check_resume(state, model_name, optimizer, epochs, resume)
@@ -238,8 +242,22 @@ def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer
     print(f"{model_name} on {data_spec}: test accuracy {test_acc:.2%} (loss {test_loss:.4f}) "
           f"after {epochs} epochs{this_run} in {history.seconds:.1f} s")
     _plot(history, out)
-    print(f"wrote {path} and {out / 'learning_curves.png'}")
+    written = [path, out / "learning_curves.png"]
+    if export_onnx:
+        from .. import onnx
+
+        written.append(onnx.export(model, x_test[:2], out / ONNX_FILE))
+    print(f"wrote {', '.join(map(str, written[:-1]))} and {written[-1]}")
     return float(np.float64(test_acc))
+
+
+def _require_onnx():
+    """--export-onnx: fail before training, not after, when the onnx package is missing."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise ImportError("--export-onnx needs the onnx package, which is not installed: pip install onnx "
+                          "(or pip install -e \".[onnx]\")") from None
 
 
 def _check_resume(state, model_name, optimizer, epochs, path):

@@ -147,7 +147,18 @@ def _power(x, e):
     return x**e
 
 
-POW = Declared("pow", "xᵏ", Rule("x", "k·xᵏ⁻¹", lambda x, y, k: k * _power(x, k - 1)),
+def _pow_local(x, y, k):
+    """k·xᵏ⁻¹, and 0 for k = 0 (as PyTorch: x⁰ is the constant 1, even at x = 0 where 0·0⁻¹ would be nan)."""
+    return 0.0 if k == 0 else k * _power(x, k - 1)
+
+
+def _relu_local(x, y):
+    """[y > 0], except that NaN passes its gradient on as PyTorch's relu does (its rule is "0 where y ≤ 0")."""
+    off = value(y) <= 0
+    return (not off) if off.__class__ is bool else ~off
+
+
+POW = Declared("pow", "xᵏ", Rule("x", "k·xᵏ⁻¹", _pow_local),
                hint="a negative base with a fractional exponent, or 0 to a negative power")
 EXP = Declared("exp", "exp", Rule("x", "eˣ", lambda x, y: y), saves="output",
                hint="exp overflows past about 88 in float32 and 709 in float64")
@@ -155,4 +166,4 @@ LOG = Declared("log", "log", Rule("x", "1/x", lambda x, y: 1 / x),
                hint="log needs inputs > 0 (log 0 = -inf, log of a negative number = nan)")
 TANH = Declared("tanh", "tanh", Rule("x", "1 − tanh²x", lambda x, y: 1 - y * y), saves="output")
 SIGMOID = Declared("sigmoid", "σ", Rule("x", "σ(x)(1 − σ(x))", lambda x, y: y * (1 - y)), saves="output")
-RELU = Declared("relu", "relu", Rule("x", "[x > 0]", lambda x, y: value(y) > 0, routes=True), saves="output")
+RELU = Declared("relu", "relu", Rule("x", "[x > 0]", _relu_local, routes=True), saves="output")

@@ -169,7 +169,7 @@ EXP = ScalarGate(rules.EXP, _exp)
 LOG = ScalarGate(rules.LOG, _log)
 TANH = ScalarGate(rules.TANH, math.tanh)
 SIGMOID = ScalarGate(rules.SIGMOID, _sigmoid)
-RELU = ScalarGate(rules.RELU, lambda x: x if x > 0.0 else 0.0)
+RELU = ScalarGate(rules.RELU, lambda x: 0.0 if x <= 0.0 else x)  # NaN stays NaN, as PyTorch
 _GATES = {g.name: g for g in (ADD, SUB, MUL, DIV, MAX, NEG, EXP, LOG, TANH, SIGMOID, RELU)}
 _POWERS = {}
 

@@ -201,6 +201,9 @@ class Tensor:
     def __pow__(self, exponent):
         return _ew.power(self, exponent)
 
+    def pow(self, exponent):
+        return _ew.power(self, exponent)
+
     def __rpow__(self, base):
         return _ew.rpower(self, base)
 
@@ -273,6 +276,21 @@ class Tensor:
     def tanh(self):
         return _ew.Tanh.apply(self)
 
+    def erf(self):
+        return _special.erf(self)
+
+    def clamp(self, min=None, max=None):
+        """Elements limited to [min, max] (numbers or tensors; either may be None), as ``torch.clamp``."""
+        return _clamp.clamp(self, min, max)
+
+    clip = clamp
+
+    def softmax(self, dim):
+        return _act.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _act.log_softmax(self, dim)
+
     def clone(self):
         return _ew.Clone.apply(self)
 
@@ -293,24 +311,54 @@ class Tensor:
     def mean(self, dim=None, keepdim=False):
         return _red.Mean.apply(self, dim=dim, keepdim=keepdim)
 
-    def var(self, dim=None, keepdim=False, unbiased=False):
-        return _red.Var.apply(self, dim=dim, keepdim=keepdim, unbiased=unbiased)
+    def var(self, dim=None, keepdim=False, unbiased=False, *, correction=None):
+        """Variance over ``dim``: biased unless ``unbiased=True`` (or ``correction``, subtracted from N)."""
+        return _red.Var.apply(self, dim=dim, keepdim=keepdim, unbiased=unbiased, correction=correction)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        """Standard deviation over ``dim``, unbiased by default as ``torch.std``: √var."""
+        return _red.std(self, dim, unbiased, keepdim, correction=correction)
 
     def max(self, dim=None, keepdim=False):
-        """Maxima over ``dim`` (torch.amax semantics: a tie splits the gradient evenly)."""
+        """Maxima over ``dim`` (torch.amax semantics: a tie splits the gradient evenly); ``x.max(other)``
+        with a Tensor is ``maximum``."""
+        if isinstance(dim, Tensor):
+            return _ew.maximum(self, dim)
         return _red.Max.apply(self, dim=dim, keepdim=keepdim)
 
     def min(self, dim=None, keepdim=False):
-        return -((-self).max(dim=dim, keepdim=keepdim))
+        """Minima over ``dim`` (torch.amin semantics: a tie splits the gradient evenly); ``x.min(other)``
+        with a Tensor is ``minimum``."""
+        if isinstance(dim, Tensor):
+            return _ew.minimum(self, dim)
+        return _red.Min.apply(self, dim=dim, keepdim=keepdim)
+
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
+    def amax(self, dim=(), keepdim=False):
+        return _red.Max.apply(self, dim=dim, keepdim=keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _red.Min.apply(self, dim=dim, keepdim=keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _red.logsumexp(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return _red.prod(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
-        """Indices of the maxima (an integer tensor outside the graph); without ``dim``, of the flattened
-        tensor (with ``keepdim``, in a shape of ones, as PyTorch)."""
-        if dim is None:
-            out = np.asarray(self._data.argmax())
-            return Tensor._make(out.reshape((1,) * self.ndim) if keepdim else out, None, ())
-        out = self._data.argmax(axis=_dims.axis("argmax", dim, self.ndim), keepdims=keepdim)
-        return Tensor._make(np.asarray(out), None, ())
+        """Indices of the maxima (an int64 tensor outside the graph); without ``dim``, of the flattened
+        tensor (with ``keepdim``, in a shape of ones, as PyTorch). A tie gives the first."""
+        return _red.arg_extremum("argmax", self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        """Indices of the minima, as ``argmax``."""
+        return _red.arg_extremum("argmin", self, dim, keepdim)
 
     # -- shapes --
 
@@ -333,6 +381,24 @@ class Tensor:
 
     def squeeze(self, dim=None):
         return _sh.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        return _re.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _re.expand_as(self, other)
+
+    def repeat(self, *sizes):
+        return _re.repeat(self, *sizes)
+
+    def split(self, split_size_or_sections, dim=0):
+        return _re.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _re.chunk(self, chunks, dim)
+
+    def flip(self, *dims):
+        return _re.flip(self, dims[0] if len(dims) == 1 else dims)
 
     # -- autograd --
 
@@ -595,8 +661,12 @@ def tensor(data, requires_grad=False, dtype=None, label=""):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
 
 
-from ..ops import dims as _dims  # noqa: E402 -- the gates need the class defined first
+from ..ops import activation as _act  # noqa: E402 -- the gates need the class defined first
+from ..ops import clamp as _clamp  # noqa: E402
+from ..ops import dims as _dims  # noqa: E402
 from ..ops import elementwise as _ew  # noqa: E402
 from ..ops import matmul as _mm  # noqa: E402
+from ..ops import rearrange as _re  # noqa: E402
 from ..ops import reduce as _red  # noqa: E402
 from ..ops import shape as _sh  # noqa: E402
+from ..ops import special as _special  # noqa: E402

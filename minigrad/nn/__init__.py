@@ -1,5 +1,5 @@
 """``minigrad.nn``: modules, parameters, layers, initialisation and the functional API, as ``torch.nn``."""
-from . import functional, init
+from . import functional, init, utils
 from .containers import ModuleList, Sequential
 from .layers import (
     AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, Conv2d, ConvTranspose2d, CrossEntropyLoss,
@@ -10,7 +10,7 @@ from .module import Module, Parameter
 from .summary import summary
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList", "functional", "init", "summary",
+    "Module", "Parameter", "Sequential", "ModuleList", "functional", "init", "utils", "summary",
     "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "Identity",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCELoss", "KLDivLoss",

@@ -250,6 +250,56 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return Conv2d.apply(x, w, *bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of ``x`` (N, C, L) -- or an unbatched (C, L) -- with ``w`` (out, C/groups, k),
+    plus ``b`` (out,), as ``torch.nn.functional.conv1d``; ``padding`` may be "same" or "valid".
+
+    A composition: the conv2d gate on images one row high, (N, C, 1, L) with filters (out, C/groups, 1, k).
+    """
+    op = "conv1d"
+    if not is_tensor(x) or not is_tensor(w):
+        bad = x if not is_tensor(x) else w
+        raise TypeError(f"{op}: input and weight must be minigrad Tensors, got {type(bad).__name__}")
+    unbatched = x.ndim == 2
+    if x.ndim not in (2, 3) or w.ndim != 3:
+        raise ValueError(f"{op}: expected input (N, C, L) or (C, L) and weight (out_channels, in_channels/groups, k), "
+                         f"got {x.shape} and {w.shape}")
+    groups = _groups(op, groups)
+    (C, L), (out, per_group, k) = x.shape[-2:], w.shape
+    if C % groups or out % groups or C != per_group * groups:
+        raise ValueError(
+            f"{op}: input has {C} channels but weight {w.shape} expects {per_group * groups} with groups={groups} "
+            f"(and both channel counts must be divisible by groups); the weight must be (out_channels, "
+            f"{C // groups if C % groups == 0 else 'C/groups'}, k) for this input"
+        )
+    _check_bias(op, b, out)
+    (s,), (dil,) = _single(op, "stride", stride, 1), _single(op, "dilation", dilation, 1)
+    if isinstance(padding, str):
+        pad = window.padding(op, padding, (1, s), (1, k), (1, dil), explain=True)[1]
+    else:
+        (p,) = _single(op, "padding", padding, 0)
+        pad = (p, p)
+    if window.span(k, dil) > L + sum(pad):
+        raise ValueError(f"{op}: the kernel {k} with dilation {dil} spans {window.span(k, dil)}, more than the padded "
+                         f"input ({L} + padding {sum(pad)}; input {x.shape}); use a smaller kernel or more padding")
+    x4 = (x.unsqueeze(0) if unbatched else x).unsqueeze(2)
+    bias = () if b is None else (b,)
+    y = Conv2d.apply(x4, w.unsqueeze(2), *bias, stride=(1, s), padding=((0, 0), pad), dilation=(1, dil), groups=groups)
+    y = y.squeeze(2)
+    return y.squeeze(0) if unbatched else y
+
+
+def _single(op, what, value, low):
+    """An int or a 1-tuple of ints ≥ ``low``, as a 1-tuple."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{op}: {what} must be an int or a 1-tuple of ints, got {value!r}")
+    if value < low:
+        raise ValueError(f"{op}: {what} must be at least {low}, got {value}")
+    return (int(value),)
+
+
 def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed convolution of ``x`` (N, C, H, W) with ``w`` (C, out/groups, kH, kW), as PyTorch's.
 

@@ -15,15 +15,20 @@ import numpy as np
 from ..core import rules as table
 from ..core.elementwise_gate import Elementwise
 from ..core.rules import Rule, value
-from .gate import broadcast_shape, constant, is_tensor
+from . import dtypes
+from .gate import broadcast_shape, is_tensor
 
 
-def _binary(gate, a, b, reflected=False):
-    """Apply a two-input gate to a Tensor and a Tensor, number or array (NotImplemented for others)."""
-    other = constant(b, a)
-    if other is None:
-        return NotImplemented
-    x, y = (other, a) if reflected else (a, other)
+def _binary(gate, a, b, reflected=False, true_divide=False):
+    """Apply a two-input gate to a Tensor and a Tensor, number or array (NotImplemented for others), in the
+    dtype PyTorch's promotion gives (``ops/dtypes.py``)."""
+    if b.__class__ is a.__class__ and b._data.dtype == a._data.dtype and (not true_divide or a._data.dtype.kind == "f"):
+        pair = (a, b)  # the common case, kept cheap: every step of a training loop comes through here
+    else:
+        pair = dtypes.operands(gate.name, a, b, true_divide=true_divide)
+        if pair is None:
+            return NotImplemented
+    x, y = (pair[1], pair[0]) if reflected else pair
     if x.shape != y.shape:
         broadcast_shape(gate.name, x.shape, y.shape)
     return gate.apply(x, y)
@@ -79,7 +84,7 @@ class Pow(Elementwise):
 
     name, symbol = "pow", "aᵇ"
     rules = (
-        Rule("a", "b·aᵇ⁻¹", lambda a, b, y: b * a ** (b - 1)),
+        Rule("a", "b·aᵇ⁻¹", lambda a, b, y: _base_local(a, b)),
         Rule("b", "aᵇ·log a", lambda a, b, y: _exponent_local(a, b, y)),
     )
     saves = "inputs+output"
@@ -89,6 +94,16 @@ class Pow(Elementwise):
     def forward(ctx, a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
             return a**b
+
+
+def _base_local(a, b):
+    """b·aᵇ⁻¹; as PyTorch, 0 where b == 0 (a⁰ is the constant 1, even at a = 0). Arrays, or Tensors for create_graph."""
+    zero = value(b) == 0
+    if is_tensor(b):
+        return where(zero, 0.0, b * a ** (b - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local = b * a ** (b - 1)
+        return np.where(zero, np.zeros((), local.dtype), local) if zero.any() else local
 
 
 def _exponent_local(a, b, y):
@@ -147,7 +162,7 @@ class Relu(Elementwise):
 
     @staticmethod
     def forward(ctx, a):
-        return np.fmax(a, 0)  # fmax, not maximum: NaN gives 0 (as x > 0 is false for it), not NaN
+        return np.maximum(a, 0)  # maximum, not fmax: NaN stays NaN (as PyTorch), so a diverging model shows it
 
 
 class Sqrt(Elementwise):
@@ -180,6 +195,23 @@ class Maximum(Elementwise):
     @staticmethod
     def forward(ctx, a, b):
         return np.maximum(a, b)
+
+
+class Minimum(Elementwise):
+    """Elementwise min of two tensors: the max gate's mirror image, routing the gradient (ties split evenly)."""
+
+    name, symbol = "minimum", "min"
+    rules = (
+        Rule("a", "[a < b] + ½[a = b]", lambda a, b, y: (value(a) < value(b)) + 0.5 * (value(a) == value(b)),
+             routes=True),
+        Rule("b", "[b < a] + ½[a = b]", lambda a, b, y: (value(b) < value(a)) + 0.5 * (value(a) == value(b)),
+             routes=True),
+    )
+    pattern = "gradient router"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.minimum(a, b)
 
 
 class Where(Elementwise):
@@ -236,11 +268,14 @@ def mul(a, b, reflected=False):
 
 
 def div(a, b, reflected=False):
-    return _binary(Div, a, b, reflected)
+    return _binary(Div, a, b, reflected, true_divide=True)
 
 
 def power(a, k):
-    if isinstance(k, numbers.Real) and not isinstance(k, (bool, np.generic)):
+    """``a ** k``: a number exponent (numpy scalars too) is the pow gate's parameter, a tensor one its input."""
+    if isinstance(k, (numbers.Real, np.floating, np.integer)) and not isinstance(k, (bool, np.bool_)):
+        if a.dtype.kind != "f":  # an integer tensor to a fractional power gives float32
+            (a,) = dtypes.promoted("pow", a, k)[:1]
         return PowNumber.apply(a, k=float(k) if not float(k).is_integer() else int(k))
     return _binary(Pow, a, k)
 
@@ -265,15 +300,25 @@ def maximum(a, b):
     return out
 
 
+def minimum(a, b):
+    """Elementwise min (as ``torch.minimum``: NaN propagates, a tie splits the gradient evenly)."""
+    if not is_tensor(a):
+        if not is_tensor(b):
+            raise TypeError(f"minimum: expected Tensors, got {type(a).__name__} and {type(b).__name__}")
+        a, b = b, a
+    out = _binary(Minimum, a, b)
+    if out is NotImplemented:
+        raise TypeError(f"minimum: cannot combine a Tensor with {type(b).__name__}")
+    return out
+
+
 def where(cond, x, y):
     """``x`` where ``cond`` is true, else ``y`` (numpy broadcasting); gradients flow to x and y."""
     cond = np.asarray(cond.data if is_tensor(cond) else cond, dtype=bool)
-    like = x if is_tensor(x) else y
-    if not is_tensor(like):
-        like = constant(np.asarray(x, dtype=np.float32))
-    x, y = constant(x, like), constant(y, like)
-    if x is None or y is None:
-        raise TypeError("where: x and y must be Tensors, arrays or numbers")
+    try:
+        x, y = dtypes.promoted("where", x, y)
+    except TypeError:
+        raise TypeError("where: x and y must be Tensors, arrays or numbers") from None
     shape = broadcast_shape("where", cond.shape, x.shape, y.shape)
     if cond.shape != shape:
         cond = np.broadcast_to(cond, shape)

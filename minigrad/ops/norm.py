@@ -179,20 +179,20 @@ def _update_running(stat, batch, momentum):
     np.add(stat, momentum * batch, out=stat, casting="unsafe")
 
 
-def _running_array(name, stat, channels):
+def _running_array(name, stat, channels, op="batch_norm"):
     """The numpy array behind a running statistic (updated in place), checked against C."""
     array = stat.data if is_tensor(stat) else stat
     if not isinstance(array, np.ndarray):
         raise TypeError(
-            f"batch_norm: {name} must be a numpy array or a Tensor (it is updated in place), got {type(stat).__name__}"
+            f"{op}: {name} must be a numpy array or a Tensor (it is updated in place), got {type(stat).__name__}"
         )
     if array.shape != (channels,):
         raise ValueError(
-            f"batch_norm: {name} has shape {array.shape} but the input has {channels} channels; "
+            f"{op}: {name} has shape {array.shape} but the input has {channels} channels; "
             f"it must have shape ({channels},), one value per channel"
         )
     if array.dtype.kind != "f":
-        raise TypeError(f"batch_norm: {name} must be a floating-point array, got {array.dtype}")
+        raise TypeError(f"{op}: {name} must be a floating-point array, got {array.dtype}")
     return array
 
 
@@ -268,21 +268,46 @@ class Dropout(Elementwise):
         return x * mask
 
 
-def dropout(x, p=0.5, training=True):
+class Dropout2d(Dropout):
+    """Dropout of whole channels: one mask value per (sample, channel), broadcast over the positions."""
+
+    name, symbol = "dropout2d", "dropout2d"
+    rules = (Rule("x", "mask/(1 − p), one per channel", lambda x, y, mask: mask),)
+
+
+def dropout(x, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each unit with probability ``p``, scale the kept ones by 1/(1 − p).
 
     The identity when not training or when p == 0; zeros (and zero gradients) when p == 1. The
-    mask is drawn from minigrad's generator, so ``minigrad.manual_seed`` repeats it.
+    mask is drawn from minigrad's generator, so ``minigrad.manual_seed`` repeats it. ``inplace`` is
+    accepted for PyTorch's signature; the result is a new tensor.
     """
     x = as_tensor("dropout", x)
     if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return x
+    return Dropout.apply(x, mask=_mask(x, p, x.shape))
+
+
+def _mask(x, p, shape):
+    """1/(1 − p) for a kept unit, 0 for a dropped one, in ``shape`` (broadcast against x)."""
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     if p == 1:
-        mask = np.zeros(x.shape, dtype=dtype)
-    else:
-        keep = rng().random(x.shape, dtype=np.float32) >= p  # P(keep) = 1 − p
-        mask = np.where(keep, np.asarray(1.0 / (1.0 - p), dtype=dtype), np.zeros((), dtype=dtype))
-    return Dropout.apply(x, mask=mask)
+        return np.zeros(shape, dtype=dtype)
+    keep = rng().random(shape, dtype=np.float32) >= p  # P(keep) = 1 − p
+    return np.where(keep, np.asarray(1.0 / (1.0 - p), dtype=dtype), np.zeros((), dtype=dtype))
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Channel dropout, as ``torch.nn.functional.dropout2d``: each channel of each sample of x (N, C, H, W) is
+    zeroed as a whole with probability ``p``, the kept ones scaled by 1/(1 − p) (neighbouring positions are
+    correlated, so dropping single ones regularises little). A 3-D x is read as (N, C, L), as PyTorch does."""
+    x = as_tensor("dropout2d", x)
+    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: probability p has to be between 0 and 1, but got {p}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected an input of shape (N, C, H, W) (or (N, C, L)), got {x.shape}")
+    if not training or p == 0:
+        return x
+    return Dropout2d.apply(x, mask=_mask(x, p, x.shape[:2] + (1,) * (x.ndim - 2)))

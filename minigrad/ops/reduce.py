@@ -13,6 +13,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from . import dims
+from .gate import as_tensor
 from .shape import expand
 
 
@@ -76,18 +77,18 @@ class Var(_Reduction):
     rules = (Rule("x", "2(x − mean)/(N − ddof) ⊙ dL/dy broadcast over the reduced axes"),)
 
     @staticmethod
-    def forward(ctx, a, dim=None, keepdim=False, unbiased=False):
+    def forward(ctx, a, dim=None, keepdim=False, unbiased=False, correction=None):
         ctx.setup(a, dim, keepdim)
-        ctx.ddof = 1 if unbiased else 0
+        ctx.ddof = (1 if unbiased else 0) if correction is None else correction
         centered = a - a.mean(axis=ctx.axes, keepdims=True)
         ctx.save_for_backward(centered)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (centered * centered).sum(axis=ctx.axes, keepdims=keepdim) / (ctx.count - ctx.ddof)
+            return (centered * centered).sum(axis=ctx.axes, keepdims=keepdim) / max(ctx.count - ctx.ddof, 0)
 
     def _local(self):
         (centered,) = self.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):  # N = ddof (one element, unbiased): nan, as PyTorch
-            return (centered * (np.float64(2.0) / (self.count - self.ddof))).astype(centered.dtype, copy=False)
+            return (centered * (np.float64(2.0) / max(self.count - self.ddof, 0))).astype(centered.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, up):
@@ -96,20 +97,24 @@ class Var(_Reduction):
     def backward_graph(self, node, up):
         x = node._inputs[0]
         centered = x - x.mean(dim=self.axes, keepdim=True)
-        return (self.spread(up) * centered * (2.0 / (self.count - self.ddof)),)
+        with np.errstate(divide="ignore"):
+            scale = np.float64(2.0) / max(self.count - self.ddof, 0)
+        return (self.spread(up) * centered * float(scale),)
 
 
-class Max(_Reduction):
-    name, symbol = "max", "max"
-    rules = (Rule("x", "dL/dy at the maximal elements (split evenly on ties), 0 elsewhere"),)
+class _Extremum(_Reduction):
+    """max and min over ``dim``: the gradient goes to the extremal elements, split evenly on a tie
+    (``torch.amax``/``torch.amin``, and ``torch.max()``/``torch.min()`` of a whole tensor)."""
+
     pattern = "gradient router"
+    pick = None
 
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.setup(a, dim, keepdim)
         if a.size == 0:
-            raise ValueError(f"max: cannot take the max of an empty tensor of shape {a.shape}")
-        out = a.max(axis=ctx.axes, keepdims=True)
+            raise ValueError(f"{ctx.name}: cannot take the {ctx.name} of an empty tensor of shape {a.shape}")
+        out = type(ctx).pick(a, axis=ctx.axes, keepdims=True)
         hits = a == out
         ctx.save_for_backward(hits / hits.sum(axis=ctx.axes, keepdims=True, dtype=a.dtype))
         return out if keepdim else np.squeeze(out, axis=ctx.axes)
@@ -120,3 +125,155 @@ class Max(_Reduction):
 
     def backward_graph(self, node, up):
         return (self.spread(up) * self.saved_tensors[0],)  # which elements win is a constant choice
+
+
+class Max(_Extremum):
+    name, symbol = "max", "max"
+    rules = (Rule("x", "dL/dy at the maximal elements (split evenly on ties), 0 elsewhere"),)
+    pick = staticmethod(np.max)
+
+
+class Min(_Extremum):
+    name, symbol = "min", "min"
+    rules = (Rule("x", "dL/dy at the minimal elements (split evenly on ties), 0 elsewhere"),)
+    pick = staticmethod(np.min)
+
+
+class LogSumExp(_Reduction):
+    """y = log Σ exp(x) = m + log Σ exp(x − m) with m the maximum (so nothing overflows);
+    dL/dx = exp(x − y) ⊙ dL/dy = softmax(x) ⊙ dL/dy."""
+
+    name, symbol = "logsumexp", "LSE"
+    rules = (Rule("x", "softmax(x) ⊙ dL/dy = exp(x − y) ⊙ dL/dy, broadcast over the reduced axes"),)
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim=False):
+        ctx.setup(a, dim, keepdim)
+        m = a.max(axis=ctx.axes, keepdims=True) if a.size else np.zeros((1,) * a.ndim, a.dtype)
+        m = np.where(np.isfinite(m), m, np.zeros((), a.dtype))  # all −inf (or an inf): no inf − inf
+        with np.errstate(divide="ignore"):
+            out = np.log(np.exp(a - m).sum(axis=ctx.axes, keepdims=True)) + m
+        ctx.save_for_backward(a, out)
+        return out if keepdim else np.squeeze(out, axis=ctx.axes)
+
+    @staticmethod
+    def backward(ctx, up):
+        a, out = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):
+            return (np.exp(a - out) * ctx.spread(up),)
+
+    def backward_graph(self, node, up):
+        x = node._inputs[0]
+        return ((x - self.spread(node)).exp() * self.spread(up),)  # y is a gate on x: its dependence counts
+
+
+class Prod(_Reduction):
+    """y = Π x over ``dim``; dL/dx_i = (Π_{j≠i} x_j) ⊙ dL/dy: y/x_i when no element is 0, else the
+    product of the others, computed without dividing (PyTorch's rule, so a zero gets a gradient)."""
+
+    name, symbol = "prod", "Π"
+    rules = (Rule("x", "(Π of the other elements) ⊙ dL/dy (= y/x without zeros)"),)
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.setup(a, dim, keepdim)
+        out = a.prod(axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(a, out)
+        return out if keepdim else np.squeeze(out, axis=ctx.axes)
+
+    @staticmethod
+    def backward(ctx, up):
+        a, out = ctx.saved_tensors
+        if (a != 0).all():
+            return (ctx.spread(up) * (out / a),)
+        return (ctx.spread(up) * _others(a, ctx.axes),)
+
+    def backward_graph(self, node, up):
+        x = node._inputs[0]
+        if (x.data != 0).all():
+            return (self.spread(up) * self.spread(node) / x,)
+        return (self.spread(up) * _others_graph(x, self.axes),)
+
+
+def _last(shape, axes):
+    """The permutation that moves ``axes`` to the end, and the shape with them merged into one."""
+    rest = [i for i in range(len(shape)) if i not in axes]
+    order = rest + list(axes)
+    return order, tuple(shape[i] for i in rest) + (math.prod(shape[i] for i in axes),)
+
+
+def _others(a, axes):
+    """For each element, the product of the other elements of its reduced slice (exclusive products: no division)."""
+    order, merged = _last(a.shape, axes)
+    b = a.transpose(order).reshape(merged)
+    ones = np.ones(merged[:-1] + (1,), a.dtype)
+    left = np.concatenate([ones, np.cumprod(b[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([np.cumprod(b[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+    others = (left * right).reshape([a.shape[i] for i in order])
+    return others.transpose(np.argsort(order))
+
+
+def _others_graph(x, axes):
+    """``_others`` in Tensor operations (create_graph with zeros): for each i, Π over the slice with x_i made 1."""
+    from .elementwise import where
+
+    order, merged = _last(x.shape, axes)
+    n = merged[-1]
+    b = x.permute(*order).reshape(merged).unsqueeze(-2)        # (..., 1, n)
+    rows = where(np.eye(n, dtype=bool), 1.0, expand(b, merged[:-1] + (n, n)))
+    others = rows.prod(dim=-1).reshape(tuple(x.shape[i] for i in order))
+    return others.permute(*[int(i) for i in np.argsort(order)])
+
+
+# -- the functions Tensor's methods call (dim arguments as PyTorch's) --
+
+
+def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    """√var: the standard deviation over ``dim``, unbiased (N − 1) by default as ``torch.std``; ``correction``
+    (PyTorch's newer keyword) is the number subtracted from N. A composition: sqrt of the var gate."""
+    x = as_tensor("std", x)
+    return Var.apply(x, dim=dim, keepdim=keepdim, unbiased=bool(unbiased), correction=correction).sqrt()
+
+
+def amax(x, dim=(), keepdim=False):
+    """Maxima over ``dim`` (all of them by default), a tie splitting the gradient evenly (``torch.amax``)."""
+    x = as_tensor("amax", x)
+    return Max.apply(x, dim=dim, keepdim=keepdim)
+
+
+def amin(x, dim=(), keepdim=False):
+    """Minima over ``dim``, as ``amax``."""
+    x = as_tensor("amin", x)
+    return Min.apply(x, dim=dim, keepdim=keepdim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log Σ exp(x) over ``dim`` (required, as in PyTorch), stable for any finite x; integers give float32."""
+    x = as_tensor("logsumexp", x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float32)
+    return LogSumExp.apply(x, dim=dim, keepdim=keepdim)
+
+
+def prod(x, dim=None, keepdim=False):
+    """Π over ``dim``: one int, or None for every element (as ``torch.prod``)."""
+    x = as_tensor("prod", x)
+    if dim is not None and not dims._is_int(dim):
+        raise TypeError(f"prod: dim must be an int or None (as torch.prod), got {dim!r}; reduce one dim at a time")
+    return Prod.apply(x, dim=dim, keepdim=keepdim)
+
+
+def arg_extremum(op, x, dim=None, keepdim=False):
+    """argmax / argmin: indices of the first maximum / minimum (an int64 tensor outside the graph); without
+    ``dim``, of the flattened tensor (with ``keepdim``, in a shape of ones, as PyTorch)."""
+    from ..core.tensor import Tensor
+
+    data = x.data
+    if data.size == 0:
+        raise ValueError(f"{op}: cannot take the {op} of an empty tensor of shape {data.shape}")
+    pick = data.argmax if op == "argmax" else data.argmin
+    if dim is None:
+        out = np.asarray(pick(), dtype=np.int64)
+        return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out, None, ())
+    out = pick(axis=dims.axis(op, dim, x.ndim), keepdims=keepdim)
+    return Tensor._make(np.asarray(out, dtype=np.int64), None, ())

@@ -279,11 +279,23 @@ def stack(tensors, dim=0):
     return Stack.apply(*tensors, dim=axis("stack", dim, first.ndim, new=True))
 
 
-def pad(a, pad, value=0.0):
-    """Constant padding as ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs from the last dim back."""
+def pad(a, pad, mode="constant", value=None):
+    """Padding as ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs from the last dim back;
+    ``mode`` "constant" (with ``value``, 0 by default) or "reflect", "replicate", "circular" (``padding.py``)."""
+    if isinstance(mode, (int, float)) and not isinstance(mode, bool):
+        raise TypeError(f"pad: the third argument is mode, as in PyTorch; pass the fill value by name: value={mode!r}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > a.ndim:
         raise ValueError(f"pad: needs (before, after) pairs for at most {a.ndim} dimensions, got {pad}")
+    if mode != "constant":
+        if value is not None:
+            raise ValueError(f"pad: value is only for mode 'constant', not {mode!r}")
+        from .padding import pad_copies
+
+        return pad_copies(a, pad, mode)
+    value = 0.0 if value is None else value
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {pad} is not supported; slice the tensor instead")
     widths = [(0, 0)] * a.ndim

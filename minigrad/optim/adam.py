@@ -1,13 +1,18 @@
 """Adam and AdamW: moving averages of the gradient and of its square, bias-corrected.
 
-PyTorch's update rule (non-amsgrad, single-tensor), for a gradient ``g`` of parameter ``p`` at step ``t``::
+PyTorch's update rule (single-tensor), for a gradient ``g`` of parameter ``p`` at step ``t``::
 
+    g   = -g                                     (if maximize)
     p   = p * (1 - lr * weight_decay)            AdamW: decoupled decay, applied first
     g   = g + weight_decay * p                   Adam: L2 penalty added to the gradient
     m   = m + (1 - beta1) * (g - m)              (torch's lerp_, i.e. beta1 * m + (1 - beta1) * g)
     v   = beta2 * v + (1 - beta2) * g * g
+    v̂   = max(v̂, v)                              amsgrad: the largest v so far, which replaces v below
     denom = sqrt(v) / sqrt(1 - beta2**t) + eps
     p   = p - lr / (1 - beta1**t) * m / denom
+
+AMSGrad (Reddi et al., 2018) never lets the denominator shrink, so a rare large gradient is not
+followed by oversized steps once its square has decayed out of v.
 """
 from __future__ import annotations
 
@@ -19,14 +24,21 @@ from .optimizer import Optimizer, _check_nonnegative
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)``; weight decay is an L2 term."""
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``;
+    weight decay is an L2 term."""
 
     _state_keys = ("step", "exp_avg", "exp_avg_sq")
+    _new_options = {"amsgrad": False, "maximize": False}
     _decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False):
         betas = tuple(betas) if isinstance(betas, list) else betas
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _state_keys_for(self, group):
+        return self._state_keys + (("max_exp_avg_sq",) if group["amsgrad"] else ())
 
     def _check_group(self, group):
         super()._check_group(group)
@@ -47,6 +59,8 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(p.data)
             state["exp_avg_sq"] = np.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         state["step"] += 1
         step = state["step"]
@@ -61,19 +75,25 @@ class Adam(Optimizer):
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * g * g
 
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            exp_avg_sq = state["max_exp_avg_sq"]
         step_size = lr / (1 - beta1**step)
         denom = np.sqrt(exp_avg_sq) / (1 - beta2**step) ** 0.5 + eps
         p.add_(-step_size * exp_avg / denom)
 
 
 class AdamW(Adam):
-    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)``: decoupled weight decay
-    (Loshchilov & Hutter), the parameter shrinks by ``lr * weight_decay`` before the Adam step."""
+    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False)``:
+    decoupled weight decay (Loshchilov & Hutter), the parameter shrinks by ``lr * weight_decay`` before the Adam
+    step."""
 
     _decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)
 
 
 def _lerp_(a, end, weight):

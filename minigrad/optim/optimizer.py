@@ -4,7 +4,8 @@
 A subclass only writes the update of one parameter, ``_update(p, grad, group, state)``, which runs
 under ``no_grad()`` and changes ``p`` in place (its version goes up, so a gate that saved ``p``
 notices; its dtype stays). Parameters whose ``.grad`` is None or that do not require grad are
-skipped: that is how frozen layers stay put.
+skipped: that is how frozen layers stay put. With ``maximize=True`` in a group (the optimisers that
+have the option, as in PyTorch) ``_update`` is handed −grad: the step climbs the objective instead.
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class Optimizer:
 
     #: the keys ``state[p]`` holds once ``p`` has been updated (checked by ``load_state_dict``)
     _state_keys: tuple = ()
+    #: options added after a state dict could first be saved, with the value that keeps an old one's behaviour
+    #: (``load_state_dict`` fills them in, as PyTorch's ``__setstate__`` does)
+    _new_options: dict = {}
 
     def __init__(self, params, defaults):
         name = type(self).__name__
@@ -111,7 +115,8 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None or not p.requires_grad:
                         continue
-                    self._update(p, p.grad, group, self.state.setdefault(p, {}))
+                    grad = -p.grad if group.get("maximize") else p.grad
+                    self._update(p, grad, group, self.state.setdefault(p, {}))
         return loss
 
     def _check_grads(self):
@@ -168,7 +173,9 @@ class Optimizer:
                 f"{name}.load_state_dict: the saved state has {len(saved_groups)} parameter groups "
                 f"but this optimiser has {len(self.param_groups)}"
             )
-        by_index = {}
+        saved_groups = [{**{k: v for k, v in self._new_options.items() if k not in saved}, **saved}
+                        for saved in saved_groups]
+        by_index, group_of = {}, {}
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             missing = sorted(set(self.defaults) - set(saved))
             if missing:
@@ -182,13 +189,14 @@ class Optimizer:
                     f"but has {len(group['params'])} here"
                 )
             by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
+            group_of.update((int(i), saved) for i in saved["params"])
 
         state = {}
         for key, saved in state_dict["state"].items():
             i = int(key)
             if i not in by_index:
                 raise ValueError(f"{name}.load_state_dict: state[{key!r}] names no parameter of the saved groups")
-            state[by_index[i]] = self._load_param_state(by_index[i], i, saved)
+            state[by_index[i]] = self._load_param_state(by_index[i], i, saved, group_of[i])
 
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
@@ -199,12 +207,17 @@ class Optimizer:
         self.param_groups = new_groups
         self.state = state
 
-    def _load_param_state(self, p, i, saved):
+    def _state_keys_for(self, group):
+        """The keys ``state[p]`` holds for a parameter of ``group`` (some depend on its options)."""
+        return self._state_keys
+
+    def _load_param_state(self, p, i, saved, group):
         name = type(self).__name__
-        if saved and set(saved) != set(self._state_keys):
+        keys = self._state_keys_for(group)
+        if saved and set(saved) != set(keys):
             raise ValueError(
                 f"{name}.load_state_dict: state[{i}] has keys {sorted(saved)} but {name} keeps "
-                f"{sorted(self._state_keys)}; was it saved from another optimiser?"
+                f"{sorted(keys)} with these options; was it saved from another optimiser?"
             )
         out = {}
         for key, value in saved.items():

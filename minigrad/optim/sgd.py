@@ -2,6 +2,7 @@
 
 PyTorch's update rule, for a gradient ``g`` of parameter ``p``::
 
+    g   = -g                                         (if maximize)
     g   = g + weight_decay * p                       (if weight_decay)
     buf = g                                          (first step: no dampening)
     buf = momentum * buf + (1 - dampening) * g       (later steps)
@@ -14,15 +15,17 @@ from .optimizer import Optimizer, _check_nonnegative
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False)``.
+    """``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``.
 
     ``lr`` has no default: the right step size depends on the model (PyTorch >= 2.2 defaults it to 1e-3).
     """
 
     _state_keys = ("momentum_buffer",)
+    _new_options = {"maximize": False}
 
-    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize)
         super().__init__(params, defaults)
 
     def _check_group(self, group):

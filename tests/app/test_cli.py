@@ -380,3 +380,31 @@ def test_explore_writes_the_page_of_a_scripts_graph(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["explore", str(tmp_path / "missing.py")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_train_export_onnx_writes_the_trained_model_beside_the_checkpoint(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    assert main(["train", "--epochs", "1", "--out", str(tmp_path), "--export-onnx"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (f"wrote {tmp_path / 'checkpoint.npz'}, {tmp_path / 'learning_curves.png'} and "
+                                    f"{tmp_path / 'model.onnx'}")
+    model = minigrad.models.digits_cnn()
+    model.load_state_dict(minigrad.load(tmp_path / "checkpoint.npz")["model"])
+    model.eval()
+    (_, _), (x_test, _) = minigrad.data.load_digits()
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    (logits,) = session.run(None, {"input": x_test[:7]})  # any batch size
+    expected = model(minigrad.Tensor(x_test[:7])).data
+    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+def test_export_onnx_without_the_onnx_package_fails_before_training_in_one_line(tmp_path, capsys, monkeypatch):
+    from minigrad.app import jobs
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx raises ImportError
+    monkeypatch.setattr(jobs, "fit", lambda *a, **k: pytest.fail("trained before finding onnx missing"))
+    assert main(["train", "--export-onnx", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("minigrad train: --export-onnx needs the onnx package, which is not installed: "
+                                       "pip install onnx (or pip install -e \".[onnx]\")\n")

@@ -274,3 +274,23 @@ def test_a_deep_chain_of_tensor_gates_has_no_recursion():
         y = y * 1.0
     y.sum().backward()
     assert x.grad.tolist() == [1.0]
+
+
+def test_the_small_torch_methods_match_pytorch(compare_with_torch):
+    # issue 17, item 13: Tensor.pow, softmax/log_softmax, view, sum(dim=()) reducing everything
+    import torch
+
+    a = np.random.default_rng(0).uniform(0.5, 2.0, (2, 3, 4))
+    cases = [(lambda t: t.pow(2.5), lambda t: t.pow(2.5)), (lambda t: t.pow(Tensor(a[0, 0])), None),
+             (lambda t: t.softmax(1), lambda t: t.softmax(1)),
+             (lambda t: t.log_softmax(-1), lambda t: t.log_softmax(-1)),
+             (lambda t: t.view(6, -1), lambda t: t.view(6, -1)), (lambda t: t.view(-1), lambda t: t.view(-1)),
+             (lambda t: t.sum(dim=()), lambda t: t.sum(dim=()))]
+    for ours, theirs in cases:
+        if theirs is None:
+            e = torch.tensor(a[0, 0])
+            theirs = lambda t, e=e: t.pow(e)  # noqa: E731
+        compare_with_torch(ours, theirs, [a], np.random.default_rng(1), rtol=1e-13, atol=1e-14)
+    t = Tensor(a)
+    assert t.argmax(keepdim=True).shape == (1, 1, 1) == tuple(torch.tensor(a).argmax(keepdim=True).shape)
+    assert t.argmax(keepdim=True).item() == torch.tensor(a).argmax().item()

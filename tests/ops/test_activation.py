@@ -1,9 +1,12 @@
-"""Activations as functions: leaky_relu, softmax and log_softmax (one gate each, stable), and the thin wrappers."""
+"""Activations as functions: leaky_relu, softmax and log_softmax (one gate each, stable), the thin wrappers, and
+gelu, elu, silu, softplus, mish, hardtanh, relu6 (one elementwise gate each, with second derivatives)."""
 import numpy as np
 import pytest
 
-from minigrad import Tensor, gradcheck
-from minigrad.ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+import minigrad as mg
+from minigrad import Tensor, gradcheck, gradgradcheck
+from minigrad.ops.activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, mish, relu, relu6, sigmoid, silu,
+                                     softmax, softplus, tanh)
 
 rng = np.random.default_rng(0)
 X = rng.uniform(0.2, 2.0, (3, 4, 5)) * rng.choice([-1.0, 1.0], (3, 4, 5))  # away from leaky_relu's kink
@@ -99,3 +102,111 @@ def test_activations_match_pytorch(name, ours, theirs):
     y.backward(up)
     ref.backward(torch.tensor(up))
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- gelu, elu, silu, softplus, mish, hardtanh, relu6: one elementwise gate each --
+
+WIDE = rng.uniform(0.05, 4.0, (3, 4, 5)) * rng.choice([-1.0, 1.0], (3, 4, 5))  # both sides, off the kinks
+SMOOTH = {
+    "gelu": (gelu, lambda F, x: F.gelu(x)),
+    "gelu tanh": (lambda x: gelu(x, approximate="tanh"), lambda F, x: F.gelu(x, approximate="tanh")),
+    "elu": (elu, lambda F, x: F.elu(x)),
+    "elu 0.3": (lambda x: elu(x, alpha=0.3), lambda F, x: F.elu(x, alpha=0.3)),
+    "silu": (silu, lambda F, x: F.silu(x)),
+    "softplus": (softplus, lambda F, x: F.softplus(x)),
+    "softplus beta 2 threshold 3": (lambda x: softplus(x, beta=2.0, threshold=3.0),
+                                    lambda F, x: F.softplus(x, beta=2.0, threshold=3.0)),
+    "mish": (mish, lambda F, x: F.mish(x)),
+    "hardtanh": (hardtanh, lambda F, x: F.hardtanh(x)),
+    "hardtanh -0.5 2": (lambda x: hardtanh(x, -0.5, 2.0), lambda F, x: F.hardtanh(x, -0.5, 2.0)),
+    "relu6": (lambda x: relu6(x * 2), lambda F, x: F.relu6(x * 2)),
+}
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_new_activations_gradcheck_at_every_index(name):
+    fn = SMOOTH[name][0]
+    assert gradcheck(fn, [WIDE])
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_new_activations_have_second_derivatives(name):
+    fn = SMOOTH[name][0]
+    assert gradgradcheck(lambda x: fn(x) * x, [WIDE[:2, :3]])  # × x: the piecewise-linear ones bend too
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_new_activations_match_pytorch(name, compare_with_torch):
+    ours, theirs = SMOOTH[name]
+    import torch
+
+    compare_with_torch(ours, lambda x: theirs(torch.nn.functional, x), [WIDE], rng, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu tanh", "elu", "silu", "softplus", "mish"])
+def test_new_activations_second_derivatives_match_pytorch(name, torch_on_one_thread):
+    torch = torch_on_one_thread
+    if torch is None:
+        pytest.skip("torch is not installed (pip install torch==2.13.0)")
+    ours, theirs = SMOOTH[name]
+    x, t = Tensor(WIDE.copy(), requires_grad=True), torch.tensor(WIDE, requires_grad=True)
+    (g,) = mg.autograd.grad(ours(x).sum(), [x], create_graph=True)
+    (gt,) = torch.autograd.grad(theirs(torch.nn.functional, t).sum(), [t], create_graph=True)
+    np.testing.assert_allclose(g.data, gt.detach().numpy(), rtol=1e-11, atol=1e-13)
+    (h,) = mg.autograd.grad(g.sum(), [x])
+    (ht,) = torch.autograd.grad(gt.sum(), [t])
+    np.testing.assert_allclose(h, ht.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_kinks_follow_pytorch():
+    x = Tensor(np.array([-1.0, 1.0, 0.0, 6.0]), requires_grad=True)
+    hardtanh(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0]  # 0 at the boundaries themselves
+    x.grad = None
+    relu6(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0]
+    x.grad = None
+    elu(x, alpha=2.0).sum().backward()
+    assert x.grad[2] == 2.0  # x = 0 takes α·e⁰
+    x = Tensor(np.array([20.0, 20.5]), requires_grad=True)
+    y = softplus(x)
+    assert y.data[1] == 20.5  # past the threshold softplus is x itself
+    y.sum().backward()
+    assert x.grad[1] == 1.0
+
+
+def test_new_activations_are_stable_and_keep_float32():
+    big = Tensor(np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0], np.float32))
+    for fn in (gelu, lambda x: gelu(x, "tanh"), elu, silu, softplus, mish, hardtanh, relu6):
+        y = fn(big)
+        assert y.dtype == np.float32 and np.isfinite(y.data).all()
+    assert gelu(big).data.tolist()[-1] == 1000.0 and softplus(big).data.tolist()[0] == 0.0
+    assert mish(Tensor(np.array([np.nan]))).data[0] != mish(Tensor(np.array([np.nan]))).data[0]  # NaN stays NaN
+    assert gelu(Tensor(np.array([1, 2]))).dtype == np.float32  # integers become float32
+
+
+def test_new_activations_are_one_gate_each():
+    x = Tensor(WIDE, requires_grad=True)
+    for name, (fn, _) in SMOOTH.items():
+        y = fn(x) if name != "relu6" else relu6(x)
+        assert y._inputs == (x,) and y._gate.name == name.split()[0]
+
+
+def test_new_activations_bad_arguments():
+    with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh', got 'fast'"):
+        gelu(Tensor(X), approximate="fast")
+    with pytest.raises(ValueError, match=r"hardtanh: min_val \(2\) cannot be greater than max_val \(1\)"):
+        hardtanh(Tensor(X), 2, 1)
+    with pytest.raises(ValueError, match="softplus: beta must not be 0"):
+        softplus(Tensor(X), beta=0)
+    with pytest.raises(TypeError, match="elu: alpha must be a number, got 'a'"):
+        elu(Tensor(X), alpha="a")
+    with pytest.raises(TypeError, match="silu: input must be a Tensor or a numpy array, got str"):
+        silu("x")
+
+
+def test_tensor_softmax_and_log_softmax_are_the_functions():
+    x = Tensor(X, requires_grad=True)
+    np.testing.assert_array_equal(x.softmax(1).data, softmax(x, 1).data)
+    np.testing.assert_array_equal(x.log_softmax(-1).data, log_softmax(x, -1).data)
+    assert x.softmax(0)._gate.name == "softmax"

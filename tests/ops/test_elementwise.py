@@ -109,6 +109,25 @@ def test_maximum_splits_ties_evenly_like_the_max_gate():
     assert b.grad.tolist() == [0.5, 1.0, 0.0]
 
 
+def test_minimum_mirrors_maximum_and_matches_pytorch(compare_with_torch):
+    a = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = Tensor([1.0, 5.0, 0.0], requires_grad=True)
+    y = mg.minimum(a, b)
+    assert y.tolist() == [1.0, 2.0, 0.0] and y._gate.name == "minimum"
+    y.sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0, 0.0] and b.grad.tolist() == [0.5, 0.0, 1.0]
+    assert mg.minimum(2.0, Tensor([1.0, 3.0])).tolist() == [1.0, 2.0]
+    assert a.minimum(b).tolist() == [1.0, 2.0, 0.0] and a.maximum(b).tolist() == [1.0, 5.0, 3.0]
+    assert np.isnan(mg.minimum(Tensor([np.nan]), Tensor([1.0])).data[0])  # NaN propagates, as torch.minimum
+    rng = np.random.default_rng(0)
+    assert gradcheck(mg.minimum, [rng.standard_normal((3, 4)), rng.standard_normal(4)])
+    import torch
+    compare_with_torch(mg.minimum, torch.minimum, [rng.standard_normal((3, 4)), rng.standard_normal((1, 4))], rng,
+                       rtol=1e-15, atol=0)
+    with pytest.raises(TypeError, match="minimum: expected Tensors, got float and int"):
+        mg.minimum(1.0, 2)
+
+
 def test_relu_of_the_lectures():
     x = Tensor([1.0, -2.0, 3.0, -1.0], requires_grad=True)
     z = x.relu()
@@ -120,12 +139,49 @@ def test_relu_of_the_lectures():
 
 def test_relu_off_units_pass_exactly_zero_even_for_non_finite_upstream():
     # the fast path multiplies by the mask; 0·inf would be NaN, so non-finite upstreams take np.where
-    x = Tensor(np.array([[-1.0, 2.0, 3.0], [np.nan, -0.5, 4.0]], np.float32), requires_grad=True)
+    x = Tensor(np.array([[-1.0, 2.0, 3.0], [-2.0, -0.5, 4.0]], np.float32), requires_grad=True)
     z = x.relu()
-    assert z.data.tolist() == [[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]]  # NaN is not > 0: relu gives 0
+    assert z.data.tolist() == [[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]]
     z.backward(np.array([[np.inf, np.nan, -1.0], [np.nan, -np.inf, 2.0]], np.float32))
     assert np.array_equal(x.grad, [[0.0, np.nan, -1.0], [0.0, 0.0, 2.0]], equal_nan=True)
     assert not np.signbit(x.grad[x.data <= 0]).any()
+
+
+def test_relu_of_nan_is_nan_and_passes_its_gradient_as_pytorch():
+    # np.fmax made it 0, so a diverging model trained on and the fit loop's NaN guard never fired
+    x = Tensor(np.array([np.nan, -1.0, 2.0], np.float32), requires_grad=True)
+    z = x.relu()
+    assert np.array_equal(z.data, [np.nan, 0.0, 2.0], equal_nan=True)
+    z.backward(np.array([5.0, 6.0, 7.0], np.float32))
+    assert x.grad.tolist() == [5.0, 0.0, 7.0]  # PyTorch's rule is "0 where relu(x) ≤ 0", and NaN ≤ 0 is false
+    assert np.isnan(mg.Value(float("nan")).relu().data)
+
+
+def test_relu_of_nan_matches_pytorch(torch_on_one_thread):
+    torch = torch_on_one_thread
+    if torch is None:
+        pytest.skip("torch is not installed (pip install torch==2.13.0)")
+    a = np.array([np.nan, -1.0, 0.0, 2.0, np.inf, -np.inf])
+    x, t = Tensor(a.copy(), requires_grad=True), torch.tensor(a, requires_grad=True)
+    z, ref = x.relu(), torch.relu(t)
+    assert np.array_equal(z.data, ref.detach().numpy(), equal_nan=True)
+    z.backward(np.arange(6.0))
+    ref.backward(torch.arange(6.0, dtype=torch.float64))
+    assert np.array_equal(x.grad, t.grad.numpy())
+
+
+@pytest.mark.parametrize("exponent", ["number", "tensor"])
+def test_the_gradient_of_x_to_the_0_at_0_is_0_as_pytorch(exponent):
+    x = Tensor(np.array([0.0, 2.0, -1.0]), requires_grad=True)
+    e = 0 if exponent == "number" else Tensor(np.zeros(3), requires_grad=True)
+    (x**e).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]  # was nan at 0: 0·0⁻¹
+    if exponent == "tensor":
+        assert e.grad.tolist()[1] == pytest.approx(np.log(2.0)) and e.grad[0] == 0.0
+    v = mg.Value(0.0)
+    (v**0).backward()
+    assert v.grad == 0.0
+    assert mg.gradgradcheck(lambda t: t**0 * t, [np.array([0.5, 2.0])])
 
 
 def test_sigmoid_is_stable_and_exact():

@@ -301,3 +301,24 @@ def test_dropout_matches_pytorch_in_law(p):
         np.testing.assert_allclose(grad, np.where(out != 0, up / (1 - p), 0.0), rtol=1e-12)
     np.testing.assert_array_equal(dropout(Tensor(x), p, training=False).data,
                                   torch.nn.functional.dropout(torch.tensor(x), p, training=False).numpy())
+
+
+def test_dropout2d_drops_whole_channels_and_scales_the_rest():
+    import minigrad.nn.functional as F
+
+    mg.manual_seed(0)
+    x = Tensor(rng.standard_normal((16, 32, 3, 3)), requires_grad=True)
+    y = F.dropout2d(x, p=0.25)
+    per_channel = (y.data == 0).reshape(16, 32, -1)
+    assert (per_channel.all(axis=2) | ~per_channel.any(axis=2)).all()  # a channel is dropped whole or kept whole
+    assert abs(per_channel[:, :, 0].mean() - 0.25) < 0.05
+    kept = ~per_channel[:, :, 0]
+    np.testing.assert_allclose(y.data[kept], x.data[kept] / 0.75)
+    y.backward(np.ones(x.shape))
+    np.testing.assert_allclose(x.grad, np.broadcast_to((kept / 0.75)[:, :, None, None], x.shape))
+    assert y._gate.name == "dropout2d" and F.dropout2d(x, 0.5, training=False) is x
+    assert F.dropout2d(Tensor(np.ones((2, 3, 5))), 0.5).shape == (2, 3, 5)  # (N, C, L), as PyTorch reads 3-D
+    with pytest.raises(ValueError, match="dropout2d: probability p has to be between 0 and 1, but got 1.5"):
+        F.dropout2d(x, 1.5)
+    with pytest.raises(ValueError, match=r"dropout2d: expected an input of shape \(N, C, H, W\)"):
+        F.dropout2d(Tensor(np.ones((2, 3))))

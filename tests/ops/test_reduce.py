@@ -1,10 +1,12 @@
-"""Reductions over single and tuple dims, keepdim, and max's tie rule."""
+"""Reductions over single and tuple dims, keepdim, and max's tie rule; std, logsumexp, prod, amax/amin, min and
+argmin with PyTorch's semantics."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minigrad import Tensor, gradcheck
+import minigrad as mg
+from minigrad import Tensor, gradcheck, gradgradcheck
 
 REDUCTIONS = {
     "sum": lambda x, dim, keep: x.sum(dim=dim, keepdim=keep),
@@ -68,3 +70,99 @@ def test_min_and_argmax():
     assert x.argmax(dim=1).tolist() == [0, 0]
     x.min(dim=0).sum().backward()
     assert x.grad.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+
+
+# -- std, logsumexp, prod, amax/amin, min, argmin: PyTorch's semantics, first and second derivatives --
+
+A = np.random.default_rng(1).uniform(-2, 2, (3, 4, 5))
+NEW = {
+    "std": (lambda x: x.std(), lambda x: x.std()),
+    "std dim 1": (lambda x: x.std(1), lambda x: x.std(1)),
+    "std biased keepdim": (lambda x: x.std((0, 2), False, True), lambda x: x.std((0, 2), False, True)),
+    "std correction 2": (lambda x: x.std(2, correction=2), lambda x: x.std(2, correction=2)),
+    "var correction 0": (lambda x: x.var(1, correction=0), lambda x: x.var(1, correction=0)),
+    "logsumexp 1": (lambda x: x.logsumexp(1), lambda x: x.logsumexp(1)),
+    "logsumexp (0, 2) keepdim": (lambda x: mg.logsumexp(x, (0, 2), keepdim=True), lambda x: x.logsumexp((0, 2), True)),
+    "prod": (lambda x: x[0].prod(), lambda x: x[0].prod()),
+    "prod dim -1 keepdim": (lambda x: mg.prod(x, -1, keepdim=True), lambda x: x.prod(-1, keepdim=True)),
+    "amax (1, 2)": (lambda x: mg.amax(x, (1, 2)), lambda x: x.amax((1, 2))),
+    "amin": (lambda x: x.amin(), lambda x: x.amin()),
+    "amin 0 keepdim": (lambda x: mg.amin(x, 0, keepdim=True), lambda x: x.amin(0, keepdim=True)),
+    "min": (lambda x: x.min(), lambda x: x.min()),
+    "min dim 2": (lambda x: x.min(2), lambda x: x.min(2).values),
+    "max of two": (lambda x: x.max(x.flip(0)), lambda x: x.max(x.flip(0))),
+    "min of two": (lambda x: x.min(x * 0.5), lambda x: x.min(x * 0.5)),
+}
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_new_reductions_gradcheck_gradgradcheck_and_torch(name, compare_with_torch):
+    ours, theirs = NEW[name]
+    assert gradcheck(ours, [A])
+    if not name.startswith(("amax", "amin", "min", "max")):  # the routers' second derivative is 0: nothing to see
+        assert gradgradcheck(ours, [A[:2, :3, :3]])
+    compare_with_torch(ours, theirs, [A], np.random.default_rng(2), rtol=1e-12, atol=1e-13)
+
+
+def test_min_splits_a_tie_evenly_as_torch_min_and_amin():
+    x = Tensor([[1.0, 1.0, 2.0], [0.0, 3.0, 0.0]], requires_grad=True)
+    x.min().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]
+    y = x.min(dim=1)
+    assert y._gate.name == "min" and y._inputs == (x,)  # one gate, not −max(−x)
+
+
+@pytest.mark.parametrize("data", [[1.0, 0.0, 3.0, 2.0], [1.0, 0.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0]], ids=str)
+def test_prod_with_zeros_has_torchs_gradient(data, torch_on_one_thread):
+    x = Tensor(np.array(data), requires_grad=True)
+    x.prod().backward()
+    others = [np.prod(np.delete(data, i)) for i in range(len(data))]
+    assert x.grad.tolist() == others  # one zero: it gets the product of the others; two: all 0
+    z = np.array([[1.5, 0.0, -2.0], [0.5, 2.0, 3.0]])
+    assert gradgradcheck(lambda t: t.prod(1), [z])  # with a zero, through the product of the others
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.tensor(data, requires_grad=True)
+        t.prod().backward()
+        assert t.grad.tolist() == x.grad.tolist()
+
+
+def test_logsumexp_is_stable_and_handles_infinities():
+    x = Tensor(np.array([[1000.0, 1000.0], [-np.inf, -np.inf], [np.inf, 1.0]]), requires_grad=True)
+    y = x.logsumexp(1)
+    assert y.data[0] == pytest.approx(1000.0 + np.log(2.0)) and y.data[1] == -np.inf and y.data[2] == np.inf
+    assert Tensor(np.arange(3)).logsumexp(0).dtype == np.float32
+    y[0].backward()
+    np.testing.assert_allclose(x.grad[0], [0.5, 0.5], rtol=1e-12)
+
+
+def test_argmin_and_argmax_as_torch(torch_on_one_thread):
+    x = np.array([[3.0, 1.0, 1.0], [0.0, 5.0, 5.0]])
+    t = Tensor(x)
+    assert t.argmin().item() == 3 and t.argmin(1).tolist() == [1, 0] and t.argmax(1).tolist() == [0, 1]
+    assert t.argmin(keepdim=True).shape == (1, 1) and t.argmax(0, keepdim=True).shape == (1, 3)
+    assert t.argmin().dtype == np.int64
+    if torch_on_one_thread is not None:
+        ref = torch_on_one_thread.tensor(x)
+        assert t.argmin(keepdim=True).tolist() == ref.argmin(keepdim=True).tolist()
+        assert t.argmax(keepdim=True).tolist() == ref.argmax(keepdim=True).tolist()
+        assert t.argmin(0).tolist() == ref.argmin(0).tolist()
+
+
+def test_sum_over_an_empty_dim_tuple_reduces_everything_as_torch(torch_on_one_thread):
+    x = Tensor(A, requires_grad=True)
+    assert x.sum(dim=()).shape == () and x.sum(dim=()).item() == pytest.approx(A.sum())
+    if torch_on_one_thread is not None:
+        assert torch_on_one_thread.tensor(A).sum(dim=()).shape == ()
+
+
+def test_new_reductions_bad_arguments():
+    with pytest.raises(TypeError, match=r"prod: dim must be an int or None \(as torch.prod\), got \(0, 1\)"):
+        Tensor(A).prod((0, 1))
+    with pytest.raises(IndexError, match="logsumexp: dim 3 is out of range"):
+        Tensor(A).logsumexp(3)
+    with pytest.raises(ValueError, match="min: cannot take the min of an empty tensor"):
+        Tensor(np.ones((0, 2))).min()
+    with pytest.raises(ValueError, match="argmin: cannot take the argmin of an empty tensor"):
+        Tensor(np.ones((0, 2))).argmin()
+    with pytest.raises(IndexError, match="argmin: dim 2 is out of range"):
+        Tensor(np.ones((2, 2))).argmin(2)

@@ -271,7 +271,8 @@ def test_state_dict_shape_like_pytorch():
     sd = opt.state_dict()
     assert sorted(sd) == ["param_groups", "state"]
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
-    assert sd["param_groups"][1] == {"lr": 0.5, "betas": (0.8, 0.9), "eps": 1e-8, "weight_decay": 0, "params": [1]}
+    assert sd["param_groups"][1] == {"lr": 0.5, "betas": (0.8, 0.9), "eps": 1e-8, "weight_decay": 0, "amsgrad": False,
+                                     "maximize": False, "params": [1]}
     assert sorted(sd["state"]) == [0, 1] and sorted(sd["state"][0]) == ["exp_avg", "exp_avg_sq", "step"]
     assert sd["state"][0]["exp_avg"] is not opt.state[w]["exp_avg"]  # a snapshot
 

@@ -34,7 +34,8 @@ def _class_targets(op, scores, target, ignore_index=-100):
     """
     t = np.asarray(target.data if is_tensor(target) else target)
     if t.dtype.kind not in "iu":
-        hint = " (class probabilities as targets are not supported)" if t.dtype.kind == "f" else ""
+        hint = (f" (class probabilities as targets must have the input's shape {scores.shape})"
+                if t.dtype.kind == "f" and op == "cross_entropy" else "")
         raise TypeError(
             f"{op}: target has dtype {t.dtype}, but it must hold integer class indices; "
             f"pass e.g. y.astype(np.int64){hint}"
@@ -62,6 +63,14 @@ def _class_targets(op, scores, target, ignore_index=-100):
             f"(valid targets are 0..{classes - 1}); targets equal to ignore_index ({ignore_index}) are skipped"
         )
     return t.reshape(-1)
+
+
+def _probability_target(logits, target):
+    """A float target of the logits' shape, as a Tensor (class probabilities, as PyTorch reads it), else None."""
+    data = target.data if is_tensor(target) else target
+    if not isinstance(data, np.ndarray) or data.dtype.kind != "f" or data.shape != logits.shape:
+        return None
+    return as_tensor("cross_entropy", target, "target")
 
 
 def _class_weight(op, weight, scores):
@@ -264,7 +273,9 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
     """−log softmax(logits)[target] per sample, weighted, smoothed and reduced as PyTorch does.
 
     logits (N, C) with target (N,), or (N, C, d1, ...) with target (N, d1, ...), or (C,) with a
-    0-d target; ``target`` holds integer class indices. With p = softmax(z), a weight w[c] per
+    0-d target; ``target`` holds integer class indices -- or, a float tensor of the logits' own shape,
+    class probabilities (``class_probs.py``: −Σ_c w[c]·q[c]·log p[c], "mean" over the samples, the
+    target differentiable too). With p = softmax(z), a weight w[c] per
     class (all 1 without ``weight``) and ε = ``label_smoothing``, a sample with target t costs
 
         ℓ = (1 − ε)·w[t]·(−log p[t]) + (ε/C)·Σ_c w[c]·(−log p[c])
@@ -278,6 +289,14 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
     logits = as_tensor("cross_entropy", logits)
     _check_reduction("cross_entropy", reduction)
     _check_options("cross_entropy", ignore_index, label_smoothing)
+    probs = _probability_target(logits, target)
+    if probs is not None:
+        if ignore_index != -100:
+            raise ValueError("cross_entropy: ignore_index is not supported for class-probability targets (as in "
+                             "PyTorch); give an ignored sample a zero row of probabilities instead")
+        from .class_probs import cross_entropy_probs
+
+        return cross_entropy_probs(logits, probs, weight, reduction, label_smoothing)
     w = _class_weight("cross_entropy", weight, logits.data)
     t = _class_targets("cross_entropy", logits.data, target, ignore_index)
     return CrossEntropy.apply(logits, target=t, weight=w, ignore_index=ignore_index, reduction=reduction,

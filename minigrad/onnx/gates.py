@@ -1,0 +1,195 @@
+"""Each gate of the zoo's eval-mode graphs as ONNX nodes: convolutions, linear, batch norm, pooling, activations
+and the elementwise arithmetic. (Shapes, indexing and reductions: ``shapes.py``.)
+
+A converter is ``fn(g, node, gate, inputs)``: ``g`` the :class:`~minigrad.onnx.graph.Graph`, ``node``
+the minigrad Tensor the gate made, ``gate`` its Function object (its options as forward saw them),
+``inputs`` the ONNX names of the node's inputs, already cast to the node's dtype (as numpy computes
+in the promoted dtype). It returns the name of the node's value.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import activation, conv, elementwise as ew, linear, norm, pool
+
+CONVERTERS = {}
+
+
+def converts(*classes, cast=True):
+    """Register ``fn`` as the converter of the gate ``classes`` (exactly these classes, not subclasses)."""
+    def register(fn):
+        for cls in classes:
+            CONVERTERS[cls] = (fn, cast)
+        return fn
+    return register
+
+
+def _pair_list(a, b):
+    return [int(a[0]), int(a[1]), int(b[0]), int(b[1])]
+
+
+# -- convolutions and linear --
+
+
+@converts(conv.Conv2d)
+def _conv2d(g, node, gate, inputs):
+    g.require_batch_first(node._inputs[0])
+    o = gate._options
+    (top, bottom), (left, right) = o["padding"]
+    w = node._inputs[1]
+    return g.node("Conv", inputs, batch=g.batch_of(node._inputs[0]), kernel_shape=list(w.shape[2:]),
+                  strides=list(o["stride"]), pads=[top, left, bottom, right], dilations=list(o["dilation"]),
+                  group=o["groups"])
+
+
+@converts(conv.ConvTranspose2d)
+def _conv_transpose2d(g, node, gate, inputs):
+    x = node._inputs[0]
+    g.require_batch_first(x)
+    geo = gate._options["geometry"]
+    kernel, stride, dilation, pad = (geo.kh, geo.kw), (geo.sh, geo.sw), (geo.dh, geo.dw), (geo.top, geo.left)
+    # ONNX's output size is s·(d − 1) + output_padding + dil·(k − 1) + 1 − 2p: output_padding is what is left
+    extra = [size - (s * (d - 1) + dil * (k - 1) + 1 - 2 * p)
+             for size, s, d, dil, k, p in zip((geo.H, geo.W), stride, x.shape[2:], dilation, kernel, pad)]
+    return g.node("ConvTranspose", inputs, batch=g.batch_of(x), kernel_shape=list(kernel), strides=list(stride),
+                  pads=_pair_list(pad, pad), dilations=list(dilation), group=gate._options["groups"],
+                  output_padding=extra)
+
+
+@converts(linear.Linear)
+def _linear(g, node, gate, inputs):
+    x = node._inputs[0]
+    batch = g.aligned_batch(node, x)
+    if x.ndim == 2:
+        return g.node("Gemm", inputs, batch=batch, transB=1)
+    out = g.node("MatMul", [inputs[0], g.node("Transpose", [inputs[1]], perm=[1, 0])], batch=batch)
+    return g.node("Add", [out, inputs[2]], batch=batch) if len(inputs) > 2 else out
+
+
+@converts(norm.BatchNorm)
+def _batch_norm(g, node, gate, inputs):
+    o = gate._options
+    if o["training"]:
+        g.fail("normalises with the batch's own statistics (training=True, or a BatchNorm with "
+               "track_running_stats=False), which ONNX inference does not do; export a model whose batch norms "
+               "have running statistics (the model is traced in eval mode)")
+    x, c = node._inputs[0], node.shape[1]
+    g.require_batch_first(x)
+    weight = inputs[1] if o["has_weight"] else g.const(np.ones(c, node.dtype))
+    bias = inputs[-1] if o["has_bias"] else g.const(np.zeros(c, node.dtype))
+    mean, var = (g.array(a, node.dtype) for a in o["running"])
+    return g.node("BatchNormalization", [inputs[0], weight, bias, mean, var], batch=g.batch_of(x), epsilon=o["eps"])
+
+
+@converts(norm.Dropout)
+def _dropout(g, node, gate, inputs):
+    g.fail("is dropout in training mode (F.dropout(x, training=True)): its mask is random on every call, so no "
+           "file can hold it; use nn.Dropout, which the export's eval mode turns into the identity")
+
+
+# -- pooling --
+
+
+def _max_pool_padding(gate):
+    (ph, pw), (eh, ew) = gate.padding, gate.extra
+    return [ph, pw, ph + eh, pw + ew]  # ceil_mode's extra rows and columns as bottom/right padding (-inf)
+
+
+@converts(pool.MaxPool2d)
+def _max_pool2d(g, node, gate, inputs):
+    x = node._inputs[0]
+    g.require_batch_first(x)
+    return g.node("MaxPool", inputs, batch=g.batch_of(x), kernel_shape=list(gate.kernel), strides=list(gate.stride),
+                  pads=_max_pool_padding(gate), dilations=list(gate.dilation))
+
+
+@converts(pool.AvgPool2d)
+def _avg_pool2d(g, node, gate, inputs):
+    x, o = node._inputs[0], gate._options
+    g.require_batch_first(x)
+    batch, (ph, pw), kernel = g.batch_of(x), gate.padding, list(gate.kernel)
+    if gate.extra == (0, 0) and o["divisor_override"] is None:
+        return g.node("AveragePool", inputs, batch=batch, kernel_shape=kernel, strides=list(gate.stride),
+                      pads=[ph, pw, ph, pw], count_include_pad=int(o["count_include_pad"]))
+    # ceil_mode's partial windows or a divisor_override: sum every window of the zero-padded input (an average
+    # over the whole kernel, times its size), then divide as forward did (its divisor: a number or a map)
+    (eh, ew) = gate.extra
+    padded = g.node("Pad", [inputs[0], g.ints([0, 0, ph, pw, 0, 0, ph + eh, pw + ew])], batch=batch)
+    mean = g.node("AveragePool", [padded], batch=batch, kernel_shape=kernel, strides=list(gate.stride))
+    scale = (gate.kernel[0] * gate.kernel[1]) / np.asarray(gate.divisor, np.float64)
+    return g.node("Mul", [mean, g.const(scale.astype(node.dtype))], batch=batch)
+
+
+@converts(pool.AdaptiveAvgPool2d)
+def _adaptive_avg_pool2d(g, node, gate, inputs):
+    x = node._inputs[0]
+    g.require_batch_first(x)
+    batch, (H, W), (oh, ow) = g.batch_of(x), x.shape[2:], gate.out
+    if (oh, ow) == (1, 1):
+        return g.node("GlobalAveragePool", inputs, batch=batch)
+    if gate.even:
+        k = [H // oh, W // ow]
+        return g.node("AveragePool", inputs, batch=batch, kernel_shape=k, strides=k)
+    # unequal, overlapping bins: y = A_h·x·A_wᵀ with the bins' averaging matrices
+    rows = g.node("MatMul", [g.const(gate.rows.astype(node.dtype)), inputs[0]], batch=batch)
+    return g.node("MatMul", [rows, g.const(gate.cols.T.astype(node.dtype))], batch=batch)
+
+
+# -- activations --
+
+_UNARY = {ew.Relu: "Relu", ew.Sigmoid: "Sigmoid", ew.Tanh: "Tanh", ew.Exp: "Exp", ew.Log: "Log", ew.Sqrt: "Sqrt",
+          ew.Abs: "Abs", ew.Neg: "Neg", ew.Clone: "Identity"}
+
+
+@converts(*_UNARY)
+def _unary(g, node, gate, inputs):
+    return g.node(_UNARY[type(gate)], inputs, batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(activation.LeakyRelu)
+def _leaky_relu(g, node, gate, inputs):
+    return g.node("LeakyRelu", inputs, batch=g.aligned_batch(node, *node._inputs),
+                  alpha=float(gate._options["negative_slope"]))
+
+
+@converts(activation.Softmax, activation.LogSoftmax)
+def _softmax(g, node, gate, inputs):
+    axis = gate._options["dim"]
+    if g.batch_of(node._inputs[0]) == axis:
+        g.fail("normalises along the batch axis; export with dynamic_batch=False")
+    op = "Softmax" if type(gate) is activation.Softmax else "LogSoftmax"
+    return g.node(op, inputs, batch=g.aligned_batch(node, *node._inputs), axis=axis)
+
+
+@converts(ew.Cast, cast=False)
+def _cast(g, node, gate, inputs):
+    return g.node("Cast", inputs, batch=g.aligned_batch(node, *node._inputs), to=g.tensor_type(node.dtype))
+
+
+# -- arithmetic, with numpy's broadcasting (ONNX broadcasts the same way) --
+
+_BINARY = {ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Pow: "Pow", ew.Maximum: "Max"}
+
+
+@converts(*_BINARY)
+def _binary(g, node, gate, inputs):
+    return g.node(_BINARY[type(gate)], inputs, batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(ew.PowNumber)
+def _pow_number(g, node, gate, inputs):
+    return g.node("Pow", [inputs[0], g.scalar_like(gate._options["k"], node)],
+                  batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(ew.Where)
+def _where(g, node, gate, inputs):
+    cond = np.asarray(gate._options["cond"], dtype=bool)  # broadcast to the output's shape by mg.where
+    batch = g.aligned_batch(node, *node._inputs)
+    if batch is not None:
+        first = cond.take([0], axis=batch)
+        if not (cond == first).all():
+            g.fail(f"has a condition that differs between the samples of the batch (shape {cond.shape}), so it "
+                   f"only fits a batch of {g.batch_size}; export with dynamic_batch=False")
+        cond = first  # the same for every sample: ONNX broadcasts it over the batch
+    return g.node("Where", [g.const(cond), *inputs], batch=batch)
