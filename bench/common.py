@@ -101,7 +101,7 @@ def blas_threads():
 
 
 class same_threads:
-    """Inside the block numpy's BLAS, minigrad's pool and PyTorch use the same number of threads (``None``: BLAS's own).
+    """Inside the block numpy's BLAS and PyTorch use the same number of threads (``None``: BLAS's own).
 
     ``.count`` is the number in force. Limits are put back on the way out.
     """
@@ -123,16 +123,9 @@ class same_threads:
         if torch is not None:
             self._torch = (torch, torch.get_num_threads())
             torch.set_num_threads(self.count)
-        import minigrad  # its pool of threads for the gates' copies (minigrad/ops/parallel.py) too
-
-        self._minigrad = minigrad.get_num_threads()
-        minigrad.set_num_threads(self.count)
         return self
 
     def __exit__(self, *exc):
-        import minigrad
-
-        minigrad.set_num_threads(self._minigrad)
         if self._blas is not None:
             self._blas.restore_original_limits()
         if self._torch is not None:

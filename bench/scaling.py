@@ -38,7 +38,7 @@ def _tensor_rows(quick, threads):
 
     torch = peer_torch()
     rounds = 3 if quick else 7
-    print(f"float32, {threads} thread(s) for numpy's BLAS, minigrad's pool and PyTorch; medians of {rounds} "
+    print(f"float32, {threads} thread(s) for numpy's BLAS and PyTorch; medians of {rounds} "
           f"alternating rounds; the scalar MLP beside micrograd in fresh processes\n")
     rows = []
     for batch in BATCHES[:3] if quick else BATCHES:

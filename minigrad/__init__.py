@@ -30,7 +30,6 @@ from .nn import models  # noqa: E402
 from .ops.clamp import clamp  # noqa: E402
 from .ops.dtypes import promote_types, result_type  # noqa: E402
 from .ops.elementwise import maximum, minimum, where  # noqa: E402
-from .ops.parallel import get_num_threads, set_num_threads  # noqa: E402
 from .ops.rearrange import chunk, flip, split  # noqa: E402
 from .ops.reduce import amax, amin, logsumexp, prod, std  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
@@ -53,7 +52,7 @@ __all__ = [
     "amax", "amin", "logsumexp", "prod", "std", "result_type", "promote_types",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
-    "train", "autograd", "gradgradcheck", "onnx", "get_num_threads", "set_num_threads",
+    "train", "autograd", "gradgradcheck", "onnx",
 ]
 
 

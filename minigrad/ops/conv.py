@@ -31,7 +31,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-from . import parallel, window
+from . import window
 from .gate import is_tensor
 from .im2col import Geometry, convolve, correlate, filter_columns, flip, spread
 
@@ -71,7 +71,7 @@ class Conv2d(Function):
         # the two break even (the measurements: bench/README.md).
         if flipped is not None and w.shape[0] * geo.H * flipped.Wp > 2 * buf.shape[1] * geo.oh * geo.Wp:
             flipped = None
-        dbuf = parallel.zeros(buf.shape, up.dtype) if needs[0] and flipped is None else None
+        dbuf = np.zeros(buf.shape, up.dtype) if needs[0] and flipped is None else None
         dw = np.zeros(w.shape, up.dtype) if needs[1] else None
         if needs[1] or dbuf is not None:
             for part in geo.batches(up.shape[0], buf.shape[1], up.dtype):
@@ -102,7 +102,7 @@ class Conv2d(Function):
 
 def input_grad(up, w, geo, groups, channels):
     """A convolution's dL/dX for weight ``w``: col2im(Wᵀ·dL/dO), cropped -- also conv_transpose2d's forward."""
-    dbuf = parallel.zeros((up.shape[0], channels, geo.flat), up.dtype)
+    dbuf = np.zeros((up.shape[0], channels, geo.flat), up.dtype)
     for part in geo.batches(up.shape[0], channels, up.dtype):
         geo.col2im(spread(w, geo.extend(up[part]), groups), dbuf[part])
     return geo.crop(dbuf)

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import parallel, window
+from . import window
 
 
 class Geometry:
@@ -92,30 +92,18 @@ class Geometry:
 
     def pad(self, x, dtype):
         """x (N, C, H, W) -> the zero-padded flat buffer (N, C, S)."""
-        buf = np.empty(x.shape[:2] + (self.flat,), dtype)
-
-        def fill(k, part):  # images or channels `part` (k: 0 or 1), on one thread of the pool
-            at = (part,) if k == 0 else (slice(None), part)
-            into = buf[at]
-            into.fill(0)
-            phases, source = self.phases(into, writeable=True), x[at]
-            for a, b, (rows, cols), (prows, pcols) in self._placement():
-                phases[:, :, a, b, prows, pcols] = source[:, :, rows, cols]
-
-        parallel.run_split(fill, x.shape[:2], 2 * buf.nbytes)
+        buf = np.zeros(x.shape[:2] + (self.flat,), dtype)
+        phases = self.phases(buf, writeable=True)
+        for a, b, (rows, cols), (prows, pcols) in self._placement():
+            phases[:, :, a, b, prows, pcols] = x[:, :, rows, cols]
         return buf
 
     def crop(self, buf):
         """The flat buffer (N, C, S) -> the unpadded images (N, C, H, W)."""
         x = np.empty(buf.shape[:2] + (self.H, self.W), buf.dtype)
-
-        def copy(k, part):
-            at = (part,) if k == 0 else (slice(None), part)
-            phases, into = self.phases(buf[at]), x[at]
-            for a, b, (rows, cols), (prows, pcols) in self._placement():
-                into[:, :, rows, cols] = phases[:, :, a, b, prows, pcols]
-
-        parallel.run_split(copy, buf.shape[:2], 2 * x.nbytes)
+        phases = self.phases(buf)
+        for a, b, (rows, cols), (prows, pcols) in self._placement():
+            x[:, :, rows, cols] = phases[:, :, a, b, prows, pcols]
         return x
 
     def taps(self, buf, writeable=False):
@@ -137,68 +125,38 @@ class Geometry:
                 yield i, j, view[:, a, b, di, dj]
 
     def im2col(self, buf):
-        """Every window as a column: (C, kH, kW, N·oh·row), in the thread's column buffer.
-
-        The copy is split over the pool's threads by channel (or by image, for fewer channels than threads).
-        """
+        """Every window as a column: (C, kH, kW, N·oh·row), in the thread's column buffer."""
         N, C, _ = buf.shape
         cols = columns.get((C, self.kh, self.kw, N, self.oh, self.row), buf.dtype)
         if self.sh == self.sw == 1:
             # one phase: the taps are evenly spaced, so all of them are one view, copied in one call
             (ns, cs, e), wq = buf.strides, self.Wq
-            windows = as_strided(buf, shape=cols.shape, strides=(cs, self.dh * wq * e, self.dw * e, ns, wq * e, e))
-
-            def copy(k, part):
-                at = (part,) if k == 0 else (slice(None),) * 3 + (part,)
-                np.copyto(cols[at], windows[at])
+            np.copyto(cols, as_strided(buf, shape=cols.shape, strides=(cs, self.dh * wq * e, self.dw * e, ns, wq * e, e)))
         else:
-            def copy(k, part):
-                at = (part,) if k == 0 else (slice(None), part)
-                for i, j, window in self.taps(buf):
-                    cols[:, i, j][at] = window[at]
-
-        parallel.run_split(copy, (C, N), 2 * cols.nbytes)
+            for i, j, window in self.taps(buf):
+                cols[:, i, j] = window
         return cols.reshape(C, self.kh, self.kw, -1)
 
     def col2im(self, cols, buf):
-        """The adjoint of im2col: each tap adds its columns back into the slice of ``buf`` it read (kH·kW adds).
-
-        Taps overlap, channels do not: each thread of the pool adds every tap of its channels (or images).
-        """
+        """The adjoint of im2col: each tap adds its columns back into the slice of ``buf`` it read (kH·kW adds)."""
         N, C, _ = buf.shape
         cols = cols.reshape(C, self.kh, self.kw, N, self.oh, self.row)
-
-        def add(k, part):
-            at = (part,) if k == 0 else (slice(None), part)
-            for i, j, window in self.taps(buf, writeable=True):
-                window[at] += cols[:, i, j][at]
-
-        parallel.run_split(add, (C, N), 2 * cols.nbytes)
+        for i, j, window in self.taps(buf, writeable=True):
+            window += cols[:, i, j]
 
     def extend(self, y):
         """y (N, C, oh, ow) -> (C, N·oh·row), channel-major, zero at the outputs ``unextend`` drops."""
         N, C = y.shape[:2]
+        if self.row == self.ow:
+            return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(C, -1)
         z = np.empty((C, N, self.oh, self.row), y.dtype)
-        moved = y.transpose(1, 0, 2, 3)
-
-        def copy(k, part):
-            at = (part,) if k == 0 else (slice(None), part)
-            z[at][..., : self.ow] = moved[at]
-            z[at][..., self.ow :] = 0
-
-        parallel.run_split(copy, (C, N), 2 * z.nbytes)
+        z[..., : self.ow] = y.transpose(1, 0, 2, 3)
+        z[..., self.ow :] = 0
         return z.reshape(C, -1)
 
     def unextend(self, z, out):
         """(C, N·oh·row) written into ``out`` (N, C, oh, ow)."""
-        N, C = out.shape[:2]
-        source = z.reshape(C, N, self.oh, self.row)[..., : self.ow].transpose(1, 0, 2, 3)
-
-        def copy(k, part):
-            at = (slice(None), part) if k == 0 else (part,)
-            out[at] = source[at]
-
-        parallel.run_split(copy, (C, N), 2 * out.nbytes)
+        out[...] = z.reshape(z.shape[0], out.shape[0], self.oh, self.row)[..., : self.ow].transpose(1, 0, 2, 3)
 
     def batches(self, N, channels, dtype):
         """Slices of the batch whose columns take about ``CACHE_BYTES``.

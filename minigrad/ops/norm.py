@@ -29,7 +29,6 @@ from ..core.creation import rng
 from ..core.elementwise_gate import Elementwise
 from ..core.function import Function
 from ..core.rules import Rule
-from . import parallel
 from .gate import as_tensor, is_tensor
 
 
@@ -62,37 +61,26 @@ class BatchNorm(Function):
         ctx.has_weight, ctx.has_bias, ctx.training, ctx.count, ctx.eps = has_weight, has_bias, training, count, eps
         ctx.rules = (ctx.TRAINING if training else ctx.EVAL,) + (ctx.WEIGHT,) * has_weight + (ctx.BIAS,) * has_bias
         # training keeps only arrays it computed, so x may change in place afterwards; eval keeps x itself
-        y = np.empty(x3.shape, x.dtype)
         if training:
-            mean, var, xc = np.empty(c, x.dtype), np.empty(c, x.dtype), np.empty(x3.shape, x.dtype)
-            invstd, scale = np.empty(c, x.dtype), np.empty(c, x.dtype)
-
-            def normalise(k):  # channels k, on one thread of the pool (ops/parallel.py), in the cache
-                mean[k] = _channel_sum(x3[:, k]) / count
-                np.subtract(x3[:, k], mean[k, None], out=xc[:, k])  # kept: x̂ = xc·invstd without another pass
-                var[k] = _channel_dot(xc[:, k], xc[:, k]) / count  # biased: what the batch is normalised with
-                invstd[k] = 1.0 / np.sqrt(var[k] + eps)
-                scale[k] = _scale(invstd[k], None if weight is None else weight[k], x.dtype)
-                np.multiply(xc[:, k], scale[k, None], out=y[:, k])
-                if bias is not None:
-                    y[:, k] += bias[k, None]
-
-            _by_channels(normalise, x3)
+            mean = _channel_sum(x3) / count
+            xc = x3 - mean[:, None]  # kept for backward: x̂ = xc·invstd, without another pass
+            var = _channel_dot(xc, xc) / count  # biased: what the batch is normalised with
+            invstd = 1.0 / np.sqrt(var + eps)
             if running is not None:
                 _update_running(running[0], mean, momentum)
                 _update_running(running[1], var * (count / (count - 1)), momentum)
+            scale = _scale(invstd, weight, x.dtype)
+            y = xc * scale[:, None]
+            if bias is not None:
+                y += bias[:, None]
             ctx.save_for_backward(xc, invstd, scale)
         else:
             mean = running[0].astype(x.dtype, copy=False)
             invstd = 1.0 / np.sqrt(running[1].astype(x.dtype, copy=False) + eps)
             scale = _scale(invstd, weight, x.dtype)
             shift = -mean * scale if bias is None else bias - mean * scale
-
-            def affine(k):
-                np.multiply(x3[:, k], scale[k, None], out=y[:, k])
-                y[:, k] += shift[k, None]
-
-            _by_channels(affine, x3)
+            y = x3 * scale[:, None]
+            y += shift[:, None]
             ctx.save_for_backward(x3, invstd, scale, mean)
         return y.reshape(x.shape)
 
@@ -103,22 +91,16 @@ class BatchNorm(Function):
         else:
             x3, invstd, scale, mean = ctx.saved_tensors
         g = up.reshape(up.shape[0], up.shape[1], -1)
-        c = g.shape[1]
-        dx = np.empty(g.shape, np.result_type(g, scale))
-        sum_g, sum_g_xhat = np.empty(c, dx.dtype), np.empty(c, dx.dtype)
-
-        def grads(k):
-            sum_g[k] = _channel_sum(g[:, k])
-            np.multiply(g[:, k], scale[k, None], out=dx[:, k])
-            if ctx.training:
-                sum_g_xhat[k] = _channel_dot(g[:, k], xc[:, k]) * invstd[k]
-                # (γ/σ)(g − mean g − x̂·mean(g·x̂)) as g·a − xc·b − c with per-channel a, b, c: four passes
-                dx[:, k] -= xc[:, k] * (scale[k] * invstd[k] * sum_g_xhat[k] / ctx.count)[:, None]
-                dx[:, k] -= (scale[k] * sum_g[k] / ctx.count)[:, None]
-            else:
-                sum_g_xhat[k] = (_channel_dot(g[:, k], x3[:, k]) - mean[k] * sum_g[k]) * invstd[k]  # Σ g·(x − μ)/σ
-
-        _by_channels(grads, g)
+        sum_g = _channel_sum(g)
+        if ctx.training:
+            sum_g_xhat = _channel_dot(g, xc) * invstd
+            # (γ/σ)(g − mean g − x̂·mean(g·x̂)) as g·a − xc·b − c with per-channel a, b, c: four passes
+            dx = g * scale[:, None]
+            dx -= xc * (scale * invstd * sum_g_xhat / ctx.count)[:, None]
+            dx -= (scale * sum_g / ctx.count)[:, None]
+        else:
+            sum_g_xhat = (_channel_dot(g, x3) - mean * sum_g) * invstd  # Σ g·(x − μ)/σ
+            dx = g * scale[:, None]
         grads = [dx.reshape(up.shape)]
         if ctx.has_weight:
             grads.append(sum_g_xhat)
@@ -150,21 +132,6 @@ class BatchNorm(Function):
         if self.has_bias:
             grads.append(g.sum(dim=axes))
         return tuple(grads)
-
-
-def _by_channels(fn, x3):
-    """``fn(channels)`` for blocks of the channels of an (N, C, L) array, small enough to stay in the cache over
-    a gate's passes, the blocks split over the pool's threads: each channel's statistics are its own."""
-    n, c, length = x3.shape
-    per_channel = n * length * x3.itemsize
-    step = max(1, parallel.BLOCK_BYTES // max(1, per_channel))
-
-    def work(part):
-        start, stop, _ = part.indices(c)
-        for k in range(start, stop, step):
-            fn(slice(k, min(k + step, stop)))
-
-    parallel.run(work, c, 4 * x3.nbytes)
 
 
 def _scale(invstd, weight, dtype):

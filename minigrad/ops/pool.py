@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-from . import parallel, window
+from . import window
 from .conv import check_4d
 from .gate import constant
 from .shape import expand
@@ -59,30 +59,6 @@ class _Pool(Function):
     def taps(self, xp):
         return _taps(xp, self.kernel, self.stride, self.dilation, self.out)
 
-    def plane_bytes(self, dtype):
-        """What one (image, channel) plane of a pooling loop touches: its padded input and a few outputs' worth."""
-        (ph, pw), (eh, ew), (H, W), (oh, ow) = self.padding, self.extra, self.in_shape[2:], self.out
-        return ((H + 2 * ph + eh) * (W + 2 * pw + ew) + 3 * oh * ow) * np.dtype(dtype).itemsize
-
-    def spread(self, fill, dtype):
-        """dL/dx, tile by tile over the pool's threads: ``fill(n, c, dxp)`` adds the gradients of images n,
-        channels c into ``dxp``, zeros of their padded shape, which is then cropped into dL/dx."""
-        dx = np.empty(self.in_shape, dtype)
-        unpadded = self.padding == self.extra == (0, 0)
-
-        def tile(n, c):
-            if unpadded:  # dL/dx itself is the padded input
-                dxp = dx[n, c]
-                dxp[...] = 0
-                fill(n, c, dxp)
-            else:
-                dxp = self.padded_zeros(dtype, planes=dx[n, c].shape[:2])
-                fill(n, c, dxp)
-                dx[n, c] = self.crop(dxp)
-
-        parallel.tiles(tile, self.in_shape[:2], self.plane_bytes(dtype), 2 * dx.nbytes)
-        return dx
-
     def padded_zeros(self, dtype, planes=None):
         """Zeros of the padded input's shape (ceil_mode's extra rows included); ``planes`` replaces (N, C)."""
         (ph, pw), (eh, ew), (N, C, H, W) = self.padding, self.extra, self.in_shape
@@ -113,41 +89,30 @@ class MaxPool2d(_Pool):
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
         ctx.setup(x, kernel, stride, padding, dilation, ceil_mode)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        shape = x.shape[:2] + ctx.out
-        best = np.empty(shape, x.dtype)
-        arg = np.empty(shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
-
-        def tile(n, c):  # images n, channels c: one tile of the pool's threads (ops/parallel.py)
-            part = x[n, c]
-            taps = ctx.taps(ctx.pad(part, fill))
-            _, first = next(taps)
-            top, at = best[n, c], arg[n, c]
-            top[...], at[...] = first, 0
-            # PyTorch's rule: a tap takes over when strictly greater (a tie keeps the first maximum) or NaN
-            nan_aware = x.dtype.kind == "f" and part.size > 0 and np.isnan(part.max())
-            for t, win in taps:
-                better = win > top
-                if nan_aware:
-                    better |= win != win
-                np.maximum(top, win, out=top)
-                # taps come in increasing order, so the newest winner is the largest index; arithmetic, not
-                # np.where/copyto with a mask, which are much slower on unpredictable masks (bench/README.md)
-                np.maximum(at, better * at.dtype.type(t), out=at)
-
-        parallel.tiles(tile, x.shape[:2], ctx.plane_bytes(x.dtype), 2 * x.nbytes)
+        taps = ctx.taps(ctx.pad(x, fill))
+        _, first = next(taps)
+        best = first.copy()
+        arg = np.zeros(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
+        # PyTorch's rule: a tap takes over when strictly greater (a tie keeps the first maximum) or NaN
+        nan_aware = x.dtype.kind == "f" and x.size > 0 and np.isnan(x.max())
+        for t, win in taps:
+            better = win > best
+            if nan_aware:
+                better |= win != win
+            np.maximum(best, win, out=best)
+            # taps come in increasing order, so the newest winner is the largest index; arithmetic, not
+            # np.where/copyto with a mask, which are much slower on unpredictable masks (bench/README.md)
+            np.maximum(arg, better * arg.dtype.type(t), out=arg)
         ctx.save_for_backward(arg)
         return best
 
     @staticmethod
     def backward(ctx, up):
         (arg,) = ctx.saved_tensors
-
-        def route(n, c, dxp):
-            routed, choice = up[n, c], arg[n, c]
-            for t, win in ctx.taps(dxp):
-                win += routed * (choice == t)
-
-        return (ctx.spread(route, up.dtype),)
+        dxp = ctx.padded_zeros(up.dtype)
+        for t, win in ctx.taps(dxp):
+            win += up * (arg == t)
+        return (ctx.crop(dxp),)
 
     def adjoint(self, v):
         """The transpose of backward's routing: each window's value at its argmax (linear in ``v``)."""
@@ -179,8 +144,12 @@ class AvgPool2d(_Pool):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, count_include_pad, ceil_mode, divisor_override):
         ctx.setup(x, kernel, stride, padding, (1, 1), ceil_mode)
+        taps = ctx.taps(ctx.pad(x, 0))
+        _, first = next(taps)
+        total = first.astype(np.result_type(x.dtype, np.float32), copy=True)
+        for _, win in taps:
+            total += win
         (H, W), (ph, pw) = x.shape[2:], padding
-        dtype = np.result_type(x.dtype, np.float32)
         if divisor_override is not None:
             ctx.divisor = divisor_override
         elif ctx.extra == (0, 0) and (count_include_pad or padding == (0, 0)):
@@ -188,34 +157,21 @@ class AvgPool2d(_Pool):
         else:
             # how many counted elements each window holds (the input, plus the padding with count_include_pad,
             # never ceil_mode's extra rows): pool a map of ones over the same windows
-            counted = ctx.padded_zeros(dtype, planes=(1, 1))
+            counted = ctx.padded_zeros(total.dtype, planes=(1, 1))
             if count_include_pad:
                 counted[..., : H + 2 * ph, : W + 2 * pw] = 1
             else:
                 counted[..., ph : ph + H, pw : pw + W] = 1
             ctx.divisor = sum(win for _, win in ctx.taps(counted))
-        total = np.empty(x.shape[:2] + ctx.out, dtype)
-
-        def tile(n, c):
-            taps = ctx.taps(ctx.pad(x[n, c], 0))
-            _, first = next(taps)
-            part = total[n, c]
-            part[...] = first
-            for _, win in taps:
-                part += win
-            part /= ctx.divisor
-
-        parallel.tiles(tile, x.shape[:2], ctx.plane_bytes(dtype), 2 * x.nbytes)
-        return total
+        return total / ctx.divisor
 
     @staticmethod
     def backward(ctx, up):
-        def spread(n, c, dxp):
-            share = up[n, c] / ctx.divisor
-            for _, win in ctx.taps(dxp):
-                win += share
-
-        return (ctx.spread(spread, np.result_type(up.dtype, np.float32) if up.dtype.kind != "f" else up.dtype),)
+        share = up / ctx.divisor
+        dxp = ctx.padded_zeros(share.dtype)
+        for _, win in ctx.taps(dxp):
+            win += share
+        return (ctx.crop(dxp),)
 
     def adjoint(self, v):
         """The transpose of backward's spreading: each window's sum, divided as forward divides."""
