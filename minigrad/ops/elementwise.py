@@ -29,9 +29,9 @@ def _binary(gate, a, b, reflected=False, true_divide=False):
         if pair is None:
             return NotImplemented
     x, y = (pair[1], pair[0]) if reflected else pair
-    if x.shape != y.shape:
-        broadcast_shape(gate.name, x.shape, y.shape)
-    return gate.apply(x, y)
+    if x._data.shape != y._data.shape:
+        broadcast_shape(gate.name, x._data.shape, y._data.shape)
+    return gate()._apply((x, y), {})
 
 
 class Add(Elementwise):

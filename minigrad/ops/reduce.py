@@ -21,10 +21,13 @@ class _Reduction(Function):
     """Common bookkeeping: the reduced axes and how to spread an upstream gradient back over them."""
 
     def setup(self, a, dim, keepdim):
-        self.shape = a.shape
-        self.axes = dims.axes(self.name, dim, a.ndim)
+        self.shape = shape = a.shape
+        if dim is None:  # every axis: the common case, without the checks
+            self.axes, self.count = tuple(range(len(shape))), a.size
+        else:
+            self.axes = dims.axes(self.name, dim, len(shape))
+            self.count = math.prod([shape[i] for i in self.axes])
         self.keepdim = keepdim
-        self.count = math.prod([a.shape[i] for i in self.axes])
 
     def spread(self, up):
         """The upstream gradient with the reduced axes put back (size 1), ready to broadcast (array or Tensor)."""
@@ -43,7 +46,7 @@ class Sum(_Reduction):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.setup(a, dim, keepdim)
-        return a.sum(axis=ctx.axes, keepdims=keepdim)
+        return a.sum(ctx.axes, None, None, keepdim)  # positional: numpy's keyword path costs 0.6 µs
 
     @staticmethod
     def backward(ctx, up):
@@ -60,7 +63,7 @@ class Mean(_Reduction):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.setup(a, dim, keepdim)
-        return a.mean(axis=ctx.axes, keepdims=keepdim)
+        return a.mean(ctx.axes, None, None, keepdim)
 
     @staticmethod
     def backward(ctx, up):
