@@ -52,7 +52,8 @@ def _tensor_rows(quick, threads):
         ours, theirs = _pair(lambda x, w: F.conv2d(x, w, padding=1),
                              (lambda x, w: TF.conv2d(x, w, padding=1)) if TF else None,
                              [(32, 16, size, size), (32, 16, 3, 3)], rng)
-        rows.append(_row(f"conv2d 3×3 pad 1, (32, 16, {size}, {size})", *interleaved([ours, theirs], rounds), "PyTorch"))
+        times = interleaved([ours, theirs], rounds)
+        rows.append(_row(f"conv2d 3×3 pad 1, (32, 16, {size}, {size})", *times, "PyTorch"))
     return rows
 
 

@@ -127,7 +127,8 @@ class Function(Gate):
         cls = type(ctx)
         try:  # one and two inputs spelled out: a list comprehension costs a frame
             n = len(args)
-            arrays = [args[0]._data] if n == 1 else [args[0]._data, args[1]._data] if n == 2 else [x._data for x in args]
+            arrays = ([args[0]._data] if n == 1 else [args[0]._data, args[1]._data] if n == 2
+                      else [x._data for x in args])
             inputs = args
         except AttributeError:  # non-Tensor positional arguments go to forward as they are
             arrays = [x._data if isinstance(x, Tensor) else x for x in args]

@@ -297,7 +297,8 @@ class Value:
         kind = other.__class__
         if kind is not Value:
             # exact float and int first: isinstance(other, numbers.Real) is an ABC lookup, slow for the hottest path
-            if kind is float or kind is Constant or kind is int or (isinstance(other, numbers.Real) and kind is not bool):
+            if kind is float or kind is Constant or kind is int or (
+                    isinstance(other, numbers.Real) and kind is not bool):
                 return self._with_number(gate, other, reflected)
             return NotImplemented
         if reflected:
@@ -447,8 +448,8 @@ def _graph_spec(root):
                 stack.append(parent)
     nodes = sorted(seen, key=lambda n: n._id)
     where = {node: k for k, node in enumerate(nodes)}
-    spec = [float(n) if n.__class__ is Constant else (n.data, n.grad, n.label, n._gate, tuple(where[p] for p in n._inputs))
-            for n in nodes]  # a Constant is its number
+    spec = [float(n) if n.__class__ is Constant  # a Constant is its number
+            else (n.data, n.grad, n.label, n._gate, tuple(where[p] for p in n._inputs)) for n in nodes]
     return spec, where[root]
 
 
