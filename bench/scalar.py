@@ -155,7 +155,7 @@ TARGETS = {"y.tanh()": "target < 5 s, < 1.5 GiB", "y + 1.0": "target < 3 s, < 60
 def chain(quick=False):
     n = 100_000 if quick else 1_000_000
     rows = []
-    gates = (("y.tanh()", "tanh gates"), ("y + 1.0", "add gates, each with a plain number (2,000,000 nodes)"))
+    gates = (("y.tanh()", "tanh gates"), ("y + 1.0", f"add gates, each with a plain number ({2 * n:,} nodes)"))
     for gate, what in gates:
         r = run_fresh(CHAIN.replace("__N__", str(n)).replace("__GATE__", gate))
         total = r["build"] + r["backward"]
