@@ -1,7 +1,10 @@
 """The layers: PyTorch's constructor arguments, defaults, parameter shapes and initialisation.
 
 Each layer holds its parameters and calls one function of ``minigrad.nn.functional``; the
-gates (and their local-gradient rules) live in ``minigrad/ops/``.
+gates (and their local-gradient rules) live in ``minigrad/ops/``. This file holds Linear, batch norm,
+the pools, dropout, the first activations and the argument checks every layer shares (``count``,
+``number``); ``conv.py``, ``activation.py``, ``normalization.py``, ``resampling.py`` and ``loss.py``
+hold the rest, by family, as ``torch.nn.modules`` does.
 """
 from __future__ import annotations
 
@@ -35,23 +38,12 @@ def count(op, what, value):
     return n
 
 
-def _conv_args(layer, op, kernel_size, stride, padding, dilation):
-    """Conv2d's window arguments, checked as conv2d checks them (padding kept as given if a string)."""
-    layer.kernel_size = window.positive(op, "kernel_size", kernel_size)
-    layer.stride = window.positive(op, "stride", stride)
-    layer.dilation = window.positive(op, "dilation", dilation)
-    window.padding(op, padding, layer.stride, layer.kernel_size, layer.dilation)
-    layer.padding = padding if isinstance(padding, str) else pair(op, "padding", padding)
-
-
-def _check_groups(op, in_channels, out_channels, groups):
-    in_channels, out_channels = count(op, "in_channels", in_channels), count(op, "out_channels", out_channels)
-    groups = count(op, "groups", groups)
-    if in_channels % groups or out_channels % groups:
-        raise ValueError(
-            f"{op}: in_channels {in_channels} and out_channels {out_channels} must both be divisible by groups {groups}"
-        )
-    return in_channels, out_channels, groups
+def number(op, what, value):
+    """A real number (an int, a float or a numpy number; not a bool), returned as given; else a TypeError
+    naming ``op``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{op}: {what} must be a number, got {value!r} ({type(value).__name__})")
+    return value
 
 
 def _check_pool(op, kernel_size, stride, padding, dilation=1):
@@ -88,76 +80,22 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class _ConvNd(Module):
-    def _conv_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding not in ((0, 0), "valid"):
-            s += f", padding={self.padding}"
-        if getattr(self, "output_padding", (0, 0)) != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
-
-    extra_repr = _conv_repr
-
-
-class Conv2d(_ConvNd):
-    """2-D convolution (cross-correlation, as every framework computes it); weight (out, in/groups, kH, kW).
-
-    Parameters: out·(in/groups)·kH·kW + out -- the lectures' n_l·n_{l+1}·k₁·k₂ + n_{l+1} when groups = 1.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
-        super().__init__()
-        self.in_channels, self.out_channels, self.groups = _check_groups("Conv2d", in_channels, out_channels, groups)
-        _conv_args(self, "Conv2d", kernel_size, stride, padding, dilation)
-        fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
-        bound = 1.0 / math.sqrt(fan_in)
-        self.weight = _uniform_param((self.out_channels, self.in_channels // self.groups, *self.kernel_size), bound)
-        self.bias = _uniform_param((self.out_channels,), bound) if bias else None
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-
-class ConvTranspose2d(_ConvNd):
-    """Transposed ("expanding") convolution; weight (in, out/groups, kH, kW). It maps a conv2d's output size back."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1):
-        super().__init__()
-        op = "ConvTranspose2d"
-        self.in_channels, self.out_channels, self.groups = _check_groups(op, in_channels, out_channels, groups)
-        self.kernel_size = window.positive(op, "kernel_size", kernel_size)
-        self.stride, self.dilation = window.positive(op, "stride", stride), window.positive(op, "dilation", dilation)
-        self.padding = window.non_negative(op, "padding", padding)
-        self.output_padding = window.non_negative(op, "output_padding", output_padding)
-        # PyTorch computes fan_in from weight.size(1): out/groups·kH·kW
-        fan_in = self.out_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
-        bound = 1.0 / math.sqrt(fan_in)
-        self.weight = _uniform_param((self.in_channels, self.out_channels // self.groups, *self.kernel_size), bound)
-        self.bias = _uniform_param((self.out_channels,), bound) if bias else None
-
-    def forward(self, x):
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.groups, self.dilation)
-
-
-class _BatchNorm(Module):
-    dims = ()
+class _NormBase(Module):
+    """Batch and instance norm: γ, β (per channel, when ``affine``) and the running statistics as buffers (when
+    ``track_running_stats``), with PyTorch's names, so ``state_dict`` has its keys."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
         super().__init__()
-        num_features = count(type(self).__name__, "num_features", num_features)
+        op = type(self).__name__
+        num_features = count(op, "num_features", num_features)
+        number(op, "eps", eps)
+        if momentum is not None:
+            number(op, "momentum", momentum)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats, self.use_bias = affine, track_running_stats, bias
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine and bias else None  # bias=False: γ only
+        # bias=False: γ only
+        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine and bias else None
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(num_features, dtype=np.float32))
             self.register_buffer("running_var", np.ones(num_features, dtype=np.float32))
@@ -165,10 +103,19 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    dims = ()
+
     def forward(self, x):
         if x.ndim not in self.dims:
             raise ValueError(
-                f"{type(self).__name__}: expected a {' or '.join(f'{d}-D' for d in self.dims)} input, got shape {x.shape}"
+                f"{type(self).__name__}: expected a {' or '.join(f'{d}-D' for d in self.dims)} input, "
+                f"got shape {x.shape}"
             )
         momentum = self.momentum
         if self.training and self.track_running_stats:
@@ -178,10 +125,6 @@ class _BatchNorm(Module):
         use_batch = self.training or not self.track_running_stats
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch,
                             0.0 if momentum is None else momentum, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -218,7 +161,8 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """PyTorch's arguments in PyTorch's order (``ceil_mode`` before ``count_include_pad``, unlike ``F.avg_pool2d``)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
         super().__init__()
         _check_pool("avg_pool2d", kernel_size, stride, padding)
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
@@ -232,18 +176,24 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+def _output_size(op, output_size):
+    """An adaptive pool's ``output_size``: an int ≥ 1, or a pair of them in which None keeps that size of the
+    input."""
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        for size in output_size:
+            if size is not None:
+                count(op, "output_size", size)
+    else:
+        count(op, "output_size", output_size)
+    return output_size
+
+
 class AdaptiveAvgPool2d(Module):
     """``AdaptiveAvgPool2d(1)`` is global average pooling."""
 
     def __init__(self, output_size):
         super().__init__()
-        if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
-            for size in output_size:  # None in a pair keeps that size of the input
-                if size is not None:
-                    count("AdaptiveAvgPool2d", "output_size", size)
-        else:
-            count("AdaptiveAvgPool2d", "output_size", output_size)
-        self.output_size = output_size
+        self.output_size = _output_size("AdaptiveAvgPool2d", output_size)
 
     def forward(self, x):
         return F.adaptive_avg_pool2d(x, self.output_size)
@@ -321,8 +271,11 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        op = type(self).__name__
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
+            raise TypeError(f"{op}: p must be a number in [0, 1] (the probability of dropping), got {p!r}")
+        if not 0.0 <= p <= 1.0:  # written so that nan fails too
+            raise ValueError(f"{op}: p must be in [0, 1], got {p}")
         self.p = p
         self.inplace = inplace  # accepted as in PyTorch; the output is always a new tensor (the graph keeps the input)
 
@@ -333,70 +286,15 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout2d(Dropout):
+    """Channel dropout on (N, C, H, W): in train() each channel of each sample is zeroed as a whole with
+    probability ``p`` and the kept ones scaled by 1/(1 − p); the identity in eval(). A 3-D input is read as
+    (N, C, L), as PyTorch does."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
+
+
 class Identity(Module):
     def forward(self, x):
         return x
-
-
-class _Loss(Module):
-    def __init__(self, reduction="mean"):
-        super().__init__()
-        self.reduction = reduction
-
-
-class _WeightedLoss(_Loss):
-    """A loss with per-class weights, kept as a buffer named ``weight`` (in ``state_dict`` when given), as PyTorch."""
-
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
-
-
-class CrossEntropyLoss(_WeightedLoss):
-    """Softmax cross-entropy on logits (N, C) and integer class targets (N,), fused with log-softmax.
-
-    ``weight`` (C,) weighs each class, targets equal to ``ignore_index`` are skipped, and
-    ``label_smoothing`` ε mixes in the uniform target; see ``F.cross_entropy`` for the formula.
-    """
-
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(weight, reduction)
-        if isinstance(label_smoothing, (bool, np.bool_)) or not isinstance(label_smoothing, numbers.Real):
-            raise TypeError(f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
-        if not 0.0 <= label_smoothing <= 1.0:  # written so that nan fails too
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1] (0 is no smoothing, 1 a uniform "
-                             f"target), got {label_smoothing}")
-        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
-
-    def forward(self, logits, target):
-        return F.cross_entropy(logits, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
-                               label_smoothing=self.label_smoothing)
-
-
-class NLLLoss(_WeightedLoss):
-    """−w[t]·log_probs[t] on log-probabilities (pair it with ``F.log_softmax(x, dim=1)``); options as CrossEntropyLoss."""
-
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(weight, reduction)
-        self.ignore_index = ignore_index
-
-    def forward(self, log_probs, target):
-        return F.nll_loss(log_probs, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
-
-
-class MSELoss(_Loss):
-    def forward(self, input, target):
-        return F.mse_loss(input, target, reduction=self.reduction)
-
-
-class BCELoss(_Loss):
-    def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, reduction=self.reduction)
-
-
-class KLDivLoss(_Loss):
-    def __init__(self, reduction="batchmean"):
-        super().__init__(reduction)
-
-    def forward(self, log_input, target):
-        return F.kl_div(log_input, target, reduction=self.reduction)

@@ -143,17 +143,23 @@ def test_dropout_is_identity_in_eval_and_losses_as_modules():
 
 LAYERS = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
           "AdaptiveAvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "Identity",
-          "MSELoss", "CrossEntropyLoss", "NLLLoss"]
+          "MSELoss", "CrossEntropyLoss", "NLLLoss",
+          "Conv1d", "LayerNorm", "GroupNorm", "InstanceNorm2d", "GELU", "ELU", "SiLU", "Softplus", "Hardtanh", "ReLU6",
+          "Mish", "LogSoftmax", "AdaptiveMaxPool2d", "MaxUnpool2d", "Upsample", "Dropout2d", "BCEWithLogitsLoss",
+          "BCELoss", "L1Loss", "SmoothL1Loss", "HuberLoss"]
 
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_constructor_arguments_are_pytorchs(name):
-    """Same names, order and defaults: a model written for PyTorch builds unchanged (device, dtype and
-    padding_mode are PyTorch's alone; deprecated arguments such as size_average are left out)."""
+    """Same names, order and defaults: a model written for PyTorch builds unchanged (device and dtype are
+    PyTorch's alone, so is ConvTranspose2d's padding_mode, which takes only "zeros"; deprecated arguments such
+    as size_average and Hardtanh's min_value are left out)."""
     torch = pytest.importorskip("torch")
     import inspect
 
-    skip = {"self", "device", "dtype", "padding_mode", "size_average", "reduce", "args", "kwargs"}
+    skip = {"self", "device", "dtype", "size_average", "reduce", "min_value", "max_value", "args", "kwargs"}
+    if name == "ConvTranspose2d":
+        skip.add("padding_mode")
 
     def arguments(cls):
         params = inspect.signature(cls.__init__).parameters.values()
@@ -178,6 +184,34 @@ def test_weighted_losses_keep_weight_as_a_buffer_as_pytorch(torch_on_one_thread)
     model = nn.Sequential(nn.Linear(3, 3), nn.CrossEntropyLoss(weight=w))
     assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight"]
     np.testing.assert_array_equal(model.state_dict()["1.weight"], w)
+
+
+def test_dropout2d_drops_whole_channels_in_train_and_is_the_identity_in_eval():
+    mg.manual_seed(0)
+    drop, x = nn.Dropout2d(0.25), Tensor(np.ones((8, 50, 3, 4)), requires_grad=True)
+    assert drop.eval()(x) is x
+    y = drop.train()(x)
+    per_channel = y.data.reshape(8, 50, 12)
+    assert (per_channel == per_channel[:, :, :1]).all()  # one value per channel of each sample
+    assert set(np.unique(per_channel)) == {0.0, 1 / 0.75}  # dropped, or kept and scaled by 1/(1 − p)
+    assert 0.15 < (per_channel[:, :, 0] == 0).mean() < 0.35
+    y.backward(np.ones(y.shape))
+    np.testing.assert_array_equal(x.grad, y.data)  # the gradient passes where the channel was kept, scaled
+    assert drop(Tensor(np.ones((2, 3, 5)))).shape == (2, 3, 5)  # (N, C, L), as PyTorch reads a 3-D input
+    assert (nn.Dropout2d(1.0)(x).data == 0).all() and nn.Dropout2d(0.0)(x) is x
+
+
+def test_dropout2d_arguments_and_repr_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    assert repr(nn.Dropout2d(0.2)) == repr(torch.nn.Dropout2d(0.2)) == "Dropout2d(p=0.2, inplace=False)"
+    assert isinstance(nn.Dropout2d(), nn.Dropout) and list(nn.Dropout2d().state_dict()) == []
+    with pytest.raises(ValueError, match=r"^Dropout2d: p must be in \[0, 1\], got 1.5$"):
+        nn.Dropout2d(1.5)
+    with pytest.raises(TypeError, match=r"^Dropout2d: p must be a number in \[0, 1\] \(the probability of dropping\), "
+                                        r"got '0.5'$"):
+        nn.Dropout2d("0.5")
+    with pytest.raises(ValueError, match=r"dropout2d: expected an input of shape \(N, C, H, W\) \(or \(N, C, L\)\)"):
+        nn.Dropout2d()(Tensor(np.ones((4, 3))))
 
 
 def test_pooling_layers_take_pytorchs_positional_order():
