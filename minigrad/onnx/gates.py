@@ -8,9 +8,11 @@ in the promoted dtype). It returns the name of the node's value.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..ops import activation, conv, elementwise as ew, linear, norm, pool
+from ..ops import activation, conv, elementwise as ew, linear, norm, normalization, pool
 
 CONVERTERS = {}
 
@@ -66,7 +68,7 @@ def _linear(g, node, gate, inputs):
     return g.node("Add", [out, inputs[2]], batch=batch) if len(inputs) > 2 else out
 
 
-@converts(norm.BatchNorm)
+@converts(norm.BatchNorm, normalization.InstanceNormEval)  # instance norm on running statistics is batch norm
 def _batch_norm(g, node, gate, inputs):
     o = gate._options
     if o["training"]:
@@ -79,6 +81,36 @@ def _batch_norm(g, node, gate, inputs):
     bias = inputs[-1] if o["has_bias"] else g.const(np.zeros(c, node.dtype))
     mean, var = (g.array(a, node.dtype) for a in o["running"])
     return g.node("BatchNormalization", [inputs[0], weight, bias, mean, var], batch=g.batch_of(x), epsilon=o["eps"])
+
+
+@converts(normalization.LayerNorm)
+def _layer_norm(g, node, gate, inputs):
+    if g.opset < 17:
+        g.fail(f"needs ONNX's LayerNormalization, which came with opset 17; export with opset=17 or newer (the "
+               f"default), not {g.opset}")
+    x, m, o = node._inputs[0], gate.rows[1], gate._options
+    if gate.param_shape is not None:  # normalized_shape: the dims γ and β have
+        axis = x.ndim - len(gate.param_shape)
+    else:  # without them any trailing dims holding m elements are the same normalisation
+        axis = max(k for k in range(x.ndim) if math.prod(x.shape[k:]) == m)
+    batch = g.batch_of(x)
+    if batch is not None and batch >= axis:
+        g.fail(f"normalises over the batch axis {batch} of {x.shape} (normalized_shape {x.shape[axis:]}), which would "
+               f"mix the samples of a symbolic batch; export with dynamic_batch=False")
+    params = inputs[1:]
+    scale = params[0] if o["has_weight"] else g.const(np.ones(x.shape[axis:], node.dtype))
+    bias = [params[-1]] if o["has_bias"] else []
+    return g.node("LayerNormalization", [inputs[0], scale, *bias], batch=batch, axis=axis, epsilon=o["eps"])
+
+
+@converts(normalization.InstanceNorm)
+def _instance_norm(g, node, gate, inputs):
+    x, o = node._inputs[0], gate._options
+    g.require_batch_first(x)
+    c = x.shape[1]
+    scale = inputs[1] if o["has_weight"] else g.const(np.ones(c, node.dtype))
+    bias = inputs[-1] if o["has_bias"] else g.const(np.zeros(c, node.dtype))
+    return g.node("InstanceNormalization", [inputs[0], scale, bias], batch=g.batch_of(x), epsilon=o["eps"])
 
 
 @converts(norm.Dropout)
@@ -150,6 +182,44 @@ def _unary(g, node, gate, inputs):
 def _leaky_relu(g, node, gate, inputs):
     return g.node("LeakyRelu", inputs, batch=g.aligned_batch(node, *node._inputs),
                   alpha=float(gate._options["negative_slope"]))
+
+
+@converts(activation.Elu)
+def _elu(g, node, gate, inputs):
+    return g.node("Elu", inputs, batch=g.aligned_batch(node, *node._inputs), alpha=float(gate._options["alpha"]))
+
+
+@converts(activation.Hardtanh, activation.Relu6)
+def _hardtanh(g, node, gate, inputs):
+    o = gate._options
+    return g.node("Clip", [inputs[0], g.scalar_like(o["lo"], node), g.scalar_like(o["hi"], node)],
+                  batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(activation.Gelu, activation.GeluTanh, activation.Silu, activation.Mish, activation.Softplus)
+def _composed_activation(g, node, gate, inputs):
+    """The activations ONNX has only in newer opsets (Gelu 20, Mish 18), or not as PyTorch computes them
+    (Softplus' beta and threshold), written with the nodes they are made of."""
+    batch = g.aligned_batch(node, *node._inputs)
+    x = inputs[0]
+
+    def op(name, *args):
+        return g.node(name, [a if isinstance(a, str) else g.scalar_like(a, node) for a in args], batch=batch)
+
+    if isinstance(gate, activation.Gelu):  # x·Φ(x) = ½x(1 + erf(x/√2))
+        return op("Mul", op("Mul", x, 0.5), op("Add", op("Erf", op("Div", x, math.sqrt(2.0))), 1.0))
+    if isinstance(gate, activation.GeluTanh):  # ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+        inner = op("Mul", op("Add", x, op("Mul", op("Mul", op("Mul", x, x), x), activation._GELU_CUBIC)),
+                   activation._SQRT_2_OVER_PI)
+        return op("Mul", op("Mul", x, 0.5), op("Add", op("Tanh", inner), 1.0))
+    if isinstance(gate, activation.Silu):
+        return op("Mul", x, op("Sigmoid", x))
+    if isinstance(gate, activation.Mish):
+        return op("Mul", x, op("Tanh", op("Softplus", x)))
+    beta, threshold = gate._options["beta"], gate._options["threshold"]  # x where βx > threshold, as forward
+    bx = x if beta == 1 else op("Mul", x, beta)
+    soft = op("Softplus", bx) if beta == 1 else op("Div", op("Softplus", bx), beta)
+    return op("Where", op("Greater", bx, threshold), x, soft)
 
 
 @converts(activation.Softmax, activation.LogSoftmax)

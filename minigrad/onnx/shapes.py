@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..ops import matmul, reduce, shape
+from ..ops import interpolate, matmul, padding, reduce, shape
 from .gates import converts
 
 
@@ -170,6 +170,27 @@ def _pad(g, node, gate, inputs):
     pads = [lo for lo, _ in widths] + [hi for _, hi in widths]
     value = g.scalar_like(gate._options.get("value", 0.0), node)
     return g.node("Pad", [inputs[0], g.ints(pads), value], batch=b, mode="constant")
+
+
+@converts(interpolate.Interpolate, padding.PadCopies)
+def _resample(g, node, gate, inputs):
+    """Resizing and the reflect/replicate/circular pads read the input along each axis at the source indices
+    forward used (``Resample``'s plan): a Gather per axis, and for the linear modes lo + (hi − lo)·λ."""
+    x = node._inputs[0]
+    batch, name = g.batch_of(x), inputs[0]
+    for axis, i0, i1, lam in gate._options["plan"]:
+        if axis == batch:
+            g.fail(f"reads along the batch axis {batch} of {x.shape}, which a symbolic batch size cannot fix; export "
+                   f"with dynamic_batch=False")
+        lo = g.node("Gather", [name, g.const(np.asarray(i0, np.int64))], batch=batch, axis=axis)
+        if lam is None:
+            name = lo
+            continue
+        hi = g.node("Gather", [name, g.const(np.asarray(i1, np.int64))], batch=batch, axis=axis)
+        weight = g.const(np.asarray(lam, node.dtype).reshape((-1,) + (1,) * (x.ndim - axis - 1)))
+        name = g.node("Add", [lo, g.node("Mul", [g.node("Sub", [hi, lo], batch=batch), weight], batch=batch)],
+                      batch=batch)
+    return name
 
 
 @converts(shape.Cat)

@@ -169,6 +169,11 @@ UNSUPPORTED = {
                           r"\(LocallyConnected2d\), has no ONNX mapping"),
     "user Function": (WithCube, (4,), r"the Cube gate \(a user mg.Function\), made by the model's own forward "
                                       r"\(WithCube\), has no ONNX mapping.*mg.onnx.SUPPORTED"),
+    "group norm": (lambda: nn.Sequential(nn.Conv2d(3, 4, 1), nn.GroupNorm(2, 4)), (3, 4, 4),
+                   r"the group_norm gate \(minigrad's GroupNorm\), made by module '1' \(GroupNorm\), has no ONNX "
+                   r"mapping"),
+    "adaptive max pooling": (lambda: nn.Sequential(nn.AdaptiveMaxPool2d(2)), (3, 5, 5),
+                             r"the adaptive_max_pool2d gate \(minigrad's AdaptiveMaxPool2d\), made by module '0'"),
 }
 
 

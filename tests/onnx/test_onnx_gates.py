@@ -63,13 +63,74 @@ def test_pooling(name, export_and_run):
 
 ACTIVATIONS = {
     "relu": nn.ReLU(), "leaky_relu": nn.LeakyReLU(0.2), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(),
-    "softmax": nn.Softmax(dim=1),
+    "softmax": nn.Softmax(dim=1), "log_softmax": nn.LogSoftmax(dim=1),
+    "gelu": nn.GELU(), "gelu, tanh": nn.GELU(approximate="tanh"), "elu": nn.ELU(0.7), "silu": nn.SiLU(),
+    "mish": nn.Mish(), "softplus": nn.Softplus(), "softplus, beta and a threshold it crosses": nn.Softplus(2.0, 0.5),
+    "hardtanh": nn.Hardtanh(-0.3, 0.2), "relu6": nn.ReLU6(),
 }
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activations(name, export_and_run):
-    export_and_run(nn.Sequential(nn.Linear(5, 7), ACTIVATIONS[name]), (5,))
+    scale = Fn(lambda m, x: m.fc(x) * 4.0, features=5)  # values past ReLU6's 6 and the thresholds too
+    export_and_run(nn.Sequential(scale, ACTIVATIONS[name]), (5,))
+
+
+NORMALISATIONS = {  # name: (layer, input shape without the batch)
+    "layer norm over the last dim": (nn.LayerNorm(8), (3, 8)),
+    "layer norm over two dims": (nn.LayerNorm((3, 8), eps=1e-3), (3, 8)),
+    "layer norm without affine": (nn.LayerNorm((2, 5), elementwise_affine=False), (3, 2, 5)),
+    "layer norm without bias": (nn.LayerNorm(8, bias=False), (8,)),
+    "instance norm": (nn.InstanceNorm2d(3), (3, 4, 5)),
+    "instance norm, affine": (nn.InstanceNorm2d(3, affine=True), (3, 4, 5)),
+    "instance norm on running statistics": (nn.InstanceNorm2d(3, affine=True, track_running_stats=True), (3, 4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", NORMALISATIONS)
+def test_normalisations(name, export_and_run):
+    layer, shape = NORMALISATIONS[name]
+    rng = np.random.default_rng(1)
+    for p in layer.parameters():  # γ and β that are not the identity, as after training
+        p.data = rng.uniform(0.5, 1.5, p.shape).astype(np.float32)
+    if getattr(layer, "running_var", None) is not None:
+        layer.running_mean.data = rng.standard_normal(3).astype(np.float32) * 0.3
+        layer.running_var.data = rng.uniform(0.5, 2.0, 3).astype(np.float32)
+    export_and_run(nn.Sequential(Fn(lambda m, x: x * 3.0 + 1.0), layer), shape)
+
+
+RESAMPLING = {  # name: (layer, input shape without the batch)
+    "upsample, nearest ×2": (nn.Upsample(scale_factor=2), (3, 4, 5)),
+    "upsample, nearest to a size": (nn.Upsample(size=(7, 3)), (3, 4, 5)),
+    "upsample, nearest ×1.5 on (N, C, L)": (nn.Upsample(scale_factor=1.5), (3, 5)),
+    "upsample, bilinear": (nn.Upsample(scale_factor=2, mode="bilinear"), (3, 4, 5)),
+    "upsample, bilinear, align_corners": (nn.Upsample(size=(6, 9), mode="bilinear", align_corners=True), (3, 4, 5)),
+    "conv2d, reflect padding": (nn.Conv2d(3, 2, 3, padding=(1, 2), padding_mode="reflect"), (3, 5, 6)),
+    "conv2d, replicate padding": (nn.Conv2d(3, 2, 3, padding=2, padding_mode="replicate"), (3, 5, 6)),
+    "conv2d, circular 'same' padding": (nn.Conv2d(3, 2, (2, 4), padding="same", padding_mode="circular"), (3, 5, 6)),
+    "conv1d, reflect padding": (nn.Conv1d(3, 2, 3, padding=1, padding_mode="reflect"), (3, 7)),
+}
+
+
+@pytest.mark.parametrize("name", RESAMPLING)
+def test_resampling_and_padding_modes(name, export_and_run):
+    layer, shape = RESAMPLING[name]
+    export_and_run(nn.Sequential(layer), shape)
+
+
+def test_layer_norm_needs_opset_17(runtime, tmp_path):
+    with pytest.raises(mg.onnx.ExportError, match=r"the layer_norm gate, made by module '0' \(LayerNorm\), needs "
+                                                 r"ONNX's LayerNormalization, which came with opset 17; export with "
+                                                 r"opset=17 or newer \(the default\), not 13"):
+        mg.onnx.export(nn.Sequential(nn.LayerNorm(4)), np.zeros((2, 4), np.float32), tmp_path / "m.onnx", opset=13)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_layer_norm_over_the_batch_axis_is_refused_with_a_symbolic_batch(runtime, tmp_path):
+    with pytest.raises(mg.onnx.ExportError, match=r"normalises over the batch axis 0 of \(2, 6\) "
+                                                 r"\(normalized_shape \(2, 6\)\).*dynamic_batch=False"):
+        mg.onnx.export(Fn(lambda m, x: mg.nn.functional.layer_norm(m.fc(x), (2, 6)), features=4),
+                       np.zeros((2, 4), np.float32), tmp_path / "m.onnx")
 
 
 def parts(*tensors):
