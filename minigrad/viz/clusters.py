@@ -86,7 +86,11 @@ class ModuleInfo:
 DEFAULTS = {"stride": "1", "padding": "0", "dilation": "1", "groups": "1", "bias": "True", "ceil_mode": "False",
             "eps": "1e-05", "momentum": "0.1", "affine": "True", "track_running_stats": "True",
             "count_include_pad": "True", "divisor_override": "None", "return_indices": "False", "inplace": "False",
-            "start_dim": "1", "end_dim": "-1", "padding_mode": "zeros", "output_padding": "0"}
+            "start_dim": "1", "end_dim": "-1", "padding_mode": "zeros", "output_padding": "0",
+            "elementwise_affine": "True", "approximate": "'none'", "alpha": "1.0", "beta": "1.0", "threshold": "20.0",
+            "min_val": "-1.0", "max_val": "1.0", "mode": "'nearest'"}
+TYPE_DEFAULTS = {"InstanceNorm2d": {"affine": "False", "track_running_stats": "False"}}
+"""The defaults of one type where they differ from the others' (``DEFAULTS``)."""
 SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "groups": "g", "output_size": "out",
          "negative_slope": "slope", "p": "p"}
 DROP_NAME = ("in_features", "out_features", "in_channels", "out_channels", "num_features")
@@ -107,14 +111,14 @@ def brief(module):
         if len(set(kinds)) == 1:
             return f"{len(kinds)} × {kinds[0]}"
         return ", ".join(kinds[:3]) + (", …" if len(kinds) > 3 else "")
-    parts = []
+    parts, defaults = [], {**DEFAULTS, **TYPE_DEFAULTS.get(type(module).__name__, {})}
     for item in _split_args(text):
         key, eq, value = item.partition("=")
         if not eq:
             parts.append(item.strip())
             continue
         key, value = key.strip(), _squeeze(value.strip())
-        if DEFAULTS.get(key) == value:
+        if defaults.get(key) == value or (key == "bias" and "affine=False" in text):  # no γ: no β either
             continue
         if key in DROP_NAME:
             parts.append(value)

@@ -84,3 +84,11 @@ def test_log_softmax_needs_its_dimension():
     with pytest.raises(ValueError, match=r"^LogSoftmax: give the dimension to normalise over, e.g. "
                                          r"nn.LogSoftmax\(dim=1\)$"):
         nn.LogSoftmax()(Tensor(np.zeros((2, 3))))
+
+
+def test_drawings_leave_out_the_defaults():
+    from minigrad.viz.clusters import brief
+
+    assert [brief(m) for m in (nn.GELU(), nn.ELU(), nn.Softplus(), nn.Hardtanh(), nn.ReLU6(), nn.SiLU())] == [""] * 6
+    assert brief(nn.GELU("tanh")) == "approximate='tanh'" and brief(nn.Hardtanh(0, 2)) == "min_val=0, max_val=2"
+    assert brief(nn.Softplus(2)) == "beta=2" and brief(nn.LogSoftmax(1)) == "dim=1"

@@ -108,6 +108,7 @@ def test_drawings_name_the_padding_mode():
     assert brief(nn.Conv2d(1, 6, 5, padding=2, padding_mode="reflect")) == "1, 6, k=5, p=2, padding_mode=reflect"
     assert brief(nn.Conv2d(1, 6, 5, padding=2)) == "1, 6, k=5, p=2"
     assert brief(nn.Conv1d(1, 6, 5, stride=2)) == "1, 6, k=5, s=2"
+    assert brief(nn.Conv2d(1, 6, 4, padding="same")) == "1, 6, k=4, p=same"
 
 
 @pytest.mark.parametrize("make, error, message", [

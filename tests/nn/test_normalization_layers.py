@@ -146,3 +146,14 @@ def test_bad_inputs_are_clear_errors():
         nn.LayerNorm(5)(Tensor(x(2, 4)))
     with pytest.raises(ValueError, match=r"group_norm: weight has shape \(6,\) but must have shape \(4,\)"):
         nn.GroupNorm(2, 6)(Tensor(x(2, 4, 3)))
+
+
+def test_drawings_leave_out_the_defaults():
+    from minigrad.viz.clusters import brief
+
+    assert brief(nn.InstanceNorm2d(3)) == "3"  # its own defaults: no affine parameters, no running statistics
+    tracked = nn.InstanceNorm2d(3, affine=True, track_running_stats=True)
+    assert brief(tracked) == "3, affine=True, track_running_stats=True"
+    assert brief(nn.BatchNorm2d(3)) == "3" and brief(nn.BatchNorm2d(3, affine=False)) == "3, affine=False"
+    assert brief(nn.GroupNorm(2, 8)) == "2, 8" and brief(nn.LayerNorm(8, bias=False)) == "(8,), bias=False"
+    assert brief(nn.LayerNorm((3, 8), elementwise_affine=False)) == "(3, 8), elementwise_affine=False"

@@ -117,3 +117,11 @@ def test_bad_inputs_are_the_functions_clear_errors():
         nn.Upsample(scale_factor=2, mode="bilinear")(Tensor(np.zeros((1, 2, 3))))
     with pytest.raises(ValueError, match=r"interpolate: size must have one entry per spatial dimension \(2\)"):
         nn.Upsample(size=(2, 3, 4))(Tensor(np.zeros((1, 2, 3, 3))))
+
+
+def test_drawings_leave_out_the_defaults():
+    from minigrad.viz.clusters import brief
+
+    assert brief(nn.Upsample(scale_factor=2)) == "scale_factor=2.0"
+    assert brief(nn.Upsample(size=(4, 6), mode="bilinear")) == "size=(4, 6), mode='bilinear'"
+    assert brief(nn.MaxUnpool2d(2)) == "k=2, s=2" and brief(nn.AdaptiveMaxPool2d((2, 3))) == "out=(2, 3)"
