@@ -66,7 +66,7 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
         op = "Upsample"
-        if mode not in MODES:
+        if not isinstance(mode, str) or mode not in MODES:
             raise ValueError(f"{op}: mode {mode!r} is not supported; use one of {', '.join(map(repr, MODES))}")
         if (size is None) == (scale_factor is None):
             raise ValueError(f"{op}: give exactly one of size and scale_factor, e.g. Upsample(scale_factor=2)")
