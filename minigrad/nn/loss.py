@@ -17,6 +17,13 @@ from .layers import number
 from .module import Module
 
 
+def _no_string(op, what, value):
+    """A reduction passed where PyTorch's signature has a weight (``BCELoss("sum")``) is an error that says so."""
+    if isinstance(value, str):
+        raise TypeError(f"{op}: {what} must be an array of weights, got {value!r}; the argument in that place is "
+                        f"{what}, as in PyTorch, so pass the reduction by name: reduction={value!r}")
+
+
 class _Loss(Module):
     reductions = REDUCTIONS
 
@@ -32,6 +39,7 @@ class _WeightedLoss(_Loss):
 
     def __init__(self, weight=None, reduction="mean"):
         super().__init__(reduction)
+        _no_string(type(self).__name__, "weight", weight)
         self.register_buffer("weight", weight)
 
 
@@ -122,6 +130,7 @@ class BCEWithLogitsLoss(_Loss):
 
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
         super().__init__(reduction)
+        _no_string("BCEWithLogitsLoss", "weight", weight)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 

@@ -131,6 +131,11 @@ def test_reprs_match_pytorchs(torch_on_one_thread):
     (lambda: nn.SmoothL1Loss(beta="1"), TypeError, r"^SmoothL1Loss: beta must be a number, got '1'"),
     (lambda: nn.HuberLoss(delta=0), ValueError, r"^HuberLoss: delta must be > 0 \(PyTorch's rule\), got 0; L1Loss"),
     (lambda: nn.HuberLoss(delta=None), TypeError, r"^HuberLoss: delta must be a number, got None"),
+    (lambda: nn.BCELoss("sum"), TypeError, r"^BCELoss: weight must be an array of weights, got 'sum'; the argument "
+                                           r"in that place is weight, as in PyTorch, so pass the reduction by name: "
+                                           r"reduction='sum'$"),
+    (lambda: nn.CrossEntropyLoss("none"), TypeError, r"^CrossEntropyLoss: weight must be an array of weights"),
+    (lambda: nn.BCEWithLogitsLoss("mean"), TypeError, r"^BCEWithLogitsLoss: weight must be an array of weights"),
 ])
 def test_bad_arguments_are_clear_errors_when_the_loss_is_built(make, error, message):
     with pytest.raises(error, match=message):
