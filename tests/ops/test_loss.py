@@ -248,6 +248,9 @@ def test_class_loss_option_errors():
     for bad in (1.5, -0.1, float("nan")):
         with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\] .*, got"):
             cross_entropy(z, TARGET, label_smoothing=bad)
+    for bad in ("0.1", None, True):  # was numpy's "'<=' not supported between instances of 'float' and 'str'"
+        with pytest.raises(TypeError, match=r"cross_entropy: label_smoothing must be a number in \[0, 1\], got"):
+            cross_entropy(z, TARGET, label_smoothing=bad)
     with pytest.raises(TypeError, match="nll_loss: ignore_index must be an integer class index, got 1.0"):
         nll_loss(z, TARGET, ignore_index=1.0)
     # PyTorch's third positional argument is weight: an old call cross_entropy(z, t, "sum") says so

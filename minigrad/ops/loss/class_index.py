@@ -98,6 +98,8 @@ def _class_weight(op, weight, scores):
 def _check_options(op, ignore_index, label_smoothing=0.0):
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"{op}: ignore_index must be an integer class index, got {ignore_index!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"{op}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     if not 0.0 <= label_smoothing <= 1.0:  # written so that nan fails too
         raise ValueError(
             f"{op}: label_smoothing must be in [0, 1] (0 is no smoothing, 1 a uniform target), got {label_smoothing}"
