@@ -42,10 +42,22 @@ def main(argv):
 
     print(f"minigrad from {minigrad.__file__}; numpy {np.__version__}, Python {platform.python_version()}, "
           f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d')}; "
-          f"malloc {minigrad.core.allocator.status()}")
+          f"malloc {minigrad.core.allocator.status()}{_blas()}")
     for name in names:
         print(f"\n## {name}\n", flush=True)
         SUITES[name](quick=quick, threads=threads)
+
+
+def _blas():
+    """numpy's BLAS and the kernels it picked for this CPU (OpenBLAS may pick older ones: bench/README.md)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ""
+    for p in threadpool_info():
+        if p.get("user_api") == "blas":
+            return f"; BLAS {p.get('internal_api')} {p.get('version')}, {p.get('architecture')} kernels"
+    return ""
 
 
 if __name__ == "__main__":
