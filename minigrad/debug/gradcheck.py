@@ -123,8 +123,8 @@ def gradcheck_gates(root, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 # --- checking one gate ---------------------------------------------------------------------------------
 
 
-def _first_broken_gate(root, eps, atol, rtol, seed):
-    """A GradcheckError for the first gate (in creation order) whose rule disagrees, or None."""
+def gate_nodes(root):
+    """The nodes made by a gate in ``root``'s graph, oldest first (iterative: no recursion)."""
     nodes, seen, stack = [], {root}, [root]
     while stack:
         node = stack.pop()
@@ -134,8 +134,13 @@ def _first_broken_gate(root, eps, atol, rtol, seed):
             if parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
+    return sorted(nodes, key=lambda n: n._id)
+
+
+def _first_broken_gate(root, eps, atol, rtol, seed):
+    """A GradcheckError for the first gate (in creation order) whose rule disagrees, or None."""
     rng = np.random.default_rng(seed)
-    for node in sorted(nodes, key=lambda n: n._id):
+    for node in gate_nodes(root):
         check = _check_tensor_gate if hasattr(node, "shape") else _check_scalar_gate
         found = check(node, eps, atol, rtol, rng)
         if found is not None:

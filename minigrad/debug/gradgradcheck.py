@@ -15,7 +15,8 @@ import numpy as np
 from ..core import autograd, engine
 from ..core.function import HigherOrderError
 from ..core.tensor import Tensor
-from .gradcheck import GradcheckError, _central_differences, _differs, _float64_inputs, _rebuilt_with_sites, _site
+from .gradcheck import (GradcheckError, _central_differences, _differs, _float64_inputs, _rebuilt_with_sites, _site,
+                        gate_nodes)
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
@@ -78,16 +79,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
 
 def _first_broken_second_derivative(root, eps, atol, rtol, rng):
-    nodes, seen, stack = [], {root}, [root]
-    while stack:
-        node = stack.pop()
-        if node._gate is not None:
-            nodes.append(node)
-        for parent in node._inputs:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    for node in sorted(nodes, key=lambda n: n._id):
+    for node in gate_nodes(root):
         found = _check_gate(node, eps, atol, rtol, rng)
         if found is not None:
             i, index, a, numeric = found
