@@ -27,6 +27,7 @@ of its own: it is ``local ⊙ upstream``, computed from the rules (``core/rules.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -88,7 +89,7 @@ class Function(Gate):
         if "formula" in own:  # a user's formula: one statement for all inputs, or one per input
             formula = own["formula"]
             delattr(cls, "formula")  # Gate.formula reads the rules made from it
-            cls.rules = _rules_from(cls.__name__, formula)
+            cls.rules = _rules_from(cls.__name__, formula, own.get("forward"))
         if cls.name is None:
             cls.name = cls.__name__
         if cls.symbol is None:
@@ -200,11 +201,17 @@ class Function(Gate):
     def send(self, node, upstream):
         """The downstream gradients, one per input of ``node``: ``backward``'s, checked and summed to shape."""
         inputs, needs = self._ready(node)
-        if upstream.__class__ is _Parts:  # several outputs: zeros for those no gradient reached, as PyTorch
-            upstream = [np.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(upstream, self.outputs)]
-            grads = type(self).backward(self, *upstream)
-        else:
-            grads = type(self).backward(self, upstream)
+        try:
+            if upstream.__class__ is _Parts:  # several outputs: zeros for those no gradient reached, as PyTorch
+                upstream = [np.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(upstream, self.outputs)]
+                grads = type(self).backward(self, *upstream)
+            else:
+                grads = type(self).backward(self, upstream)
+        except ValueError as exc:
+            if not self.saved and "unpack" in str(exc):
+                exc.add_note(f"{self.name}: forward saved nothing, so ctx.saved_tensors is (); "
+                             f"call ctx.save_for_backward(...) in forward with what backward reads")
+            raise
         grads = self._per_input(grads, inputs)
         out = []
         for i, (x, g, need) in enumerate(zip(inputs, grads, needs)):
@@ -304,6 +311,14 @@ class Function(Gate):
                 f"{self.name}: backward returned {len(grads)} gradients but forward took at least {n} positional "
                 f"arguments; return one per argument of forward (None for the ones that are not Tensors)"
             )
+        positions = set(self._positions)
+        for i, g in enumerate(grads):
+            if g is not None and i not in positions:
+                what = type(self._args[i]).__name__ if i < len(self._args) else "no argument"
+                raise TypeError(
+                    f"{self.name}: backward returned a gradient for argument {i} of forward, which is not a Tensor "
+                    f"({what}); return None for it, as PyTorch requires"
+                )
         return tuple(grads[i] for i in self._positions)
 
     def _array_grad(self, i, g):
@@ -353,12 +368,31 @@ class Function(Gate):
         raise NotImplementedError(f"{ctx.name} has no backward(ctx, grad); define one to backprop through it")
 
 
-def _rules_from(name, formula):
+def _rules_from(name, formula, forward=None):
     if isinstance(formula, str):
         return (Rule(None, formula),)
     if isinstance(formula, (tuple, list)) and formula and all(isinstance(f, str) for f in formula):
+        n = _positional_count(forward)
+        if n is not None and len(formula) != n:
+            raise TypeError(
+                f"{name}.formula has {len(formula)} strings but {name}.forward takes {n} input{'s' if n != 1 else ''}; "
+                f"give one string per input, or a single string for all of them"
+            )
         return tuple(Rule(None, f) for f in formula)
     raise TypeError(f"{name}.formula must be a string, or a tuple with one string per input; got {formula!r}")
+
+
+def _positional_count(forward):
+    """How many inputs ``forward(ctx, ...)`` takes, or None when it takes ``*args`` (or cannot be read)."""
+    if isinstance(forward, staticmethod):
+        forward = forward.__func__
+    try:
+        params = list(inspect.signature(forward).parameters.values())[1:]  # after ctx
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params)
 
 
 def _check_output(cls, data):

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..core import engine
-from ..core.engine import no_grad
+from ..core.engine import GraphFreedError, no_grad
 from ..core.outputs import Output
 from ..core.tensor import Tensor
 
@@ -58,6 +58,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """
     if not callable(fn):
         raise TypeError(f"gradcheck: fn must be a function of the inputs, got {type(fn).__name__}")
+    check_tolerances("gradcheck", eps, atol, rtol)
     xs = _float64_inputs(inputs)
     checked = [k for k, x in enumerate(xs) if x.requires_grad]
     if not checked:
@@ -108,12 +109,14 @@ def gradcheck_gates(root, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     ``GradcheckError`` naming the first gate (oldest first) whose rule disagrees.
 
     Creation lines are known for graphs built inside ``mg.detect_anomaly()`` (``gradcheck`` rebuilds
-    the graph to find them). Gates with several outputs, and gates whose float64 forward does not
-    give a float64 result (a cast), are not checked. A tensor graph's gates must still hold what they
-    saved (check before ``backward()``, or after ``backward(retain_graph=True)``).
+    the graph to find them). A gate with several outputs is checked on all of them at once; outputs
+    that are NaN or infinite take no part; gates whose float64 forward does not give a float64 result
+    (a cast) are not checked. A tensor graph's gates must still hold what they saved: check before
+    ``backward()`` or after ``backward(retain_graph=True)`` (a freed gate raises ``GraphFreedError``).
     """
     if not hasattr(root, "_inputs"):
         raise TypeError(f"gradcheck_gates: expected a minigrad Value or Tensor, got {type(root).__name__}")
+    check_tolerances("gradcheck_gates", eps, atol, rtol)
     broken = _first_broken_gate(root, eps, atol, rtol, seed)
     if broken is not None:
         raise broken
@@ -157,8 +160,13 @@ def _first_broken_gate(root, eps, atol, rtol, seed):
 
 def _check_tensor_gate(node, eps, atol, rtol, rng):
     gate = node._gate
-    if isinstance(gate, Output) or getattr(gate, "outputs", None) is not None or gate.released:
-        return None  # several outputs: not checked; a freed gate: nothing to run it on
+    if isinstance(gate, Output):
+        return None  # one output of a gate with several: the gate itself is checked at its joint node
+    if gate.released:
+        raise GraphFreedError(
+            f"gradcheck_gates: {gate.name} (output shape {node.shape}) freed what it saved when backward() ran, "
+            f"so it cannot be run again; call gradcheck_gates before backward(), or after backward(retain_graph=True)"
+        )
     cls, options = type(gate), gate._options or {}
     arrays = [x._data.astype(np.float64) if x._data.dtype.kind == "f" else x._data for x in node._inputs]
     wants = [x.requires_grad and x._data.dtype.kind == "f" for x in node._inputs]
@@ -171,18 +179,32 @@ def _check_tensor_gate(node, eps, atol, rtol, rng):
             args[position] = t
         return tuple(args)
 
+    def run(tensors):
+        out = cls()._apply(call(tensors), copy.deepcopy(options))
+        return out if isinstance(out, tuple) else (out,)
+
     def forward(values):
         with no_grad():
-            return cls()._apply(call(Tensor(v) for v in values), copy.deepcopy(options))._data
+            return [t._data for t in run([Tensor(v) for v in values])]
 
-    y = forward(arrays)
-    if y.dtype != np.float64 or not np.all(np.isfinite(y)):
-        return None
-    upstream = rng.standard_normal(y.shape)
+    ys = forward(arrays)
+    if any(y.dtype != np.float64 for y in ys):
+        return None  # a cast: its float64 forward is not the gate that ran
+    # an output that is NaN or infinite takes no part (its gradient is whatever propagates, as in PyTorch)
+    finite = [np.isfinite(y) for y in ys]
+    partial = not all(f.all() for f in finite)
+    upstream = [np.where(f, rng.standard_normal(y.shape), 0.0) for y, f in zip(ys, finite)]
     leaves = [Tensor(a.copy(), requires_grad=w) for a, w in zip(arrays, wants)]
     with engine.enable_grad():
-        out = cls()._apply(call(leaves), copy.deepcopy(options))
-    out.backward(upstream)
+        outs = run(leaves)
+        projection = None
+        for out, u in zip(outs, upstream):
+            if out.requires_grad:
+                term = (out * Tensor(u)).sum()
+                projection = term if projection is None else projection + term
+    if projection is None:
+        return None
+    projection.backward()
     for i, (leaf, want) in enumerate(zip(leaves, wants)):
         if not want:
             continue
@@ -190,9 +212,11 @@ def _check_tensor_gate(node, eps, atol, rtol, rng):
         analytic = leaf.grad if leaf.grad is not None else np.zeros_like(values[i])
 
         def projected(values=values):
-            return float(np.sum(forward(values) * upstream))
+            return float(sum(np.sum(np.where(f, y * u, 0.0)) for y, u, f in zip(forward(values), upstream, finite)))
 
         for index, a, numeric in _central_differences(values[i], projected, analytic, eps):
+            if partial and math.isnan(a) and numeric == 0.0:
+                continue  # the gradient of a NaN output is NaN, as PyTorch's; the finite outputs do not move
             if _differs(a, numeric, atol, rtol) > 0:
                 return i, index, a, numeric
     return None
@@ -203,6 +227,9 @@ def _check_scalar_gate(node, eps, atol, rtol, rng):
     values = [x.data for x in node._inputs]
     analytic = gate.send(node, 1.0)
     for i in range(len(values)):
+        if analytic[i] is None:
+            continue  # a plain number (a Constant): it takes no gradient
+
         def at(delta, i=i):
             moved = list(values)
             moved[i] += delta
@@ -233,7 +260,25 @@ def _central_differences(x, projected, analytic, eps):
         yield tuple(int(j) for j in np.unravel_index(i, x.shape)), float(grads[i]), (plus - minus) / (2 * eps)
 
 
+def check_tolerances(where, eps, atol, rtol):
+    """eps a positive finite number, atol and rtol finite and not negative: else an error naming them."""
+    for name, value, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
+        if not isinstance(value, (int, float, np.floating, np.integer)) or isinstance(value, bool):
+            raise TypeError(f"{where}: {name} must be a number, got {value!r} ({type(value).__name__})")
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            need = "a positive finite number (the step of the central differences, e.g. 1e-6)" if positive \
+                else "a finite number ≥ 0"
+            raise ValueError(f"{where}: {name} must be {need}, got {value!r}")
+
+
 def _float64_inputs(inputs):
+    """The inputs as float64 Tensors (a single Tensor or array is one input, as in PyTorch)."""
+    if isinstance(inputs, (Tensor, np.ndarray)):
+        inputs = (inputs,)
+    elif not isinstance(inputs, (list, tuple)):
+        raise TypeError(
+            f"gradcheck: inputs must be a Tensor, an array, or a list or tuple of them, got {type(inputs).__name__}"
+        )
     xs = []
     for k, x in enumerate(inputs):
         wants = x.requires_grad if isinstance(x, Tensor) else True

@@ -16,7 +16,7 @@ from ..core import autograd, engine
 from ..core.function import HigherOrderError
 from ..core.tensor import Tensor
 from .gradcheck import (GradcheckError, _central_differences, _differs, _float64_inputs, _rebuilt_with_sites, _site,
-                        gate_nodes)
+                        check_tolerances, gate_nodes)
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
@@ -29,6 +29,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """
     if not callable(fn):
         raise TypeError(f"gradgradcheck: fn must be a function of the inputs, got {type(fn).__name__}")
+    check_tolerances("gradgradcheck", eps, atol, rtol)
     xs = _float64_inputs(inputs)
     checked = [x for x in xs if x.requires_grad]
     if not checked:

@@ -275,6 +275,50 @@ def test_a_formula_of_the_wrong_type_fails_when_the_class_is_defined():
             formula = 3
 
 
+def test_a_formula_tuple_of_the_wrong_length_fails_when_the_class_is_defined():
+    with pytest.raises(TypeError, match=r"Pair.formula has 3 strings but Pair.forward takes 2 inputs"):
+        class Pair(mg.Function):
+            formula = ("dL/da = b · dL/dy", "dL/db = a · dL/dy", "dL/dc = 0")
+
+            @staticmethod
+            def forward(ctx, a, b):
+                return a * b
+
+
+def test_a_gradient_for_an_argument_that_is_not_a_tensor_is_an_error():
+    class Scale(mg.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.k = k
+            return x * k
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.k, grad  # a gradient for k, a float
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"Scale: backward returned a gradient for argument 1 of forward, which is "
+                                        r"not a Tensor \(float\); return None for it"):
+        Scale.apply(x, 5.0).sum().backward()
+
+
+def test_reading_saved_tensors_that_were_never_saved_says_so():
+    class Forgetful(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * grad
+
+    with pytest.raises(ValueError) as caught:
+        Forgetful.apply(Tensor([1.0], requires_grad=True)).sum().backward()
+    assert "Forgetful: forward saved nothing" in "\n".join(caught.value.__notes__)
+    assert "ctx.save_for_backward" in "\n".join(caught.value.__notes__)
+
+
 def test_built_in_gates_are_functions_too():
     x = Tensor([1.0, 2.0], requires_grad=True)
     for y in (x * x, x.exp(), x @ x, x.sum(), x.reshape(2, 1)):

@@ -138,6 +138,101 @@ def test_two_identical_nans_are_not_a_mismatch():
     assert gradcheck(lambda x: NanAtZero.apply(x).sum(), [np.array([0.5, 2.0])])
 
 
+def test_gradcheck_gates_on_scalar_graphs_with_plain_numbers():
+    import minigrad as mg
+    from minigrad.app import lectures
+
+    v = mg.Value(1.5)
+    for y in (v * 3, 2 - v, v + 1, v.max(1.0), (v * 2.0 + 1.0).tanh()):
+        assert mg.gradcheck_gates(y) is True
+    f, _ = lectures.neuron_gates()
+    assert mg.gradcheck_gates(f) is True
+
+
+def test_gradcheck_gates_after_a_plain_backward_says_the_graph_was_freed():
+    import minigrad as mg
+    from minigrad.core.engine import GraphFreedError
+
+    bad = LeakyCube.apply(Tensor(np.array([1.0, 2.0]), requires_grad=True)).sum()
+    bad.backward()
+    with pytest.raises(GraphFreedError, match=r"gradcheck_gates: LeakyCube .* freed what it saved .* backward\(retain_graph=True\)"):
+        mg.gradcheck_gates(bad)
+    kept = LeakyCube.apply(Tensor(np.array([1.0, 2.0]), requires_grad=True)).sum()
+    kept.backward(retain_graph=True)
+    with pytest.raises(GradcheckError, match="is LeakyCube"):
+        mg.gradcheck_gates(kept)
+
+
+class WrongPair(Function):
+    """Two outputs, (2x, x²), whose backward gets the second output's rule wrong (x instead of 2x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 2 * x, x * x
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        return 2 * g1 + x * g2
+
+
+def test_a_gate_with_several_outputs_is_checked_and_named():
+    import minigrad as mg
+
+    def fn(x):
+        a, b = WrongPair.apply(x)
+        return (a + b).sum()
+
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(fn, [np.array([0.5, -1.5, 2.0])])
+    assert caught.value.gate == "WrongPair"
+    a, b = WrongPair.apply(Tensor(np.array([0.5, 2.0]), requires_grad=True))
+    with pytest.raises(GradcheckError, match="is WrongPair"):
+        mg.gradcheck_gates((a * b).sum())
+
+
+class WrongLog(Function):
+    """log(x) with a wrong rule (2/x): NaN where x < 0, so a NaN output must not hide the wrong rule."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 / x * grad
+
+
+def test_a_gate_with_a_nan_output_is_still_checked_on_the_rest():
+    import minigrad as mg
+
+    x = Tensor(np.array([-1.0, 2.0, 3.0]), requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"is WrongLog: input 0 at index \(1,\)") as caught:
+        mg.gradcheck_gates(WrongLog.apply(x))
+    assert caught.value.gate == "WrongLog"
+    # a right rule whose gradient is NaN where its output is (sqrt below 0): no mismatch
+    y = Tensor(np.array([-1.0, 4.0]), requires_grad=True).sqrt()
+    assert mg.gradcheck_gates(y) is True
+
+
+def test_gradcheck_refuses_bad_tolerances_and_takes_one_input_as_pytorch_does():
+    import minigrad as mg
+
+    with pytest.raises(ValueError, match=r"gradcheck: eps must be a positive finite number .* got 0"):
+        gradcheck(lambda x: x.sum(), [np.ones(2)], eps=0)
+    with pytest.raises(TypeError, match=r"gradcheck: eps must be a number, got 'a'"):
+        gradcheck(lambda x: x.sum(), [np.ones(2)], eps="a")
+    with pytest.raises(ValueError, match=r"gradgradcheck: rtol must be a finite number ≥ 0, got -1"):
+        mg.gradgradcheck(lambda x: (x * x).sum(), [np.ones(2)], rtol=-1)
+    with pytest.raises(TypeError, match=r"gradcheck: inputs must be a Tensor, an array, or a list or tuple"):
+        gradcheck(lambda x: x.sum(), 3)
+    assert gradcheck(lambda x: (x * x).sum(), np.array([1.0, 2.0])) is True
+
+
 def test_when_every_gate_is_right_gradcheck_says_so():
     import minigrad as mg
     import minigrad.nn.functional as F
