@@ -52,3 +52,44 @@ def test_training_imports_nothing_that_draws():
                "print(sorted(m.__name__ for m in sys.modules.values() if getattr(m, '__name__', '').startswith('minigrad.viz')), "
                "'matplotlib' in sys.modules)")
     assert out == "[] False"
+
+
+# the layers, bottom up (README's Architecture); a package may import those below it and its own level
+LAYERS = {"core": 0, "ops": 1, "nn": 2, "optim": 3, "data": 3, "train": 4, "debug": 5, "onnx": 5, "viz": 6, "app": 7}
+# the upward imports there are, each with its reason (README's Architecture says the same)
+ALLOWED_UP = {
+    ("core/tensor_ops.py", "ops"): "Tensor's methods hand over to the gates (bind_ops, once Tensor exists)",
+    ("train/recipes.py", "viz"): "lr_find(path=) draws its plot, importing matplotlib's module only then",
+}
+
+
+def _upward_imports():
+    import ast
+    import pathlib
+
+    import minigrad
+
+    root = pathlib.Path(minigrad.__file__).parent
+    found = set()
+    for f in sorted(root.rglob("*.py")):
+        parts = f.relative_to(root).parts
+        if len(parts) < 2 or parts[0] not in LAYERS:
+            continue
+        for node in ast.walk(ast.parse(f.read_text())):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.level:
+                here = list(parts[:-1])
+                base = here[: len(here) - (node.level - 1)]
+                target = base + (node.module.split(".") if node.module else [])
+                targets = [target[0]] if target else [a.name for a in node.names]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                targets = [n.split(".")[1] for n in names if n and n.startswith("minigrad.") and n.count(".") >= 1]
+            for t in targets:
+                if t in LAYERS and LAYERS[t] > LAYERS[parts[0]]:
+                    found.add(("/".join(parts), t))
+    return found
+
+
+def test_packages_import_only_the_layers_below_them():
+    assert _upward_imports() == set(ALLOWED_UP)

@@ -53,6 +53,11 @@ def test_the_readmes_python_examples_run_as_written(tmp_path, monkeypatch, capsy
             exec(compile(block, f"README.md python block {k}", "exec"), namespace)
         except mg.AnomalyError:
             assert "detect_anomaly" in block  # the anomaly example raises, as its comment says
+        printed = capsys.readouterr().out
+        # a print whose comment shows its output (not elided with ...) prints exactly that
+        for shown in re.findall(r"^print\(.*\)  # (.*)$", block, re.M):
+            if "..." not in shown and "…" not in shown:
+                assert shown in printed, f"README block {k} says {shown!r} but printed {printed!r}"
         ran += 1
     assert ran >= 12
 

@@ -124,6 +124,11 @@ class Declared:
         self.name, self.symbol, self.pattern, self.hint = name, symbol, pattern, hint
         self.rules, self.saves = rules, saves
 
+    formula = Gate.formula  # the one line its gates print
+
+    def __str__(self):
+        return self.formula
+
 
 # --- the shared table: the lectures' gates and the unary functions -----------------------------------
 

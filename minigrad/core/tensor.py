@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from ..ops import dims as _dims
+from . import dims as _dims
 from . import engine
 from .engine import new_id
 from .tensor_ops import TensorOps

@@ -320,11 +320,13 @@ class TensorOps:
 
 
 def bind_ops(tensor_class):
-    """Import the ``ops`` modules the methods above use (they need ``Tensor`` to exist first)."""
-    global Tensor, _act, _clamp, _dims, _ew, _mm, _re, _red, _sh, _special
+    """Import the ``ops`` modules the methods above use (they need ``Tensor`` to exist first).
+
+    This is the one place where the core reaches up into ``ops``: ``x.sum()`` and ``x * y`` hand over to
+    the gates there. It runs once, when ``core/tensor.py`` has defined the class."""
+    global Tensor, _act, _clamp, _ew, _mm, _re, _red, _sh, _special
     from ..ops import activation as _act
     from ..ops import clamp as _clamp
-    from ..ops import dims as _dims
     from ..ops import elementwise as _ew
     from ..ops import matmul as _mm
     from ..ops import rearrange as _re

@@ -76,12 +76,7 @@ def receptive_field(model, input_size=None):
             k, s = _two(layer.kernel_size), _two(layer.stride)
             d = _two(getattr(layer, "dilation", 1))
             k_eff = tuple(window.span(ki, di) for ki, di in zip(k, d))
-            if layer.padding == "same":
-                padding = window.same_padding(k, d)
-            elif layer.padding == "valid":
-                padding = ((0, 0), (0, 0))
-            else:
-                padding = tuple((p, p) for p in _two(layer.padding))
+            padding = window.padding(type(layer).__name__, layer.padding, s, k, d)
             before, after = zip(*padding)
             start = tuple(st + ((ke - 1) / 2 - p) * ji for st, ke, p, ji in zip(start, k_eff, before, j))
             r = tuple(ri + (ke - 1) * ji for ri, ke, ji in zip(r, k_eff, j))

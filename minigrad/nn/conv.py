@@ -30,10 +30,8 @@ def _mode_padding(padding, kernel, dilation):
     """The padding as ``F.pad`` takes it (before, after pairs from the last dim back), for a ``padding_mode``
     other than zeros: PyTorch pads in that mode first, then convolves without padding. ``padding`` is a tuple
     (one int per dim) or "same"/"valid"; "same" puts the odd pixel after, as conv2d does."""
-    if padding == "valid":
-        return (0, 0) * len(kernel)
-    if padding == "same":
-        pairs = window.same_padding(kernel, dilation)
+    if isinstance(padding, str):  # checked when the layer was made
+        pairs = window.padding("conv", padding, (1,) * len(kernel), kernel, dilation)
     else:
         pairs = [(p, p) for p in padding]
     return tuple(side for pair_ in reversed(pairs) for side in pair_)
@@ -136,12 +134,7 @@ class Conv1d(_ConvNd):
         self.kernel_size = _single(op, "kernel_size", kernel_size, 1)
         self.stride, self.dilation = _single(op, "stride", stride, 1), _single(op, "dilation", dilation, 1)
         if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{op}: padding must be an int, 'same' or 'valid', got {padding!r}")
-            if padding == "same" and self.stride != (1,):
-                half = window.span(self.kernel_size[0], self.dilation[0]) // 2
-                raise ValueError(f"{op}: padding='same' needs stride 1, got stride {self.stride} (as in PyTorch); "
-                                 f"give the padding explicitly, e.g. padding={half}")
+            window.padding(op, padding, self.stride, self.kernel_size, self.dilation, explain=True)  # checked only
             self.padding = padding
         else:
             self.padding = _single(op, "padding", padding, 0)

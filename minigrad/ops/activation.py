@@ -33,9 +33,10 @@ import numpy as np
 import math
 
 from ..core.elementwise_gate import Elementwise
+from ..core import dims
 from ..core.function import Function
 from ..core.rules import Rule, value
-from . import dims, dual
+from . import dual
 from .gate import as_tensor
 
 

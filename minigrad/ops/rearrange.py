@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-from . import dims
+from ..core import dims
 from .gate import as_tensor, is_tensor
 from .shape import expand as _broadcast
 from .shape import index

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-from . import dims
+from ..core import dims
 from .gate import as_tensor
 from .shape import expand
 

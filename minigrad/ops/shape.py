@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core.function import Function
 from ..core.rules import Rule
-from .dims import axes, axis
+from ..core.dims import axes, axis
 from .gate import is_tensor
 
 

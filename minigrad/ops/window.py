@@ -49,24 +49,28 @@ def non_negative(op, what, value, explain=False):
     return value
 
 
-def padding(op, value, stride, kernel, dilation=(1, 1), explain=False):
-    """``value`` (an int, a pair, "valid" or "same") as ((top, bottom), (left, right)).
+def padding(op, value, stride, kernel, dilation=None, explain=False):
+    """``value`` (an int, a pair, "valid" or "same") as ((top, bottom), (left, right)); "valid" and "same"
+    for any number of axes (one (before, after) pair per axis of ``kernel``), as Conv1d takes them too.
 
     "same" (``same_padding``) keeps the size only with stride 1, and is refused for any other.
     """
+    n = len(kernel)
     if isinstance(value, str):
         if value == "valid":
-            return ((0, 0), (0, 0))
+            return ((0, 0),) * n
         if value == "same":
-            same = same_padding(kernel, dilation)
-            if stride != (1, 1):
+            same = same_padding(kernel, dilation or (1,) * n)
+            if any(s != 1 for s in stride):
+                example = same[0][0] if n == 1 else tuple(top for top, _ in same)
                 raise ValueError(
                     f"{op}: padding='same' needs stride 1, got stride {stride} (as in PyTorch); "
-                    f"give the padding explicitly, e.g. padding={tuple(top for top, _ in same)}" if explain else
+                    f"give the padding explicitly, e.g. padding={example}" if explain else
                     f"{op}: padding='same' needs stride 1, got stride {stride}; give the padding explicitly"
                 )
             return same
-        raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {value!r}")
+        ints = "an int" if n == 1 else "an int, a pair"
+        raise ValueError(f"{op}: padding must be {ints}, 'same' or 'valid', got {value!r}")
     return tuple((p, p) for p in non_negative(op, "padding", value, explain))
 
 
