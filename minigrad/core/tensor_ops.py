@@ -67,28 +67,25 @@ class TensorOps:
     def __getitem__(self, index):
         return _sh.index(self, index)
 
-    # comparisons give boolean tensors outside the graph, as in PyTorch
-    def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(op(self._data, other), None, ())
-
+    # comparisons give boolean tensors outside the graph, as in PyTorch (ops/compare.py: gates only while
+    # mg.onnx.export traces, so a model that computes with them exports right)
     def __eq__(self, other):
-        return self._compare(other, np.equal)
+        return _cmp.compare("eq", self, other)
 
     def __ne__(self, other):
-        return self._compare(other, np.not_equal)
+        return _cmp.compare("ne", self, other)
 
     def __lt__(self, other):
-        return self._compare(other, np.less)
+        return _cmp.compare("lt", self, other)
 
     def __le__(self, other):
-        return self._compare(other, np.less_equal)
+        return _cmp.compare("le", self, other)
 
     def __gt__(self, other):
-        return self._compare(other, np.greater)
+        return _cmp.compare("gt", self, other)
 
     def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
+        return _cmp.compare("ge", self, other)
 
     def __bool__(self):
         if self._data.size != 1:
@@ -105,13 +102,13 @@ class TensorOps:
     # -- elementwise --
 
     def exp(self):
-        return _ew.Exp.apply(self)
+        return _ew.Exp.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def log(self):
-        return _ew.Log.apply(self)
+        return _ew.Log.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def sqrt(self):
-        return _ew.Sqrt.apply(self)
+        return _ew.Sqrt.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def abs(self):
         return _ew.Abs.apply(self)
@@ -120,10 +117,10 @@ class TensorOps:
         return _ew.Relu.apply(self)
 
     def sigmoid(self):
-        return _ew.Sigmoid.apply(self)
+        return _ew.Sigmoid.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def tanh(self):
-        return _ew.Tanh.apply(self)
+        return _ew.Tanh.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def erf(self):
         return _special.erf(self)
@@ -321,10 +318,12 @@ class TensorOps:
 
 def bind_ops(tensor_class):
     """Import the ``ops`` modules the methods above use (they need ``Tensor`` to exist first)."""
-    global Tensor, _act, _clamp, _dims, _ew, _mm, _re, _red, _sh, _special
+    global Tensor, _act, _clamp, _cmp, _dims, _dt, _ew, _mm, _re, _red, _sh, _special
     from ..ops import activation as _act
     from ..ops import clamp as _clamp
+    from ..ops import compare as _cmp
     from ..ops import dims as _dims
+    from ..ops import dtypes as _dt
     from ..ops import elementwise as _ew
     from ..ops import matmul as _mm
     from ..ops import rearrange as _re

@@ -35,7 +35,7 @@ import math
 from ..core.elementwise_gate import Elementwise
 from ..core.function import Function
 from ..core.rules import Rule, value
-from . import dims, dual
+from . import dims, dtypes, dual
 from .gate import as_tensor
 
 
@@ -239,12 +239,14 @@ def leaky_relu(x, negative_slope=0.01):
 def softmax(x, dim):
     """exp(x) / Σ exp(x) along ``dim`` (stable: computed as exp(x − max))."""
     x = as_tensor("softmax", x)
+    dtypes.require_float("softmax", x.dtype)
     return Softmax.apply(x, dim=class_axis("softmax", dim, x.ndim))
 
 
 def log_softmax(x, dim):
     """x − log Σ exp(x) along ``dim``, computed as (x − max) − log Σ exp(x − max) so it never overflows."""
     x = as_tensor("log_softmax", x)
+    dtypes.require_float("log_softmax", x.dtype)
     return LogSoftmax.apply(x, dim=class_axis("log_softmax", dim, x.ndim))
 
 

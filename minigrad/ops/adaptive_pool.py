@@ -89,11 +89,16 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 class MaxUnpool2d(Function):
+    """Inputs x and the indices (a constant: they get no gradient; an input so that an export can trace them)."""
+
     name, symbol = "max_unpool2d", "unpool"
-    rules = (Rule("x", "dL/dy read at each element's index"),)
+    rules = (Rule("x", "dL/dy read at each element's index"), Rule("indices", "none (integers)"))
 
     @staticmethod
-    def forward(ctx, x, flat, out_shape):
+    def forward(ctx, x, idx, out_shape):
+        n, c = x.shape[:2]
+        plane = out_shape[2] * out_shape[3]
+        flat = (idx.reshape(n * c, -1).astype(np.int64) + np.arange(n * c)[:, None] * plane).ravel()
         ctx.flat, ctx.in_shape = flat, x.shape
         out = np.zeros(int(np.prod(out_shape)), x.dtype)
         out[flat] = x.ravel()
@@ -101,10 +106,10 @@ class MaxUnpool2d(Function):
 
     @staticmethod
     def backward(ctx, up):
-        return (up.reshape(-1)[ctx.flat].reshape(ctx.in_shape),)
+        return up.reshape(-1)[ctx.flat].reshape(ctx.in_shape), None
 
     def backward_graph(self, node, up):
-        return (index(up.reshape(-1), (self.flat,)).reshape(self.in_shape),)
+        return index(up.reshape(-1), (self.flat,)).reshape(self.in_shape), None
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -117,7 +122,8 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     op = "max_unpool2d"
     x = as_tensor(op, input)
     check_4d(op, "input", x, "(N, C, H, W)")
-    idx = np.asarray(indices.data if is_tensor(indices) else indices)
+    indices = indices if is_tensor(indices) else constant(np.asarray(indices))
+    idx = indices.data
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers (max_pool2d's return_indices), got {idx.dtype}")
     if idx.shape != x.shape:
@@ -146,6 +152,4 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if idx.size and (idx.min() < 0 or idx.max() >= plane):
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise IndexError(f"{op}: found an invalid max index {bad} (output planes are {size[0]}x{size[1]})")
-    n, c = x.shape[:2]
-    flat = (idx.reshape(n * c, -1).astype(np.int64) + np.arange(n * c)[:, None] * plane).ravel()
-    return MaxUnpool2d.apply(x, flat=flat, out_shape=(n, c) + size)
+    return MaxUnpool2d.apply(x, indices, out_shape=x.shape[:2] + size)

@@ -314,12 +314,17 @@ def minimum(a, b):
 
 def where(cond, x, y):
     """``x`` where ``cond`` is true, else ``y`` (numpy broadcasting); gradients flow to x and y."""
+    from .compare import MaskedWhere, traced_mask
+
+    mask = cond
     cond = np.asarray(cond.data if is_tensor(cond) else cond, dtype=bool)
     try:
         x, y = dtypes.promoted("where", x, y)
     except TypeError:
         raise TypeError("where: x and y must be Tensors, arrays or numbers") from None
     shape = broadcast_shape("where", cond.shape, x.shape, y.shape)
+    if traced_mask(mask):  # a mask computed from the input while mg.onnx.export traces: keep where it came from
+        return MaskedWhere.apply(mask if mask.dtype == bool else cast(mask, bool), x, y)
     if cond.shape != shape:
         cond = np.broadcast_to(cond, shape)
     return Where.apply(x, y, cond=cond)

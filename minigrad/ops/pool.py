@@ -285,8 +285,13 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     kernel, stride, padding, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation)
     gate = MaxPool2d()
-    y = gate._apply((x,), dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode)))
-    return (y, gate.indices()) if return_indices else y
+    options = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode))
+    y = gate._apply((x,), options)
+    if not return_indices:
+        return y
+    from .compare import pool_indices
+
+    return y, pool_indices(x, gate, options)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True, *, ceil_mode=False, divisor_override=None):

@@ -307,12 +307,18 @@ def pad(a, pad, mode="constant", value=None):
 
 
 def _tensors(name, tensors):
+    """The tensors to join, in the dtype PyTorch gives them together (``torch.cat`` of int64 and float32 is float32)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{name}: needs at least one tensor")
     for t in tensors:
         if not is_tensor(t):
             raise TypeError(f"{name}: expected Tensors, got {type(t).__name__}")
+    first = tensors[0]._data.dtype
+    if any(t._data.dtype != first for t in tensors):
+        from . import dtypes
+
+        tensors = list(dtypes.promoted(name, *tensors))
     return tensors
 
 
