@@ -14,7 +14,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from . import window
-from .conv import check_4d
+from .conv import _batch_of_one, accepts_unbatched, check_4d
 from .gate import as_tensor, constant, is_tensor
 from .shape import Scatter, index
 
@@ -69,6 +69,7 @@ class AdaptiveMaxPool2d(Function):
         return (Scatter.apply(up.reshape(-1), shape=(size,), index=(self._flat(),)).reshape(self.in_shape),)
 
 
+@accepts_unbatched
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max of ``input`` (N, C, H, W) over the bins of ``output_size`` (an int, a pair, None in a pair keeps
     that size), as ``torch.nn.functional.adaptive_max_pool2d``; with ``return_indices`` also each maximum's
@@ -120,6 +121,10 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     the whole (N, C, H, W)), which may differ from that by less than the stride, as in PyTorch.
     """
     op = "max_unpool2d"
+    if getattr(input, "ndim", None) == 3:  # unbatched (C, H, W), as PyTorch: a batch of one
+        size = None if output_size is None else tuple(output_size)[-2:]
+        return max_unpool2d(_batch_of_one(input), _batch_of_one(indices), kernel_size, stride, padding,
+                            size).squeeze(0)
     x = as_tensor(op, input)
     check_4d(op, "input", x, "(N, C, H, W)")
     indices = indices if is_tensor(indices) else constant(np.asarray(indices))

@@ -67,6 +67,36 @@ class Div(Elementwise):
             return a / b
 
 
+class FloorDiv(Elementwise):
+    """a // b: ⌊a / b⌋ (Python's floor division, as ``torch.floor_divide``); piecewise constant, so no gradient."""
+
+    name, symbol = "floor_divide", "//"
+    rules = (Rule("a", "0", 0.0), Rule("b", "0", 0.0))
+    saves = ""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(a, b)
+
+
+class Remainder(Elementwise):
+    """a % b = a − b·⌊a / b⌋, with the sign of b (Python's, as ``torch.remainder``)."""
+
+    name, symbol = "remainder", "%"
+    rules = (Rule("a", "1", 1.0), Rule("b", "−⌊a/b⌋", lambda a, b, y: _floor_quotient(a, b)))
+
+    @staticmethod
+    def forward(ctx, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.remainder(a, b)
+
+
+def _floor_quotient(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.floor_divide(value(a), value(b))
+
+
 class PowNumber(Elementwise):
     """x ** k for a plain-number exponent k."""
 
@@ -201,10 +231,10 @@ class Minimum(Elementwise):
     """Elementwise min of two tensors: the max gate's mirror image, routing the gradient (ties split evenly)."""
 
     name, symbol = "minimum", "min"
-    rules = (
-        Rule("a", "[a < b] + ½[a = b]", lambda a, b, y: (value(a) < value(b)) + 0.5 * (value(a) == value(b)),
+    rules = (  # as PyTorch's: 1 unless the other input is smaller, ½ on a tie -- both get 1 where one is NaN
+        Rule("a", "1 − [a > b] − ½[a = b]", lambda a, b, y: 1 - (value(a) > value(b)) - 0.5 * (value(a) == value(b)),
              routes=True),
-        Rule("b", "[b < a] + ½[a = b]", lambda a, b, y: (value(b) < value(a)) + 0.5 * (value(a) == value(b)),
+        Rule("b", "1 − [b > a] − ½[a = b]", lambda a, b, y: 1 - (value(b) > value(a)) - 0.5 * (value(a) == value(b)),
              routes=True),
     )
     pattern = "gradient router"
@@ -269,6 +299,14 @@ def mul(a, b, reflected=False):
 
 def div(a, b, reflected=False):
     return _binary(Div, a, b, reflected, true_divide=True)
+
+
+def floor_divide(a, b, reflected=False):
+    return _binary(FloorDiv, a, b, reflected)
+
+
+def remainder(a, b, reflected=False):
+    return _binary(Remainder, a, b, reflected)
 
 
 def power(a, k):

@@ -200,3 +200,15 @@ def test_new_reductions_bad_arguments():
         Tensor(np.ones((0, 2))).argmin()
     with pytest.raises(IndexError, match="argmin: dim 2 is out of range"):
         Tensor(np.ones((2, 2))).argmin(2)
+
+
+def test_mg_argmax_and_argmin_are_functions_as_torch(torch_on_one_thread):
+    x = np.array([[3.0, 1.0, 1.0], [0.0, 5.0, 5.0]])
+    assert mg.argmax(x).item() == 4 and mg.argmin(Tensor(x), dim=1).tolist() == [1, 0]
+    assert mg.argmax(Tensor(x), 0, keepdim=True).shape == (1, 3)
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.tensor(x)
+        for dim in (None, 0, 1):
+            for keep in (False, True):
+                assert mg.argmax(Tensor(x), dim, keep).tolist() == torch_on_one_thread.argmax(t, dim, keep).tolist()
+                assert mg.argmin(Tensor(x), dim, keep).tolist() == torch_on_one_thread.argmin(t, dim, keep).tolist()
