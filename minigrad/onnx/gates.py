@@ -135,10 +135,11 @@ def _group_norm(g, node, gate, inputs):
     return out
 
 
-@converts(norm.Dropout)
+@converts(norm.Dropout, norm.Dropout2d)
 def _dropout(g, node, gate, inputs):
-    g.fail("is dropout in training mode (F.dropout(x, training=True)): its mask is random on every call, so no "
-           "file can hold it; use nn.Dropout, which the export's eval mode turns into the identity")
+    layer = "nn.Dropout2d" if isinstance(gate, norm.Dropout2d) else "nn.Dropout"
+    g.fail(f"is dropout in training mode (F.{gate.name}(x, training=True)): its mask is random on every call, so no "
+           f"file can hold it; use {layer}, which the export's eval mode turns into the identity")
 
 
 # -- pooling --
@@ -315,6 +316,23 @@ _BINARY = {ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Pow: "
 @converts(*_BINARY)
 def _binary(g, node, gate, inputs):
     return g.node(_BINARY[type(gate)], inputs, batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(ew.FloorDiv, ew.Remainder)
+def _floor_division(g, node, gate, inputs):
+    """a // b and a % b with Python's signs: for integers ONNX's Mod (fmod=0 takes the divisor's sign) and
+    (a − a % b) / b (exact); for floats ⌊a/b⌋ and a − b·⌊a/b⌋."""
+    a, b = inputs
+    batch = g.aligned_batch(node, *node._inputs)
+    if node.dtype.kind in "iu":
+        mod = g.node("Mod", [a, b], batch=batch, fmod=0)
+        if isinstance(gate, ew.Remainder):
+            return mod
+        return g.node("Div", [g.node("Sub", [a, mod], batch=batch), b], batch=batch)
+    floor = g.node("Floor", [g.node("Div", [a, b], batch=batch)], batch=batch)
+    if isinstance(gate, ew.FloorDiv):
+        return floor
+    return g.node("Sub", [a, g.node("Mul", [b, floor], batch=batch)], batch=batch)
 
 
 @converts(ew.PowNumber)

@@ -147,6 +147,9 @@ def _number(x, dtype):
     if dtype.kind in "iu" and isinstance(x, (int, np.integer)):
         info = np.iinfo(dtype)
         if not info.min <= x <= info.max:
+            if info.bits == 64 or not -(1 << 63) <= x < (1 << 64):
+                raise OverflowError(f"the integer {x} does not fit in {dtype} (nor in 64 bits), as in PyTorch: "
+                                    f"compute in a wider or a float dtype")
             return np.asarray(int(x) % (1 << info.bits)).astype(dtype)
     return np.asarray(x, dtype=dtype)
 

@@ -167,6 +167,9 @@ UNSUPPORTED = {
     "locally connected": (lambda: nn.Sequential(nn.LocallyConnected2d(3, 4, (6, 6), 3)), (3, 6, 6),
                           r"the local_conv2d gate \(minigrad's LocalConv2d\), made by module '0' "
                           r"\(LocallyConnected2d\), has no ONNX mapping"),
+    "a loss": (lambda: Lambda(lambda m, x: nn.functional.mse_loss(m.fc(x), np.zeros((2, 6), np.float32))), (50,),
+               r"the mse_loss gate \(minigrad's MSELoss\), made by the model's own forward \(Lambda\), has no ONNX "
+               r"mapping"),
     "user Function": (WithCube, (4,), r"the Cube gate \(a user mg.Function\), made by the model's own forward "
                                       r"\(WithCube\), has no ONNX mapping.*mg.onnx.SUPPORTED"),
 }
@@ -214,6 +217,8 @@ REFUSED = {
                                        False, r"batch_norm gate.*normalises with the batch's own statistics"),
     "dropout forced on": (lambda m, x: nn.functional.dropout(m.fc(x), 0.5, training=True), False,
                           r"dropout gate.*its mask is random on every call"),
+    "dropout2d forced on": (lambda m, x: nn.functional.dropout2d(m.fc(x).reshape(-1, 2, 3, 1), 0.5, training=True),
+                            False, r"dropout2d gate.*its mask is random on every call.*use nn.Dropout2d"),
 }
 
 
@@ -256,6 +261,7 @@ TRACED = {  # name: (forward of Head on the logits and the input, the ONNX ops t
     "< against a number, summed": (lambda h, x: (h < 0.2).sum(1), {"Less", "ReduceSum"}),
     "where on a computed mask": (lambda h, x: mg.where(h > 0, h, h * 0.1), {"Where", "Greater"}),
     "argmax plus the logits": (lambda h, x: h[:, :1] + h.argmax(1, keepdim=True), {"ArgMax"}),
+    "integer // and % of argmax": (lambda h, x: ((h.argmax(1) - 2) // 2) * 10 + (h.argmax(1) - 3) % 4, {"Mod"}),
 }
 
 

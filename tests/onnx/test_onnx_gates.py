@@ -171,6 +171,8 @@ FUNCTIONS = {
     "logsumexp": lambda m, x: parts(m.fc(x).logsumexp(1), mg.logsumexp(m.fc(x) * 30.0, 1, keepdim=True),
                                     m.fc(x).reshape(-1, 2, 3).logsumexp((1, 2))),
     "prod": lambda m, x: parts((m.fc(x) * 0.5 + 1).prod(1), (m.fc(x) + 1).reshape(-1, 2, 3).prod(-1, keepdim=True)),
+    "floor division and remainder": lambda m, x: parts(m.fc(x) // 0.3, m.fc(x) % 0.7, m.fc(x) % -(m.w + 2.0),
+                                                       3.0 // (m.w + 2.0) + m.fc(x)),
     "erf and std": lambda m, x: parts(mg.erf(m.fc(x)), m.fc(x).std(1, keepdim=True),
                                       m.fc(x).reshape(-1, 2, 3).std((1, 2), unbiased=False)),
 }

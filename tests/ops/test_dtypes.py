@@ -247,3 +247,9 @@ def test_mean_var_std_and_softmax_refuse_integers_as_torch(op, dtype):
     with pytest.raises(TypeError, match=rf"{op}: needs a floating-point tensor, got {dtype} .*x.float\(\)"):
         call()
     assert x.float().mean().dtype == np.float32
+
+
+def test_a_python_int_past_64_bits_is_an_overflow_error_as_torch():
+    with pytest.raises(OverflowError, match=r"the integer 1180591620717411303424 does not fit in int64"):
+        Tensor(np.arange(3)) + 2**70
+    assert (Tensor(np.array([1], np.uint8)) + (2**40 + 3)).tolist() == [4]  # wraps, as torch
