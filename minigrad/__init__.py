@@ -31,7 +31,7 @@ from .ops.clamp import clamp  # noqa: E402
 from .ops.dtypes import promote_types, result_type  # noqa: E402
 from .ops.elementwise import maximum, minimum, where  # noqa: E402
 from .ops.rearrange import chunk, flip, split  # noqa: E402
-from .ops.reduce import amax, amin, logsumexp, prod, std  # noqa: E402
+from .ops.reduce import amax, amin, argmax, argmin, logsumexp, prod, std  # noqa: E402
 from .ops.shape import cat, pad, stack  # noqa: E402
 from .ops.special import erf  # noqa: E402
 
@@ -49,7 +49,7 @@ __all__ = [
     "Value", "Tensor", "tensor", "Step", "Function", "Elementwise", "Rule", "draw", "gradcheck", "gradcheck_gates", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "AnomalyError",
     "maximum", "minimum", "where", "clamp", "clip", "cat", "stack", "pad", "split", "chunk", "flip", "erf",
-    "amax", "amin", "logsumexp", "prod", "std", "result_type", "promote_types",
+    "amax", "amin", "argmax", "argmin", "logsumexp", "prod", "std", "result_type", "promote_types",
     "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand", "arange", "manual_seed", "rng",
     "allocator", "data", "optim", "save", "load", "nn", "models", "viz", "debug", "lectures", "recipes", "multitask",
     "train", "autograd", "gradgradcheck", "onnx",

@@ -140,8 +140,11 @@ DIV = Declared("div", "÷", Rule("a", "1/b", lambda a, b, y: 1 / b), Rule("b", "
                hint="a division by zero (or 0/0)")
 MAX = Declared(
     "max", "max",
-    Rule("a", "[a > b] + ½[a = b]", lambda a, b, y: (value(a) > value(b)) + 0.5 * (value(a) == value(b)), routes=True),
-    Rule("b", "[b > a] + ½[a = b]", lambda a, b, y: (value(b) > value(a)) + 0.5 * (value(a) == value(b)), routes=True),
+    # as PyTorch's maximum: 1 unless the other input is larger, ½ on a tie -- so both get 1 where one is NaN
+    Rule("a", "1 − [a < b] − ½[a = b]", lambda a, b, y: 1 - (value(a) < value(b)) - 0.5 * (value(a) == value(b)),
+         routes=True),
+    Rule("b", "1 − [b < a] − ½[a = b]", lambda a, b, y: 1 - (value(b) < value(a)) - 0.5 * (value(a) == value(b)),
+         routes=True),
     pattern="gradient router",
 )
 NEG = Declared("neg", "−x", Rule("x", "−1", -1.0), saves="")

@@ -105,7 +105,6 @@ class Tensor(TensorOps):
     shape = property(lambda self: self._data.shape)
     dtype = property(lambda self: self._data.dtype)
     ndim = property(lambda self: self._data.ndim)
-    T = property(lambda self: self.transpose(-2, -1) if self.ndim >= 2 else self)
 
     def numel(self):
         return self._data.size

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import dims as _dims
 from . import engine
 
 Tensor = None  # core/tensor.py's class (bound with the ops modules: it is defined after this one)
@@ -55,8 +56,41 @@ class TensorOps:
     def __rpow__(self, base):
         return _ew.rpower(self, base)
 
+    def __floordiv__(self, other):
+        return _ew.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ew.floor_divide(self, other, reflected=True)
+
+    def __mod__(self, other):
+        return _ew.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ew.remainder(self, other, reflected=True)
+
     def __neg__(self):
         return _ew.Neg.apply(self)
+
+    neg = __neg__
+
+    @property
+    def T(self):
+        """The tensor with its axes reversed (a transpose for 2-D), as PyTorch's ``.T``, which warns, as here, that
+        this is deprecated for other than 2 dimensions; ``.mT`` transposes the last two."""
+        if self.ndim != 2:
+            import warnings
+
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                          "(as in PyTorch); use `x.mT` to transpose batches of matrices or `x.permute(*reversed("
+                          "range(x.ndim)))` to reverse the dimensions", UserWarning, stacklevel=2)
+        return self.permute(*range(self.ndim - 1, -1, -1)) if self.ndim > 1 else self
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed), as ``torch.Tensor.mT``."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: needs at least 2 dimensions, got a tensor of shape {self.shape}")
+        return self.transpose(-2, -1)
 
     def __matmul__(self, other):
         return _mm.matmul(self, other)
@@ -67,28 +101,25 @@ class TensorOps:
     def __getitem__(self, index):
         return _sh.index(self, index)
 
-    # comparisons give boolean tensors outside the graph, as in PyTorch
-    def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(op(self._data, other), None, ())
-
+    # comparisons give boolean tensors outside the graph, as in PyTorch (ops/compare.py: gates only while
+    # mg.onnx.export traces, so a model that computes with them exports right)
     def __eq__(self, other):
-        return self._compare(other, np.equal)
+        return _cmp.compare("eq", self, other)
 
     def __ne__(self, other):
-        return self._compare(other, np.not_equal)
+        return _cmp.compare("ne", self, other)
 
     def __lt__(self, other):
-        return self._compare(other, np.less)
+        return _cmp.compare("lt", self, other)
 
     def __le__(self, other):
-        return self._compare(other, np.less_equal)
+        return _cmp.compare("le", self, other)
 
     def __gt__(self, other):
-        return self._compare(other, np.greater)
+        return _cmp.compare("gt", self, other)
 
     def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
+        return _cmp.compare("ge", self, other)
 
     def __bool__(self):
         if self._data.size != 1:
@@ -105,13 +136,13 @@ class TensorOps:
     # -- elementwise --
 
     def exp(self):
-        return _ew.Exp.apply(self)
+        return _ew.Exp.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def log(self):
-        return _ew.Log.apply(self)
+        return _ew.Log.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def sqrt(self):
-        return _ew.Sqrt.apply(self)
+        return _ew.Sqrt.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def abs(self):
         return _ew.Abs.apply(self)
@@ -120,10 +151,10 @@ class TensorOps:
         return _ew.Relu.apply(self)
 
     def sigmoid(self):
-        return _ew.Sigmoid.apply(self)
+        return _ew.Sigmoid.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def tanh(self):
-        return _ew.Tanh.apply(self)
+        return _ew.Tanh.apply(self if self._data.dtype.kind == "f" else _dt.floating(self))
 
     def erf(self):
         return _special.erf(self)
@@ -133,6 +164,22 @@ class TensorOps:
         return _clamp.clamp(self, min, max)
 
     clip = clamp
+
+    def clamp_min(self, min):
+        return _clamp.clamp(self, min, None)
+
+    def clamp_max(self, max):
+        return _clamp.clamp(self, None, max)
+
+    def clamp_(self, min=None, max=None):
+        """``clamp`` in place (under ``no_grad`` for a tensor that requires grad, as the other in-place changes)."""
+        out = _clamp.clamp(Tensor._make(self._data, None, ()), min, max)  # checks and dtype rules, no graph
+        if out.dtype != self.dtype:
+            raise TypeError(f"clamp_: the result has dtype {out.dtype} and cannot be stored in this {self.dtype} "
+                            f"tensor in place; use clamp()")
+        return self._inplace("clamp_", lambda a: np.copyto(a, out._data))
+
+    clip_ = clamp_
 
     def softmax(self, dim):
         return _act.softmax(self, dim)
@@ -216,6 +263,10 @@ class TensorOps:
 
     view = reshape
 
+    def view_as(self, other):
+        """``self`` reshaped to ``other``'s shape, as ``torch.Tensor.view_as``."""
+        return _sh.reshape(self, *other.shape)
+
     def transpose(self, dim0, dim1):
         return _sh.transpose(self, dim0, dim1)
 
@@ -240,13 +291,22 @@ class TensorOps:
     def repeat(self, *sizes):
         return _re.repeat(self, *sizes)
 
-    def split(self, split_size_or_sections, dim=0):
-        return _re.split(self, split_size_or_sections, dim)
+    def split(self, split_size=None, dim=0, *, split_size_or_sections=None):
+        """Pieces along ``dim``: ``split_size`` (PyTorch's name here) an int or a list of sizes; ``torch.split``'s
+        name ``split_size_or_sections`` is accepted too."""
+        if (split_size is None) == (split_size_or_sections is None):
+            raise TypeError("split: give split_size (an int or a list of sizes), once")
+        return _re.split(self, split_size if split_size_or_sections is None else split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
         return _re.chunk(self, chunks, dim)
 
-    def flip(self, *dims):
+    def flip(self, *dims, **kwargs):
+        """Reversed along ``dims``: ``x.flip(0, 1)``, ``x.flip((0, 1))`` or ``x.flip(dims=(0, 1))``."""
+        if kwargs:
+            if dims or set(kwargs) != {"dims"}:
+                raise TypeError(f"flip: takes the dims, positionally or as dims=, got {dims!r} and {kwargs!r}")
+            dims = (kwargs["dims"],)
         return _re.flip(self, dims[0] if len(dims) == 1 else dims)
 
     # -- in-place changes (they raise the version, so a gate that needs the old value notices) --
@@ -324,9 +384,11 @@ def bind_ops(tensor_class):
 
     This is the one place where the core reaches up into ``ops``: ``x.sum()`` and ``x * y`` hand over to
     the gates there. It runs once, when ``core/tensor.py`` has defined the class."""
-    global Tensor, _act, _clamp, _ew, _mm, _re, _red, _sh, _special
+    global Tensor, _act, _clamp, _cmp, _dt, _ew, _mm, _re, _red, _sh, _special
     from ..ops import activation as _act
     from ..ops import clamp as _clamp
+    from ..ops import compare as _cmp
+    from ..ops import dtypes as _dt
     from ..ops import elementwise as _ew
     from ..ops import matmul as _mm
     from ..ops import rearrange as _re

@@ -141,11 +141,12 @@ class BCEWithLogitsLoss(_Loss):
 
 class KLDivLoss(_Loss):
     """KL(target ‖ input) on log-probabilities ``input``; ``log_target=True`` when the target holds log-probabilities
-    too. The default reduction is "batchmean" (the KL divergence per sample), PyTorch's is "mean"."""
+    too. The default reduction is PyTorch's, "mean" (÷ every element, with PyTorch's warning that it is not the KL
+    divergence); pass ``reduction="batchmean"`` for the divergence per sample (``F.kl_div``'s default, DESIGN.md)."""
 
     reductions = ("batchmean",) + REDUCTIONS
 
-    def __init__(self, reduction="batchmean", log_target=False):
+    def __init__(self, reduction="mean", log_target=False):
         super().__init__(reduction)
         self.log_target = log_target
 

@@ -125,6 +125,13 @@ def _parameter_list(op, parameters):
 
 
 def _number(op, what, value):
+    """A number, or a 0-d Tensor or array holding one (PyTorch takes a tensor ``max_norm`` too)."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        array = _array(value)
+        if array.ndim != 0 or array.dtype.kind not in "iuf":
+            raise TypeError(f"{op}: {what} must be a number or a 0-d tensor holding one, got a {array.dtype} tensor "
+                            f"of shape {array.shape}")
+        return float(array)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{op}: {what} must be a number, got {value!r}")
     return float(value)

@@ -13,10 +13,10 @@ import numpy as np
 from ..core.files import atomic_write
 from ..core.tensor import Tensor
 from ..nn.module import Module
-from . import shapes  # noqa: F401 -- registers the shape gates' converters
+from . import shapes, traced  # noqa: F401 -- registers the shape gates' and the traced-only gates' converters
 from .gates import CONVERTERS
 from .graph import ExportError, Graph, UnsupportedGateError, where_made
-from .trace import compare, second_input, trace
+from .trace import check_outputs, compare, second_input, trace
 
 DEFAULT_OPSET = 17
 """The opset written unless ``opset=`` says otherwise: onnxruntime has run it since 1.13 (2022), netron reads it."""
@@ -42,6 +42,7 @@ def export(model, example_input, path, input_names=None, output_names=None, dyna
     first = trace(model, arrays)
     in_names = _names("input_names", input_names, len(arrays), "input")
     out_names = _names("output_names", output_names, len(first.outputs), "output")
+    check_outputs(first, out_names)
     batch_size = arrays[0].shape[0] if dynamic_batch else None
     g = Graph(onnx, opset, bool(dynamic_batch), batch_size)
     targets = model._state_targets()

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from ..ops import activation, conv, elementwise as ew, linear, norm, normalization, pool
+from ..ops import (activation, adaptive_pool, clamp, conv, elementwise as ew, linear, norm, normalization, pool, special,
+                   window)
 
 CONVERTERS = {}
 
@@ -50,8 +51,8 @@ def _conv_transpose2d(g, node, gate, inputs):
     g.require_batch_first(x)
     geo = gate._options["geometry"]
     kernel, stride, dilation, pad = (geo.kh, geo.kw), (geo.sh, geo.sw), (geo.dh, geo.dw), (geo.top, geo.left)
-    # ONNX's output size is s·(d − 1) + output_padding + dil·(k − 1) + 1 − 2p: output_padding is what is left
-    extra = [size - (s * (d - 1) + dil * (k - 1) + 1 - 2 * p)
+    # ONNX's output size is conv_transpose2d's without output_padding, plus output_padding: that is what is left
+    extra = [size - window.transposed_length(d, k, s, p, dil, 0)
              for size, s, d, dil, k, p in zip((geo.H, geo.W), stride, x.shape[2:], dilation, kernel, pad)]
     return g.node("ConvTranspose", inputs, batch=g.batch_of(x), kernel_shape=list(kernel), strides=list(stride),
                   pads=_pair_list(pad, pad), dilations=list(dilation), group=gate._options["groups"],
@@ -113,10 +114,33 @@ def _instance_norm(g, node, gate, inputs):
     return g.node("InstanceNormalization", [inputs[0], scale, bias], batch=g.batch_of(x), epsilon=o["eps"])
 
 
-@converts(norm.Dropout)
+@converts(normalization.GroupNorm)
+def _group_norm(g, node, gate, inputs):
+    """Each sample's channels in G groups: reshaped to (N, G, M), InstanceNormalization (one "channel" per group,
+    scale 1, bias 0), reshaped back, then the per-channel γ and β."""
+    x, o = node._inputs[0], gate._options
+    g.require_batch_first(x)
+    batch, (rows, m), n, c = g.batch_of(x), gate.rows, x.shape[0], x.shape[1]
+    groups = rows // max(n, 1)
+    lead = 0 if batch is not None else n  # Reshape's 0 copies the (symbolic) batch size
+    grouped = g.node("Reshape", [inputs[0], g.ints([lead, groups, m])], batch=batch)
+    normed = g.node("InstanceNormalization", [grouped, g.const(np.ones(groups, node.dtype)),
+                                              g.const(np.zeros(groups, node.dtype))], batch=batch, epsilon=o["eps"])
+    out = g.node("Reshape", [normed, g.ints([lead, *x.shape[1:]])], batch=batch)
+    per_channel = [c] + [1] * (x.ndim - 2)
+    params = inputs[1:]
+    if o["has_weight"]:
+        out = g.node("Mul", [out, g.node("Reshape", [params[0], g.ints(per_channel)])], batch=batch)
+    if o["has_bias"]:
+        out = g.node("Add", [out, g.node("Reshape", [params[-1], g.ints(per_channel)])], batch=batch)
+    return out
+
+
+@converts(norm.Dropout, norm.Dropout2d)
 def _dropout(g, node, gate, inputs):
-    g.fail("is dropout in training mode (F.dropout(x, training=True)): its mask is random on every call, so no "
-           "file can hold it; use nn.Dropout, which the export's eval mode turns into the identity")
+    layer = "nn.Dropout2d" if isinstance(gate, norm.Dropout2d) else "nn.Dropout"
+    g.fail(f"is dropout in training mode (F.{gate.name}(x, training=True)): its mask is random on every call, so no "
+           f"file can hold it; use {layer}, which the export's eval mode turns into the identity")
 
 
 # -- pooling --
@@ -167,10 +191,37 @@ def _adaptive_avg_pool2d(g, node, gate, inputs):
     return g.node("MatMul", [rows, g.const(gate.cols.T.astype(node.dtype))], batch=batch)
 
 
+@converts(adaptive_pool.AdaptiveMaxPool2d)
+def _adaptive_max_pool2d(g, node, gate, inputs):
+    """GlobalMaxPool, or MaxPool when the bins are equal (the size divides the input); else PyTorch's unequal,
+    overlapping bins, separably: the max over each bin's rows (a Slice and ReduceMax per output row), then over
+    each bin's columns."""
+    x = node._inputs[0]
+    g.require_batch_first(x)
+    batch, (H, W), (oh, ow) = g.batch_of(x), x.shape[2:], gate._options["out"]
+    if (oh, ow) == (1, 1):
+        return g.node("GlobalMaxPool", inputs, batch=batch)
+    if H % oh == 0 and W % ow == 0:
+        k = [H // oh, W // ow]
+        return g.node("MaxPool", inputs, batch=batch, kernel_shape=k, strides=k)
+    name = inputs[0]
+    for axis, size, out in ((2, H, oh), (3, W, ow)):
+        if size % out == 0:  # this axis' bins are equal: one MaxPool along it
+            k = [size // out if a == axis else 1 for a in (2, 3)]
+            name = g.node("MaxPool", [name], batch=batch, kernel_shape=k, strides=k)
+            continue
+        parts = []
+        for start, stop in adaptive_pool._bins(size, out):
+            piece = g.node("Slice", [name, g.ints([start]), g.ints([stop]), g.ints([axis])], batch=batch)
+            parts.append(g.axes_input_or_attribute("ReduceMax", piece, [axis], batch, 18, keepdims=1))
+        name = g.node("Concat", parts, batch=batch, axis=axis)
+    return name
+
+
 # -- activations --
 
 _UNARY = {ew.Relu: "Relu", ew.Sigmoid: "Sigmoid", ew.Tanh: "Tanh", ew.Exp: "Exp", ew.Log: "Log", ew.Sqrt: "Sqrt",
-          ew.Abs: "Abs", ew.Neg: "Neg", ew.Clone: "Identity"}
+          ew.Abs: "Abs", ew.Neg: "Neg", ew.Clone: "Identity", special.Erf: "Erf"}
 
 
 @converts(*_UNARY)
@@ -194,6 +245,27 @@ def _hardtanh(g, node, gate, inputs):
     o = gate._options
     return g.node("Clip", [inputs[0], g.scalar_like(o["lo"], node), g.scalar_like(o["hi"], node)],
                   batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(clamp.ClampNumber)
+def _clamp_number(g, node, gate, inputs):
+    lo, hi = gate._options["lo"], gate._options["hi"]
+    bounds = ["" if b is None else g.scalar_like(b, node) for b in (lo, hi)]  # "": Clip's optional input left out
+    while bounds and bounds[-1] == "":
+        bounds.pop()
+    return g.node("Clip", [inputs[0], *bounds], batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(clamp.ClampTensor)
+def _clamp_tensor(g, node, gate, inputs):
+    """min(max(x, lo), hi), as forward (a min above the max gives the max, as PyTorch)."""
+    o, batch = gate._options, g.aligned_batch(node, *node._inputs)
+    out, rest = inputs[0], inputs[1:]
+    if o["has_min"]:
+        out = g.node("Max", [out, rest[0]], batch=batch)
+    if o["has_max"]:
+        out = g.node("Min", [out, rest[-1]], batch=batch)
+    return out
 
 
 @converts(activation.Gelu, activation.GeluTanh, activation.Silu, activation.Mish, activation.Softplus)
@@ -238,12 +310,30 @@ def _cast(g, node, gate, inputs):
 
 # -- arithmetic, with numpy's broadcasting (ONNX broadcasts the same way) --
 
-_BINARY = {ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Pow: "Pow", ew.Maximum: "Max"}
+_BINARY = {ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Pow: "Pow", ew.Maximum: "Max",
+           ew.Minimum: "Min"}
 
 
 @converts(*_BINARY)
 def _binary(g, node, gate, inputs):
     return g.node(_BINARY[type(gate)], inputs, batch=g.aligned_batch(node, *node._inputs))
+
+
+@converts(ew.FloorDiv, ew.Remainder)
+def _floor_division(g, node, gate, inputs):
+    """a // b and a % b with Python's signs: for integers ONNX's Mod (fmod=0 takes the divisor's sign) and
+    (a − a % b) / b (exact); for floats ⌊a/b⌋ and a − b·⌊a/b⌋."""
+    a, b = inputs
+    batch = g.aligned_batch(node, *node._inputs)
+    if node.dtype.kind in "iu":
+        mod = g.node("Mod", [a, b], batch=batch, fmod=0)
+        if isinstance(gate, ew.Remainder):
+            return mod
+        return g.node("Div", [g.node("Sub", [a, mod], batch=batch), b], batch=batch)
+    floor = g.node("Floor", [g.node("Div", [a, b], batch=batch)], batch=batch)
+    if isinstance(gate, ew.FloorDiv):
+        return floor
+    return g.node("Sub", [a, g.node("Mul", [b, floor], batch=batch)], batch=batch)
 
 
 @converts(ew.PowNumber)
@@ -263,3 +353,4 @@ def _where(g, node, gate, inputs):
                    f"only fits a batch of {g.batch_size}; export with dynamic_batch=False")
         cond = first  # the same for every sample: ONNX broadcasts it over the batch
     return g.node("Where", [g.const(cond), *inputs], batch=batch)
+

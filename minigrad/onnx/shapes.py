@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..ops import interpolate, matmul, padding, reduce, shape
+from ..ops import interpolate, matmul, padding, rearrange, reduce, shape
 from .gates import converts
 
 
@@ -254,16 +254,47 @@ def _reduce(g, op, name, axes, keepdim, batch):
     return g.axes_input_or_attribute(op, name, axes, batch, 18, keepdims=int(keepdim))
 
 
-@converts(reduce.Sum, reduce.Mean, reduce.Max)
+_REDUCTIONS = {reduce.Sum: "ReduceSum", reduce.Mean: "ReduceMean", reduce.Max: "ReduceMax", reduce.Min: "ReduceMin",
+               reduce.Prod: "ReduceProd"}
+
+
+@converts(*_REDUCTIONS)
 def _reduction(g, node, gate, inputs):
-    op = {reduce.Sum: "ReduceSum", reduce.Mean: "ReduceMean", reduce.Max: "ReduceMax"}[type(gate)]
-    return _reduce(g, op, inputs[0], gate.axes, gate.keepdim, _reduced_batch(g, node, gate))
+    return _reduce(g, _REDUCTIONS[type(gate)], inputs[0], gate.axes, gate.keepdim, _reduced_batch(g, node, gate))
 
 
-@converts(reduce.Var)
+@converts(reduce.LogSumExp)
+def _logsumexp(g, node, gate, inputs):
+    """m + log Σ exp(x − m), m the maximum (0 where it is infinite), as forward: stable for any finite x."""
+    x, b, batch = inputs[0], g.batch_of(node._inputs[0]), _reduced_batch(g, node, gate)
+    m = _reduce(g, "ReduceMax", x, gate.axes, True, b)
+    m = g.node("Where", [g.node("IsInf", [m], batch=b), g.scalar_like(0, node), m], batch=b)
+    total = _reduce(g, "ReduceSum", g.node("Exp", [g.node("Sub", [x, m], batch=b)], batch=b), gate.axes, True, b)
+    out = g.node("Add", [g.node("Log", [total], batch=b), m], batch=b)
+    if gate.keepdim or not gate.axes:
+        return out if gate.axes else g.node("Identity", [out], batch=batch)
+    return g.node("Squeeze", [out, g.ints(gate.axes)], batch=batch)
+
+
+@converts(rearrange.Repeat)
+def _repeat(g, node, gate, inputs):
+    """np.tile: new leading axes of size 1 first (Unsqueeze), then Tile by the repeats."""
+    x, reps = node._inputs[0], list(gate._options["reps"])
+    b, name, extra = g.batch_of(x), inputs[0], len(reps) - x.ndim
+    if extra:
+        name = g.node("Unsqueeze", [name, g.ints(range(extra))], batch=None if b is None else b + extra)
+        b = None if b is None else b + extra
+    if b is not None and reps[b] != 1:
+        g.fail(f"repeats the batch axis {reps[b]} times; with a symbolic batch size it would not fit: export with "
+               f"dynamic_batch=False")
+    return g.node("Tile", [name, g.ints(reps)], batch=b)
+
+
+@converts(reduce.Var, reduce.Std)
 def _var(g, node, gate, inputs):
-    """Σ (x − mean)² / (count − ddof), as forward computes it."""
+    """Σ (x − mean)² / (count − ddof), as forward computes it; its square root for std."""
     x, b, batch = inputs[0], g.batch_of(node._inputs[0]), _reduced_batch(g, node, gate)
     centred = g.node("Sub", [x, _reduce(g, "ReduceMean", x, gate.axes, True, b)], batch=b)
     total = _reduce(g, "ReduceSum", g.node("Mul", [centred, centred], batch=b), gate.axes, gate.keepdim, batch)
-    return g.node("Div", [total, g.scalar_like(gate.count - gate.ddof, node)], batch=batch)
+    var = g.node("Div", [total, g.scalar_like(gate.count - gate.ddof, node)], batch=batch)
+    return g.node("Sqrt", [var], batch=batch) if isinstance(gate, reduce.Std) else var

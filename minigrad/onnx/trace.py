@@ -5,6 +5,12 @@ The example input is made a leaf that requires grad, so every gate that depends 
 Nodes are collected from the outputs with an explicit stack (no recursion: a deep model is fine)
 and sorted by creation number, so every node comes after its inputs.
 
+Comparisons, argmax/argmin and ``where`` on their masks are recorded too while tracing (``ops/compare.py``),
+so ``x * (x > 0)`` or a head returning ``logits.argmax(1)`` exports as ONNX's Greater, ArgMax, ...
+:func:`check_outputs` refuses an output that does not depend on an input through the graph: it was
+computed outside it (``.data``, numpy, ``detach()``, ``no_grad``) and would be written as the example's
+value.
+
 A trace stands for the model only if the model does the same for every input. ``compare`` checks
 a second trace, made from other values (and, with a symbolic batch, another batch size): the same
 gates must come out, and every constant must be the same -- a value computed from the input outside
@@ -17,6 +23,7 @@ import numpy as np
 
 from ..core.engine import enable_grad
 from ..core.tensor import Tensor
+from ..ops.compare import tracing
 from .graph import ExportError, where_made
 
 
@@ -34,7 +41,7 @@ def trace(model, arrays):
     model.eval()
     inputs = [Tensor(a, requires_grad=True) for a in arrays]
     try:
-        with enable_grad():
+        with enable_grad(), tracing():  # comparisons and argmax recorded too (ops/compare.py)
             out = model(*inputs)
     finally:
         for m, training in modes:
@@ -57,6 +64,26 @@ def _creation_order(outputs):
         nodes.append(node)
         stack.extend(node._inputs)
     return sorted(nodes, key=lambda n: n._id)
+
+
+def check_outputs(first, names):
+    """Refuse an output that does not depend on any input through the recorded graph (see the module's docstring)."""
+    reached = {id(x) for x in first.inputs}
+    for node in first.order:
+        if node._gate is not None and any(id(x) in reached for x in node._inputs):
+            reached.add(id(node))
+    for k, (out, name) in enumerate(zip(first.outputs, names)):
+        if id(out) in reached:
+            continue
+        how = (f"it is made by the {out._gate.name} gate ({where_made(out)}) from constants only" if out._gate is not None
+               else f"it is a constant made by {where_made(out)}")
+        raise ExportError(
+            f"onnx.export: output {k} ({name!r}, shape {out.shape}, {out.dtype}) does not depend on the input through "
+            f"the graph: {how}, so the file would hold the example's value whatever the input. It was computed "
+            f"outside the graph (from .data or numpy, under no_grad, after detach()); compute it with Tensor "
+            f"operations on the input (comparisons and argmax are traced too), or return what it is computed from "
+            f"and finish the computation after running the ONNX file"
+        )
 
 
 def second_input(arrays, batch):

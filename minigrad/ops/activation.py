@@ -36,7 +36,7 @@ from ..core.elementwise_gate import Elementwise
 from ..core import dims
 from ..core.function import Function
 from ..core.rules import Rule, value
-from . import dual
+from . import dtypes, dual
 from .gate import as_tensor
 
 
@@ -93,8 +93,8 @@ class GeluTanh(Elementwise):
 
 class Elu(Elementwise):
     name, symbol = "elu", "elu"
-    rules = (Rule("x", "[x > 0] + α·eˣ·[x ≤ 0]",
-                  lambda x, y, alpha: dual.where(value(x) > 0, 1.0, alpha * dual.exp(x))),)
+    rules = (Rule("x", "α·eˣ where x ≤ 0, else 1 (NaN too, as PyTorch)",
+                  lambda x, y, alpha: dual.where(value(x) <= 0, alpha * dual.exp(x), 1.0)),)
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -214,8 +214,9 @@ class LogSoftmax(Function):
 # -- the functions (torch.nn.functional names and defaults) --
 
 
-def relu(x):
-    """max(x, 0) elementwise: the relu gate routes the gradient where x > 0."""
+def relu(x, inplace=False):
+    """max(x, 0) elementwise: the relu gate routes the gradient where x > 0. ``inplace`` is accepted, as in
+    PyTorch's signature; the result is always a new tensor."""
     return as_tensor("relu", x).relu()
 
 
@@ -229,8 +230,9 @@ def tanh(x):
     return as_tensor("tanh", x).tanh()
 
 
-def leaky_relu(x, negative_slope=0.01):
-    """x where x > 0, else negative_slope·x (as ``torch.nn.functional.leaky_relu``; at 0 the slope applies)."""
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope·x (as ``torch.nn.functional.leaky_relu``; at 0 the slope applies);
+    ``inplace`` accepted, a new tensor returned."""
     x = as_tensor("leaky_relu", x)
     if not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__}")
@@ -240,12 +242,14 @@ def leaky_relu(x, negative_slope=0.01):
 def softmax(x, dim):
     """exp(x) / Σ exp(x) along ``dim`` (stable: computed as exp(x − max))."""
     x = as_tensor("softmax", x)
+    dtypes.require_float("softmax", x.dtype)
     return Softmax.apply(x, dim=class_axis("softmax", dim, x.ndim))
 
 
 def log_softmax(x, dim):
     """x − log Σ exp(x) along ``dim``, computed as (x − max) − log Σ exp(x − max) so it never overflows."""
     x = as_tensor("log_softmax", x)
+    dtypes.require_float("log_softmax", x.dtype)
     return LogSoftmax.apply(x, dim=class_axis("log_softmax", dim, x.ndim))
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from . import window
-from .conv import check_4d
+from .conv import _batch_of_one, accepts_unbatched, check_4d
 from .gate import as_tensor, constant, is_tensor
 from .shape import Scatter, index
 
@@ -69,6 +69,7 @@ class AdaptiveMaxPool2d(Function):
         return (Scatter.apply(up.reshape(-1), shape=(size,), index=(self._flat(),)).reshape(self.in_shape),)
 
 
+@accepts_unbatched
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max of ``input`` (N, C, H, W) over the bins of ``output_size`` (an int, a pair, None in a pair keeps
     that size), as ``torch.nn.functional.adaptive_max_pool2d``; with ``return_indices`` also each maximum's
@@ -89,11 +90,16 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 class MaxUnpool2d(Function):
+    """Inputs x and the indices (a constant: they get no gradient; an input so that an export can trace them)."""
+
     name, symbol = "max_unpool2d", "unpool"
-    rules = (Rule("x", "dL/dy read at each element's index"),)
+    rules = (Rule("x", "dL/dy read at each element's index"), Rule("indices", "none (integers)"))
 
     @staticmethod
-    def forward(ctx, x, flat, out_shape):
+    def forward(ctx, x, idx, out_shape):
+        n, c = x.shape[:2]
+        plane = out_shape[2] * out_shape[3]
+        flat = (idx.reshape(n * c, -1).astype(np.int64) + np.arange(n * c)[:, None] * plane).ravel()
         ctx.flat, ctx.in_shape = flat, x.shape
         out = np.zeros(int(np.prod(out_shape)), x.dtype)
         out[flat] = x.ravel()
@@ -101,10 +107,10 @@ class MaxUnpool2d(Function):
 
     @staticmethod
     def backward(ctx, up):
-        return (up.reshape(-1)[ctx.flat].reshape(ctx.in_shape),)
+        return up.reshape(-1)[ctx.flat].reshape(ctx.in_shape), None
 
     def backward_graph(self, node, up):
-        return (index(up.reshape(-1), (self.flat,)).reshape(self.in_shape),)
+        return index(up.reshape(-1), (self.flat,)).reshape(self.in_shape), None
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -115,9 +121,14 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     the whole (N, C, H, W)), which may differ from that by less than the stride, as in PyTorch.
     """
     op = "max_unpool2d"
+    if getattr(input, "ndim", None) == 3:  # unbatched (C, H, W), as PyTorch: a batch of one
+        size = None if output_size is None else tuple(output_size)[-2:]
+        return max_unpool2d(_batch_of_one(input), _batch_of_one(indices), kernel_size, stride, padding,
+                            size).squeeze(0)
     x = as_tensor(op, input)
     check_4d(op, "input", x, "(N, C, H, W)")
-    idx = np.asarray(indices.data if is_tensor(indices) else indices)
+    indices = indices if is_tensor(indices) else constant(np.asarray(indices))
+    idx = indices.data
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers (max_pool2d's return_indices), got {idx.dtype}")
     if idx.shape != x.shape:
@@ -146,6 +157,4 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if idx.size and (idx.min() < 0 or idx.max() >= plane):
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise IndexError(f"{op}: found an invalid max index {bad} (output planes are {size[0]}x{size[1]})")
-    n, c = x.shape[:2]
-    flat = (idx.reshape(n * c, -1).astype(np.int64) + np.arange(n * c)[:, None] * plane).ravel()
-    return MaxUnpool2d.apply(x, flat=flat, out_shape=(n, c) + size)
+    return MaxUnpool2d.apply(x, indices, out_shape=x.shape[:2] + size)

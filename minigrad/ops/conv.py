@@ -221,8 +221,29 @@ class ConvTranspose2d(Function):
 # -- the functions (re-exported as minigrad.nn.functional) and their argument checks --------------
 
 
+def accepts_unbatched(fn):
+    """Let ``fn`` (whose first argument is an (N, C, H, W) input) take an unbatched (C, H, W) one too, as PyTorch's
+    2-D convolutions and pools do: it runs as a batch of one, and every output loses that axis again."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(x, *args, **kwargs):
+        if getattr(x, "ndim", None) != 3:
+            return fn(x, *args, **kwargs)
+        out = fn(_batch_of_one(x), *args, **kwargs)
+        return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+
+    return run
+
+
+def _batch_of_one(x):
+    return x.unsqueeze(0) if is_tensor(x) else np.expand_dims(np.asarray(x), 0)
+
+
+@accepts_unbatched
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation of ``x`` (N, C, H, W) with ``w`` (out, C/groups, kH, kW), plus ``b`` (out,).
+    """2-D cross-correlation of ``x`` (N, C, H, W) -- or an unbatched (C, H, W) -- with ``w`` (out, C/groups, kH,
+    kW), plus ``b`` (out,).
 
     ``stride``, ``padding``, ``dilation``: an int or a pair (height, width). ``padding`` may also be
     ``"valid"`` (no padding) or ``"same"`` (stride 1 only; output size = input size, the odd
@@ -300,8 +321,9 @@ def _single(op, what, value, low):
     return (int(value),)
 
 
+@accepts_unbatched
 def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed convolution of ``x`` (N, C, H, W) with ``w`` (C, out/groups, kH, kW), as PyTorch's.
+    """Transposed convolution of ``x`` (N, C, H, W) (or an unbatched (C, H, W)) with ``w`` (C, out/groups, kH, kW), as PyTorch's.
 
     The gradient map of conv2d with respect to its input, used as a layer: each input pixel adds
     its weighted filter into the output, s apart. Output size (d − 1)·s − 2p + dil·(k − 1) +
@@ -358,8 +380,8 @@ def check_4d(op, what, t, layout):
     if not is_tensor(t):
         raise TypeError(f"{op}: {what} must be a minigrad Tensor, got {type(t).__name__}; wrap it: Tensor(array)")
     if t.ndim != 4:
-        hint = "; add the batch axis with x.unsqueeze(0)" if what == "input" and t.ndim == 3 else ""
-        raise ValueError(f"{op}: {what} must be 4-D {layout}, got shape {t.shape}{hint}")
+        unbatched = " (or 3-D (C, H, W), unbatched)" if what == "input" else ""
+        raise ValueError(f"{op}: {what} must be 4-D {layout}{unbatched}, got shape {t.shape}")
 
 
 def _check_inputs(op, x, w, b, weight_layout):

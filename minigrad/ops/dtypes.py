@@ -15,6 +15,12 @@ float32, an int64 tensor ``+ 1`` stays int64), but a float one turns an integer 
 Python float into the default float32. True division turns integers into float32, as PyTorch does.
 
 numpy has unsigned types PyTorch does not promote (uint16, uint32, uint64); those pairs follow numpy.
+
+The dtypes of the other operations, as PyTorch's, are here too: a Python int beside an integer tensor takes
+its dtype with wraparound (``uint8 + (-1)``), the float functions (``exp log sqrt sigmoid tanh erf``) turn
+integers and bools into the default float32 (:func:`floating`), ``sum`` and ``prod`` of integers or bools
+count in int64 (:func:`accumulator`), and ``mean var std softmax log_softmax`` refuse them
+(:func:`require_float`).
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ import numbers
 
 import numpy as np
 
-from ..core.tensor import Tensor
+from .gate import Tensor  # the class, through the one bridge
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 _BOOL, _INT, _FLOAT = 0, 1, 2
@@ -94,7 +100,7 @@ def operands(op, a, b, *, true_divide=False):
             return a, b
     elif (b.__class__ is float or b.__class__ is int) and (kind == "f" or (kind in "iu" and b.__class__ is int
                                                                               and not true_divide)):
-        return a, Tensor._make(np.asarray(b, dtype=a._data.dtype), None, ())  # a Python number keeps a's dtype
+        return a, Tensor._make(_number(b, a._data.dtype), None, ())  # a Python number keeps a's dtype
     elif _group(b) is None:
         return None
     return promoted(op, a, b, true_divide=true_divide)
@@ -122,7 +128,8 @@ def promoted(op, *xs, true_divide=False):
 def _as(x, target, numpy_gives):
     """An operand in ``target`` where it must be: constants always, graph tensors only if numpy would differ."""
     if not isinstance(x, Tensor):
-        return Tensor._make(np.asarray(x, dtype=target), None, ())
+        return Tensor._make(_number(x, target) if isinstance(x, (int, np.integer)) else np.asarray(x, dtype=target),
+                            None, ())
     if x._data.dtype == target:
         return x
     if x.requires_grad:
@@ -132,3 +139,41 @@ def _as(x, target, numpy_gives):
 
         return cast(x, target)
     return Tensor._make(x._data.astype(target), None, ())
+
+
+def _number(x, dtype):
+    """A number as a 0-d array of ``dtype``; an integer outside an integer dtype's range wraps around, as in
+    PyTorch (``uint8 + (-1)`` adds 255, which is ``x - 1`` modulo 256), where numpy raises OverflowError."""
+    if dtype.kind in "iu" and isinstance(x, (int, np.integer)):
+        info = np.iinfo(dtype)
+        if not info.min <= x <= info.max:
+            if info.bits == 64 or not -(1 << 63) <= x < (1 << 64):
+                raise OverflowError(f"the integer {x} does not fit in {dtype} (nor in 64 bits), as in PyTorch: "
+                                    f"compute in a wider or a float dtype")
+            return np.asarray(int(x) % (1 << info.bits)).astype(dtype)
+    return np.asarray(x, dtype=dtype)
+
+
+def floating(x):
+    """``x`` (a Tensor) for a float function (exp, log, sqrt, sigmoid, tanh, erf): integers and bools become the
+    default float32, as in PyTorch (numpy would give float64)."""
+    if x._data.dtype.kind == "f":
+        return x
+    return _as(x, DEFAULT_FLOAT, None)
+
+
+def accumulator(dtype):
+    """The dtype ``sum`` and ``prod`` count in: int64 for integers and bools (PyTorch's; numpy gives uint64 for
+    unsigned ones), None (the input's own) for floats."""
+    return None if dtype.kind == "f" else _INT64
+
+
+_INT64 = np.dtype(np.int64)
+
+
+def require_float(op, dtype):
+    """Refuse an integer or bool ``dtype`` for ``op`` (mean, var, std, softmax, log_softmax), as PyTorch does, rather
+    than quietly computing in float64 as numpy would."""
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: needs a floating-point tensor, got {dtype} (PyTorch refuses it too); convert it first, "
+                        f"e.g. x.float()")

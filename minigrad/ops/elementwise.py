@@ -67,6 +67,36 @@ class Div(Elementwise):
             return a / b
 
 
+class FloorDiv(Elementwise):
+    """a // b: ⌊a / b⌋ (Python's floor division, as ``torch.floor_divide``); piecewise constant, so no gradient."""
+
+    name, symbol = "floor_divide", "//"
+    rules = (Rule("a", "0", 0.0), Rule("b", "0", 0.0))
+    saves = ""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(a, b)
+
+
+class Remainder(Elementwise):
+    """a % b = a − b·⌊a / b⌋, with the sign of b (Python's, as ``torch.remainder``)."""
+
+    name, symbol = "remainder", "%"
+    rules = (Rule("a", "1", 1.0), Rule("b", "−⌊a/b⌋", lambda a, b, y: _floor_quotient(a, b)))
+
+    @staticmethod
+    def forward(ctx, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.remainder(a, b)
+
+
+def _floor_quotient(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.floor_divide(value(a), value(b))
+
+
 class PowNumber(Elementwise):
     """x ** k for a plain-number exponent k."""
 
@@ -201,10 +231,10 @@ class Minimum(Elementwise):
     """Elementwise min of two tensors: the max gate's mirror image, routing the gradient (ties split evenly)."""
 
     name, symbol = "minimum", "min"
-    rules = (
-        Rule("a", "[a < b] + ½[a = b]", lambda a, b, y: (value(a) < value(b)) + 0.5 * (value(a) == value(b)),
+    rules = (  # as PyTorch's: 1 unless the other input is smaller, ½ on a tie -- both get 1 where one is NaN
+        Rule("a", "1 − [a > b] − ½[a = b]", lambda a, b, y: 1 - (value(a) > value(b)) - 0.5 * (value(a) == value(b)),
              routes=True),
-        Rule("b", "[b < a] + ½[a = b]", lambda a, b, y: (value(b) < value(a)) + 0.5 * (value(a) == value(b)),
+        Rule("b", "1 − [b > a] − ½[a = b]", lambda a, b, y: 1 - (value(b) > value(a)) - 0.5 * (value(a) == value(b)),
              routes=True),
     )
     pattern = "gradient router"
@@ -271,6 +301,14 @@ def div(a, b, reflected=False):
     return _binary(Div, a, b, reflected, true_divide=True)
 
 
+def floor_divide(a, b, reflected=False):
+    return _binary(FloorDiv, a, b, reflected)
+
+
+def remainder(a, b, reflected=False):
+    return _binary(Remainder, a, b, reflected)
+
+
 def power(a, k):
     """``a ** k``: a number exponent (numpy scalars too) is the pow gate's parameter, a tensor one its input."""
     if isinstance(k, (numbers.Real, np.floating, np.integer)) and not isinstance(k, (bool, np.bool_)):
@@ -314,12 +352,17 @@ def minimum(a, b):
 
 def where(cond, x, y):
     """``x`` where ``cond`` is true, else ``y`` (numpy broadcasting); gradients flow to x and y."""
+    from .compare import MaskedWhere, traced_mask
+
+    mask = cond
     cond = np.asarray(cond.data if is_tensor(cond) else cond, dtype=bool)
     try:
         x, y = dtypes.promoted("where", x, y)
     except TypeError:
         raise TypeError("where: x and y must be Tensors, arrays or numbers") from None
     shape = broadcast_shape("where", cond.shape, x.shape, y.shape)
+    if traced_mask(mask):  # a mask computed from the input while mg.onnx.export traces: keep where it came from
+        return MaskedWhere.apply(mask if mask.dtype == bool else cast(mask, bool), x, y)
     if cond.shape != shape:
         cond = np.broadcast_to(cond, shape)
     return Where.apply(x, y, cond=cond)

@@ -78,6 +78,10 @@ def rmatmul(a, b):
 
 
 def matmul_checked(a, b):
+    if a._data.dtype != b._data.dtype:  # PyTorch's promotion (int64 @ float32 is float32), not numpy's
+        from . import dtypes
+
+        a, b = dtypes.promoted("matmul", a, b)
     sa, sb = a._data.shape, b._data.shape  # the arrays' shapes: Tensor.shape is a property call each time
     if not sa or not sb:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got {sa} @ {sb}; use * for scalars")

@@ -266,15 +266,32 @@ def _mask(x, p, shape):
     return np.where(keep, np.asarray(1.0 / (1.0 - p), dtype=dtype), np.zeros((), dtype=dtype))
 
 
+_DROPOUT2D_WARNINGS = {  # PyTorch 2.13's, word for word
+    3: "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - "
+       "input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future "
+       "release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+       "channel-wise dropout behavior, please switch to using dropout1d instead.",
+    2: "dropout2d: Received a 2-D input to dropout2d, which is deprecated and will result in an error in a future "
+       "release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d "
+       "exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an "
+       "optional batch dimension (i.e. 3D or 4D inputs).",
+}
+
+
 def dropout2d(x, p=0.5, training=True, inplace=False):
     """Channel dropout, as ``torch.nn.functional.dropout2d``: each channel of each sample of x (N, C, H, W) is
     zeroed as a whole with probability ``p``, the kept ones scaled by 1/(1 − p) (neighbouring positions are
-    correlated, so dropping single ones regularises little). A 3-D x is read as (N, C, L), as PyTorch does."""
+    correlated, so dropping single ones regularises little). As PyTorch 2.13, a 3-D x is read as (N, C, L) and a
+    2-D one as (N, C), each with PyTorch's warning (use dropout1d / dropout for those)."""
     x = as_tensor("dropout2d", x)
     if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: probability p has to be between 0 and 1, but got {p}")
-    if x.ndim not in (3, 4):
+    if x.ndim not in (2, 3, 4):
         raise ValueError(f"dropout2d: expected an input of shape (N, C, H, W) (or (N, C, L)), got {x.shape}")
+    if x.ndim < 4:
+        import warnings
+
+        warnings.warn(_DROPOUT2D_WARNINGS[x.ndim], UserWarning, stacklevel=2)
     if not training or p == 0:
         return x
     return Dropout2d.apply(x, mask=_mask(x, p, x.shape[:2] + (1,) * (x.ndim - 2)))

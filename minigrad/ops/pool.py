@@ -19,7 +19,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from . import window
-from .conv import check_4d
+from .conv import accepts_unbatched, check_4d
 from .gate import constant
 from .shape import expand
 
@@ -275,8 +275,9 @@ def _bins(size, out, dtype):
 # -- the functions (re-exported as minigrad.nn.functional) and their argument checks --------------
 
 
+@accepts_unbatched
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over kH×kW windows of ``x`` (N, C, H, W); ``stride`` defaults to ``kernel_size``.
+    """Max over kH×kW windows of ``x`` (N, C, H, W) (or an unbatched (C, H, W), as every pool here); ``stride`` defaults to ``kernel_size``.
 
     ``padding`` pads with -inf (at most half the kernel, as in PyTorch); ``dilation`` spaces the
     window's taps. Output size ⌊(d + 2p − dil·(k−1) − 1)/s⌋ + 1 (⌈…⌉ + 1 with ``ceil_mode``, the
@@ -285,10 +286,16 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     kernel, stride, padding, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation)
     gate = MaxPool2d()
-    y = gate._apply((x,), dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode)))
-    return (y, gate.indices()) if return_indices else y
+    options = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode))
+    y = gate._apply((x,), options)
+    if not return_indices:
+        return y
+    from .compare import pool_indices
+
+    return y, pool_indices(x, gate, options)
 
 
+@accepts_unbatched
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True, *, ceil_mode=False, divisor_override=None):
     """Mean over kH×kW windows of ``x`` (N, C, H, W); ``stride`` defaults to ``kernel_size``.
 
@@ -305,6 +312,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True, *
                            ceil_mode=bool(ceil_mode), divisor_override=divisor_override)
 
 
+@accepts_unbatched
 def adaptive_avg_pool2d(x, output_size):
     """Average ``x`` (N, C, H, W) down to ``output_size`` (an int, a pair, None in a pair keeps that size).
 

@@ -139,14 +139,17 @@ def chunk(a, chunks, dim=0):
     return split(a, max(math.ceil(n / chunks), 1), dim)
 
 
-def flip(a, dims_):
-    """``a`` reversed along each of ``dims`` (an int or a tuple), as ``torch.flip``: indexing with ``::-1``."""
-    a = as_tensor("flip", a)
-    if dims._is_int(dims_):
-        dims_ = (dims_,)
-    if not isinstance(dims_, (tuple, list)):
-        raise TypeError(f"flip: dims must be an int or a tuple of ints, got {dims_!r}")
-    axes = dims.axes("flip", tuple(dims_), a.ndim) if dims_ else ()
+_dim_rules = dims  # the module, for flip, whose argument is named dims as torch.flip's
+
+
+def flip(input, dims):
+    """``input`` reversed along each of ``dims`` (an int or a tuple), as ``torch.flip``: indexing with ``::-1``."""
+    a = as_tensor("flip", input)
+    if _dim_rules._is_int(dims):
+        dims = (dims,)
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip: dims must be an int or a tuple of ints, got {dims!r}")
+    axes = _dim_rules.axes("flip", tuple(dims), a.ndim) if dims else ()
     if not axes:
         return a
     return index(a, tuple(slice(None, None, -1) if k in axes else slice(None) for k in range(a.ndim)))

@@ -13,6 +13,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from ..core import dims
+from . import dtypes
 from .gate import as_tensor
 from .shape import expand
 
@@ -46,7 +47,8 @@ class Sum(_Reduction):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.setup(a, dim, keepdim)
-        return a.sum(ctx.axes, None, None, keepdim)  # positional: numpy's keyword path costs 0.6 µs
+        count_in = None if a.dtype.kind == "f" else dtypes.accumulator(a.dtype)  # integers and bools: int64
+        return a.sum(ctx.axes, count_in, None, keepdim)  # positional: numpy's keyword path is slower (bench/README.md)
 
     @staticmethod
     def backward(ctx, up):
@@ -62,6 +64,8 @@ class Mean(_Reduction):
 
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
+        if a.dtype.kind != "f":
+            dtypes.require_float("mean", a.dtype)
         ctx.setup(a, dim, keepdim)
         return a.mean(ctx.axes, None, None, keepdim)
 
@@ -81,6 +85,7 @@ class Var(_Reduction):
 
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, unbiased=False, correction=None):
+        dtypes.require_float(ctx.name, a.dtype)
         ctx.setup(a, dim, keepdim)
         ctx.ddof = (1 if unbiased else 0) if correction is None else correction
         centered = a - a.mean(axis=ctx.axes, keepdims=True)
@@ -89,7 +94,7 @@ class Var(_Reduction):
             return (centered * centered).sum(axis=ctx.axes, keepdims=keepdim) / max(ctx.count - ctx.ddof, 0)
 
     def _local(self):
-        (centered,) = self.saved_tensors
+        centered = self.saved_tensors[0]
         with np.errstate(divide="ignore", invalid="ignore"):  # N = ddof (one element, unbiased): nan, as PyTorch
             return (centered * (np.float64(2.0) / max(self.count - self.ddof, 0))).astype(centered.dtype, copy=False)
 
@@ -103,6 +108,37 @@ class Var(_Reduction):
         with np.errstate(divide="ignore"):
             scale = np.float64(2.0) / max(self.count - self.ddof, 0)
         return (self.spread(up) * centered * float(scale),)
+
+
+class Std(Var):
+    """σ = √var in one gate, so that its gradient can be 0 where σ = 0 (a constant row), as PyTorch's: through
+    the sqrt alone it would be ∞ · 0 = nan there. dL/dvar = dL/dσ / (2σ), then var's rule."""
+
+    name, symbol = "std", "σ"
+    rules = (Rule("x", "(x − mean)/((N − ddof)·σ) ⊙ dL/dy broadcast over the reduced axes; 0 where σ = 0"),)
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False, unbiased=True, correction=None):
+        var = Var.forward(ctx, a, dim, keepdim, unbiased, correction)
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(var)
+        ctx.save_for_backward(ctx.saved[0], out)
+        return out
+
+    @staticmethod
+    def backward(ctx, up):
+        out = ctx.saved_tensors[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up_var = np.where(out == 0, np.zeros((), up.dtype), up / (2 * out))
+        return Var.backward(ctx, up_var)
+
+    def backward_graph(self, node, up):
+        from .elementwise import where
+
+        zero = self.saved_tensors[1] == 0  # which rows are constant is a constant choice, as PyTorch's masked_fill
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up_var = where(zero, 0.0, up / (node * 2.0))
+        return Var.backward_graph(self, node, up_var)
 
 
 class _Extremum(_Reduction):
@@ -180,7 +216,7 @@ class Prod(_Reduction):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.setup(a, dim, keepdim)
-        out = a.prod(axis=ctx.axes, keepdims=True)
+        out = a.prod(axis=ctx.axes, keepdims=True, dtype=dtypes.accumulator(a.dtype))
         ctx.save_for_backward(a, out)
         return out if keepdim else np.squeeze(out, axis=ctx.axes)
 
@@ -233,9 +269,9 @@ def _others_graph(x, axes):
 
 def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
     """√var: the standard deviation over ``dim``, unbiased (N − 1) by default as ``torch.std``; ``correction``
-    (PyTorch's newer keyword) is the number subtracted from N. A composition: sqrt of the var gate."""
+    (PyTorch's newer keyword) is the number subtracted from N. One gate (``Std``): its gradient is 0 where σ is 0."""
     x = as_tensor("std", x)
-    return Var.apply(x, dim=dim, keepdim=keepdim, unbiased=bool(unbiased), correction=correction).sqrt()
+    return Std.apply(x, dim=dim, keepdim=keepdim, unbiased=bool(unbiased), correction=correction)
 
 
 def amax(x, dim=(), keepdim=False):
@@ -268,15 +304,22 @@ def prod(x, dim=None, keepdim=False):
 
 def arg_extremum(op, x, dim=None, keepdim=False):
     """argmax / argmin: indices of the first maximum / minimum (an int64 tensor outside the graph); without
-    ``dim``, of the flattened tensor (with ``keepdim``, in a shape of ones, as PyTorch)."""
-    from ..core.tensor import Tensor
+    ``dim``, of the flattened tensor (with ``keepdim``, in a shape of ones, as PyTorch). ``mg.argmax(x)``,
+    ``x.argmax()``; recorded as a gate only while ``mg.onnx.export`` traces (``ops/compare.py``)."""
+    from .compare import arg_extremum as traced
 
-    data = x.data
-    if data.size == 0:
-        raise ValueError(f"{op}: cannot take the {op} of an empty tensor of shape {data.shape}")
-    pick = data.argmax if op == "argmax" else data.argmin
-    if dim is None:
-        out = np.asarray(pick(), dtype=np.int64)
-        return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out, None, ())
-    out = pick(axis=dims.axis(op, dim, x.ndim), keepdims=keepdim)
-    return Tensor._make(np.asarray(out, dtype=np.int64), None, ())
+    x = as_tensor(op, x)
+    if x.data.size == 0:
+        raise ValueError(f"{op}: cannot take the {op} of an empty tensor of shape {x.shape}")
+    return traced(op, x, None if dim is None else dims.axis(op, dim, x.ndim), keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Indices of the maxima (as ``torch.argmax``): int64, the first on a tie; without ``dim``, of the flattened
+    tensor."""
+    return arg_extremum("argmax", input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Indices of the minima (as ``torch.argmin``), as :func:`argmax`."""
+    return arg_extremum("argmin", input, dim, keepdim)

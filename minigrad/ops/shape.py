@@ -296,23 +296,39 @@ def pad(a, pad, mode="constant", value=None):
 
         return pad_copies(a, pad, mode)
     value = 0.0 if value is None else value
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported; slice the tensor instead")
     widths = [(0, 0)] * a.ndim
     for k in range(len(pad) // 2):
         widths[a.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    if any(p < 0 for p in pad):  # PyTorch's rule: a negative width crops that many elements (a slice, then the rest)
+        crop = []
+        for d, ((lo, hi), n) in enumerate(zip(widths, a.shape)):
+            start, stop = max(-lo, 0), n - max(-hi, 0)
+            if stop < start:
+                raise ValueError(f"pad: dim {d} of size {n} with padding ({lo}, {hi}) would have {stop - start} "
+                                 f"elements; negative padding crops, at most the whole dim")
+            crop.append(slice(start, stop))
+        a = index(a, tuple(crop))
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+        if not any(lo or hi for lo, hi in widths):
+            return a
     if not any(pad):
         return a
     return Pad.apply(a, widths=tuple(widths), value=value)
 
 
 def _tensors(name, tensors):
+    """The tensors to join, in the dtype PyTorch gives them together (``torch.cat`` of int64 and float32 is float32)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{name}: needs at least one tensor")
     for t in tensors:
         if not is_tensor(t):
             raise TypeError(f"{name}: expected Tensors, got {type(t).__name__}")
+    first = tensors[0]._data.dtype
+    if any(t._data.dtype != first for t in tensors):
+        from . import dtypes
+
+        tensors = list(dtypes.promoted(name, *tensors))
     return tensors
 
 

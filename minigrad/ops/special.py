@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.elementwise_gate import Elementwise
 from ..core.rules import Rule
-from . import dual
+from . import dtypes, dual
 from .gate import as_tensor
 
 SQRT1_2 = math.sqrt(0.5)
@@ -100,7 +100,4 @@ class Erf(Elementwise):
 
 def erf(x):
     """The error function, elementwise (``torch.erf``); integers give float32."""
-    x = as_tensor("erf", x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float32)
-    return Erf.apply(x)
+    return Erf.apply(dtypes.floating(as_tensor("erf", x)))

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .implementation import check_switches
 from .optimizer import Optimizer, _check_nonnegative
 
 
 class Adagrad(Optimizer):
-    """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-    maximize=False)``. As in PyTorch, every parameter's state (``step`` 0, ``sum`` filled with
+    """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None,
+    *, maximize=False, differentiable=False, fused=None)`` (the switches: ``implementation.py``). As in PyTorch, every parameter's state (``step`` 0, ``sum`` filled with
     ``initial_accumulator_value``) exists from the start."""
 
     _state_keys = ("step", "sum")
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_switches("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
         super().__init__(params, defaults)

@@ -3,7 +3,7 @@
 PyTorch's update rule (single-tensor), for a gradient ``g`` of parameter ``p`` at step ``t``::
 
     g   = -g                                     (if maximize)
-    p   = p * (1 - lr * weight_decay)            AdamW: decoupled decay, applied first
+    p   = p * (1 - lr * weight_decay)            AdamW (Adam with decoupled_weight_decay): decoupled decay, first
     g   = g + weight_decay * p                   Adam: L2 penalty added to the gradient
     m   = m + (1 - beta1) * (g - m)              (torch's lerp_, i.e. beta1 * m + (1 - beta1) * g)
     v   = beta2 * v + (1 - beta2) * g * g
@@ -20,22 +20,27 @@ import numbers
 
 import numpy as np
 
+from .implementation import check_switches
 from .optimizer import Optimizer, _check_nonnegative
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``;
-    weight decay is an L2 term."""
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, foreach=None,
+    maximize=False, capturable=False, differentiable=False, fused=None, decoupled_weight_decay=False)``; weight
+    decay is an L2 term, or AdamW's decoupled decay with ``decoupled_weight_decay=True`` (as PyTorch). ``foreach``,
+    ``capturable``, ``differentiable``, ``fused``: ``implementation.py``."""
 
     _state_keys = ("step", "exp_avg", "exp_avg_sq")
-    _new_options = {"amsgrad": False, "maximize": False}
-    _decoupled = False
+    _new_options = {"amsgrad": False, "maximize": False, "decoupled_weight_decay": False}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        check_switches(type(self).__name__, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                       fused=fused)
         betas = tuple(betas) if isinstance(betas, list) else betas
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
 
     def _state_keys_for(self, group):
         return self._state_keys + (("max_exp_avg_sq",) if group["amsgrad"] else ())
@@ -67,7 +72,7 @@ class Adam(Optimizer):
 
         g = grad
         if weight_decay != 0:
-            if self._decoupled:
+            if group["decoupled_weight_decay"]:
                 p.mul_(1 - lr * weight_decay)
             else:
                 g = g + weight_decay * p.data
@@ -84,16 +89,18 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False)``:
-    decoupled weight decay (Loshchilov & Hutter), the parameter shrinks by ``lr * weight_decay`` before the Adam
-    step."""
+    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False,
+    foreach=None, capturable=False, differentiable=False, fused=None)``: decoupled weight decay (Loshchilov &
+    Hutter), the parameter shrinks by ``lr * weight_decay`` before the Adam step; ``Adam(...,
+    decoupled_weight_decay=True)``, as in PyTorch."""
 
-    _decoupled = True
+    _new_options = {**Adam._new_options, "decoupled_weight_decay": True}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         foreach=foreach, maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
 
 
 def _lerp_(a, end, weight):

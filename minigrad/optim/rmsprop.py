@@ -19,18 +19,21 @@ import numbers
 import numpy as np
 
 from .adam import _lerp_
+from .implementation import check_switches
 from .optimizer import Optimizer, _check_nonnegative
 
 
 class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-    maximize=False)``; ``state[p]`` holds ``step`` and ``square_avg``, plus ``momentum_buffer`` when
+    capturable=False, foreach=None, maximize=False, differentiable=False)`` (PyTorch's order; the switches:
+    ``implementation.py``); ``state[p]`` holds ``step`` and ``square_avg``, plus ``momentum_buffer`` when
     momentum > 0 and ``grad_avg`` when centred, as PyTorch's."""
 
     _state_keys = ("step", "square_avg")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 maximize=False):
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        check_switches("RMSprop", capturable=capturable, foreach=foreach, differentiable=differentiable)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, maximize=maximize)
         super().__init__(params, defaults)

@@ -11,11 +11,13 @@ PyTorch's update rule, for a gradient ``g`` of parameter ``p``::
 """
 from __future__ import annotations
 
+from .implementation import check_switches
 from .optimizer import Optimizer, _check_nonnegative
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``.
+    """``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False, foreach=None,
+    differentiable=False, fused=None)`` (the last three: ``implementation.py``).
 
     ``lr`` has no default: the right step size depends on the model (PyTorch >= 2.2 defaults it to 1e-3).
     """
@@ -23,7 +25,9 @@ class SGD(Optimizer):
     _state_keys = ("momentum_buffer",)
     _new_options = {"maximize": False}
 
-    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
+        check_switches("SGD", foreach=foreach, differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
                         maximize=maximize)
         super().__init__(params, defaults)

@@ -100,7 +100,7 @@ def test_temporary_files_of_killed_writes_are_removed_by_the_next_write_to_the_s
         other = tmp_path / ".ckpt.npz.old.99999999.abcdefgh.tmp"  # another target's (ckpt.npz.old)
         for p in (alive, other):
             p.write_bytes(b"x")
-            os.utime(p, (time.time() - 60, time.time() - 60))
+            os.utime(p, (files._STARTED - 60, files._STARTED - 60))  # older than this process, however long it ran
         run = subprocess.run([sys.executable, "-c", "import sys, minigrad as mg; mg.save({'epoch': 2}, sys.argv[1])",
                               str(path)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
         assert run.returncode == 0

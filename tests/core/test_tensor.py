@@ -294,3 +294,10 @@ def test_the_small_torch_methods_match_pytorch(compare_with_torch):
     t = Tensor(a)
     assert t.argmax(keepdim=True).shape == (1, 1, 1) == tuple(torch.tensor(a).argmax(keepdim=True).shape)
     assert t.argmax(keepdim=True).item() == torch.tensor(a).argmax().item()
+
+
+def test_view_as_and_neg_as_torch():
+    x = Tensor(np.arange(6.0), requires_grad=True)
+    y = x.view_as(Tensor(np.ones((2, 3))))
+    assert y.shape == (2, 3) and y._gate.name == "reshape"
+    assert x.neg().tolist() == (-x).tolist()

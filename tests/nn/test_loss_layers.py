@@ -102,10 +102,22 @@ def test_constructor_arguments_are_pytorchs_without_the_deprecated_ones(name):
         return [(p.name, p.default) for p in params if p.name not in ("self", "size_average", "reduce")]
 
     ours, theirs = arguments(getattr(nn, name)), arguments(getattr(torch.nn, name))
-    if name == "KLDivLoss":  # the one documented difference: the default reduction is the true KL divergence
-        assert ours[0] == ("reduction", "batchmean") and theirs[0] == ("reduction", "mean")
-        ours, theirs = ours[1:], theirs[1:]
-    assert ours == theirs
+    assert ours == theirs  # KLDivLoss too: "mean" (DESIGN.md's "batchmean" is F.kl_div's default only)
+
+
+def test_kl_div_loss_defaults_to_mean_and_warns_as_pytorch(torch_on_one_thread):
+    log_q = np.log(logits_and_probabilities(4, 5)[1])
+    p = logits_and_probabilities(4, 5)[1]
+    assert nn.KLDivLoss().reduction == "mean"
+    with pytest.warns(UserWarning, match="reduction: 'mean' divides the total loss by both the batch size and the "
+                                         "support size"):
+        ours = nn.KLDivLoss()(Tensor(log_q), p)
+    np.testing.assert_allclose(ours.item(), (p * (np.log(p) - log_q)).mean(), rtol=1e-12)
+    if torch_on_one_thread is not None:
+        with pytest.warns(UserWarning, match="reduction: 'mean' divides the total loss"):
+            theirs = torch_on_one_thread.nn.KLDivLoss()(torch_on_one_thread.tensor(log_q),
+                                                        torch_on_one_thread.tensor(p))
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)
 
 
 def test_reprs_match_pytorchs(torch_on_one_thread):

@@ -130,3 +130,20 @@ def test_signatures_are_pytorchs():
         ours = inspect.signature(getattr(nn.utils, name)).parameters
         theirs = inspect.signature(getattr(torch.nn.utils, name)).parameters
         assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()]
+
+
+def test_max_norm_and_clip_value_may_be_0d_tensors_as_in_torch(torch_on_one_thread):
+    p = Tensor(np.ones(3), requires_grad=True)
+    p.grad = np.array([3.0, 0.0, 4.0])
+    total = clip_grad_norm_([p], Tensor(np.array(1.0)))
+    assert total.item() == 5.0 and np.allclose(p.grad, [0.6, 0.0, 0.8], atol=1e-6)
+    clip_grad_norm_([p], np.float32(0.5))
+    clip_grad_value_([p], mg.tensor(0.1))
+    assert np.allclose(p.grad, [0.1, 0.0, 0.1])
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.ones(3, dtype=torch_on_one_thread.float64, requires_grad=True)
+        t.grad = torch_on_one_thread.tensor([3.0, 0.0, 4.0], dtype=torch_on_one_thread.float64)
+        assert torch_on_one_thread.nn.utils.clip_grad_norm_([t], torch_on_one_thread.tensor(1.0)).item() == 5.0
+    with pytest.raises(TypeError, match=r"clip_grad_norm_: max_norm must be a number or a 0-d tensor holding one, got "
+                                        r"a float64 tensor of shape \(2,\)"):
+        clip_grad_norm_([p], Tensor(np.ones(2)))

@@ -53,6 +53,11 @@ POOLS = {
     "adaptive, uneven bins": nn.AdaptiveAvgPool2d((4, 3)),
     "adaptive, a size kept": nn.AdaptiveAvgPool2d((None, 2)),
     "global": nn.AdaptiveAvgPool2d(1),
+    "adaptive max, even bins": nn.AdaptiveMaxPool2d((3, 4)),
+    "adaptive max, uneven bins": nn.AdaptiveMaxPool2d((4, 3)),
+    "adaptive max, rows even, columns uneven": nn.AdaptiveMaxPool2d((3, 5)),
+    "adaptive max, a size kept": nn.AdaptiveMaxPool2d((None, 3)),
+    "global max": nn.AdaptiveMaxPool2d(1),
 }
 
 
@@ -84,6 +89,10 @@ NORMALISATIONS = {  # name: (layer, input shape without the batch)
     "instance norm": (nn.InstanceNorm2d(3), (3, 4, 5)),
     "instance norm, affine": (nn.InstanceNorm2d(3, affine=True), (3, 4, 5)),
     "instance norm on running statistics": (nn.InstanceNorm2d(3, affine=True, track_running_stats=True), (3, 4, 5)),
+    "group norm": (nn.GroupNorm(3, 6), (6, 4, 5)),
+    "group norm, one group, no affine": (nn.GroupNorm(1, 3, affine=False), (3, 4, 5)),
+    "group norm on (N, C) features": (nn.GroupNorm(2, 6), (6,)),
+    "group norm on sequences, no bias": (nn.GroupNorm(3, 3, bias=False), (3, 7)),
 }
 
 
@@ -96,6 +105,8 @@ def test_normalisations(name, export_and_run):
     if getattr(layer, "running_var", None) is not None:
         layer.running_mean.data = rng.standard_normal(3).astype(np.float32) * 0.3
         layer.running_var.data = rng.uniform(0.5, 2.0, 3).astype(np.float32)
+    for p in layer.parameters():
+        p.data = p.data - 1.0  # some negative too
     export_and_run(nn.Sequential(Fn(lambda m, x: x * 3.0 + 1.0), layer), shape)
 
 
@@ -151,6 +162,19 @@ FUNCTIONS = {
     "reductions": lambda m, x: parts(m.fc(x).sum(dim=1, keepdim=True), m.fc(x).mean(dim=-1).unsqueeze(1),
                                      m.fc(x).max(dim=1, keepdim=True), m.fc(x).var(dim=1, unbiased=True)),
     "a cast": lambda m, x: m.fc(x).double().float(),
+    "clamp and clip with numbers": lambda m, x: parts(m.fc(x).clamp(-0.2, 0.3), m.fc(x).clamp(min=0.1),
+                                                      mg.clip(m.fc(x), max=-0.1), m.fc(x).clamp(0.5, -0.5)),
+    "clamp with tensor bounds": lambda m, x: parts(m.fc(x).clamp(m.w * 0.2, m.w * 0.2 + 0.3),
+                                                   mg.clamp(m.fc(x), min=m.w), m.fc(x).clamp(max=m.w)),
+    "minimum, amin, min over a dim": lambda m, x: parts(mg.minimum(m.fc(x), m.w), m.fc(x).amin(dim=1, keepdim=True),
+                                                        m.fc(x).min(1), mg.amin(m.fc(x).reshape(-1, 2, 3), (1, 2))),
+    "logsumexp": lambda m, x: parts(m.fc(x).logsumexp(1), mg.logsumexp(m.fc(x) * 30.0, 1, keepdim=True),
+                                    m.fc(x).reshape(-1, 2, 3).logsumexp((1, 2))),
+    "prod": lambda m, x: parts((m.fc(x) * 0.5 + 1).prod(1), (m.fc(x) + 1).reshape(-1, 2, 3).prod(-1, keepdim=True)),
+    "floor division and remainder": lambda m, x: parts(m.fc(x) // 0.3, m.fc(x) % 0.7, m.fc(x) % -(m.w + 2.0),
+                                                       3.0 // (m.w + 2.0) + m.fc(x)),
+    "erf and std": lambda m, x: parts(mg.erf(m.fc(x)), m.fc(x).std(1, keepdim=True),
+                                      m.fc(x).reshape(-1, 2, 3).std((1, 2), unbiased=False)),
 }
 
 
@@ -171,6 +195,11 @@ SHAPES = {
         [m.c(x)[:, 0], m.c(x)[:, 1], m.c(x)[:, 2], m.c(x)[:, 0]], dim=1)),
     "squeeze and unsqueeze": lambda m, x: m.c(x)[:, :1].squeeze(1).unsqueeze(-1).unsqueeze(1),
     "the zero-pad shortcut": lambda m, x: F.zero_pad_shortcut(m.c(x), 5, stride=2),
+    "repeat": lambda m, x: parts(m.c(x).repeat(1, 2, 1, 3), m.c(x)[:, 0].repeat(2, 1, 1, 2).permute(1, 0, 2, 3)),
+    "max_pool2d's indices into max_unpool2d": lambda m, x: F.max_unpool2d(
+        *F.max_pool2d(m.c(x), 2, return_indices=True), 2, output_size=(7, 8)),
+    "max_unpool2d, overlapping windows": lambda m, x: nn.MaxUnpool2d(3, 2)(
+        *nn.MaxPool2d(3, 2, return_indices=True)(m.c(x)), output_size=(7, 8)),
 }
 
 

@@ -210,3 +210,23 @@ def test_tensor_softmax_and_log_softmax_are_the_functions():
     np.testing.assert_array_equal(x.softmax(1).data, softmax(x, 1).data)
     np.testing.assert_array_equal(x.log_softmax(-1).data, log_softmax(x, -1).data)
     assert x.softmax(0)._gate.name == "softmax"
+
+
+# -- the audit of issue 17 --
+
+def test_elu_sends_the_gradient_1_at_nan_as_torch(torch_on_one_thread):
+    x = Tensor(np.array([np.nan, 1.0, -1.0, 0.0]), requires_grad=True)
+    elu(x, alpha=0.5).sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0, 1.0, 0.5 * np.exp(-1.0), 0.5])
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.tensor(np.array([np.nan, 1.0, -1.0, 0.0]), requires_grad=True)
+        torch_on_one_thread.nn.functional.elu(t, alpha=0.5).sum().backward()
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12)
+    assert gradgradcheck(lambda t: elu(t, 0.5), [X])
+
+
+def test_relu_and_leaky_relu_accept_inplace_as_torch():
+    x = Tensor(np.array([-1.0, 2.0]))
+    assert relu(x, inplace=False).tolist() == relu(x, True).tolist() == [0.0, 2.0]
+    assert leaky_relu(x, 0.1, inplace=True).tolist() == leaky_relu(x, negative_slope=0.1, inplace=False).tolist()
+    assert x.tolist() == [-1.0, 2.0]  # a new tensor, as documented

@@ -68,7 +68,7 @@ def test_pool_errors_name_the_op_and_the_fix():
     with pytest.raises(ValueError, match="adaptive_max_pool2d: output_size must be at least 1"):
         F.adaptive_max_pool2d(Tensor(X), 0)
     with pytest.raises(ValueError, match=r"adaptive_max_pool2d: input must be 4-D \(N, C, H, W\)"):
-        F.adaptive_max_pool2d(Tensor(X[0]), 2)
+        F.adaptive_max_pool2d(Tensor(X[0, 0]), 2)
     pooled, idx = F.max_pool2d(Tensor(X[:, :, :6, :8]), 2, return_indices=True)
     with pytest.raises(ValueError, match=r"max_unpool2d: indices have shape \(2, 3, 3, 3\) but the input"):
         F.max_unpool2d(pooled, idx.data[..., :3], 2)

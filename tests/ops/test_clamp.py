@@ -55,3 +55,27 @@ def test_clamp_bad_arguments():
         Tensor(X).clamp("a")
     with pytest.raises(ValueError, match=r"clamp: shapes \(3, 4, 5\) and \(2,\) cannot be broadcast together"):
         Tensor(X).clamp(Tensor(np.zeros(2)))
+
+
+# -- the in-place and one-sided forms (the audit of issue 17) --
+
+def test_clamp_min_clamp_max_and_the_in_place_forms_as_torch(torch_on_one_thread):
+    x = Tensor(X.copy(), requires_grad=True)
+    np.testing.assert_array_equal(x.clamp_min(0.5).data, np.maximum(X, 0.5))
+    np.testing.assert_array_equal(x.clamp_max(Tensor(X[0])).data, np.minimum(X, X[0]))
+    assert gradcheck(lambda t: t.clamp_min(0.3) + t.clamp_max(-0.2), [X])
+    y = Tensor(X.copy())
+    assert y.clamp_(-1, 1) is y and y.data.max() <= 1 and y._version == 1
+    z = Tensor(X.copy())
+    z.clip_(min=0)
+    np.testing.assert_array_equal(z.data, np.clip(X, 0, None))
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.tensor(X.copy())
+        t.clamp_(-1, 1)
+        np.testing.assert_array_equal(y.data, t.numpy())
+    with pytest.raises(RuntimeError, match="clamp_: cannot change in place a tensor that requires grad"):
+        x.clamp_(0, 1)
+    with mg.no_grad():
+        x.clamp_(0, 1)
+    with pytest.raises(TypeError, match="clamp_: the result has dtype float32 and cannot be stored in this int64"):
+        Tensor(np.arange(3)).clamp_(0.5, 1.5)

@@ -351,7 +351,7 @@ def _t(*shape):
         (lambda: conv2d(_t(1, 2, 3, 3), _t(4, 2, 5, 5)), ValueError,
          r"conv2d: the kernel \(5, 5\) with dilation \(1, 1\) spans 5 in height, more than the padded input \(3 \+ padding 0 = 3"),
         (lambda: conv2d(_t(1, 2, 5, 5), _t(4, 2, 3, 3), dilation=3), ValueError, r"spans 7 in height.*use a smaller kernel"),
-        (lambda: conv2d(_t(2, 8, 8), _t(4, 2, 3, 3)), ValueError, r"conv2d: input must be 4-D \(N, C, H, W\), got shape \(2, 8, 8\); add the batch axis"),
+        (lambda: conv2d(_t(8, 8), _t(4, 2, 3, 3)), ValueError, r"conv2d: input must be 4-D \(N, C, H, W\) \(or 3-D \(C, H, W\), unbatched\), got shape \(8, 8\)"),
         (lambda: conv2d(_t(1, 2, 8, 8), _t(4, 2, 3)), ValueError, r"conv2d: weight must be 4-D \(out_channels, in_channels/groups, kH, kW\)"),
         (lambda: conv2d(_t(1, 2, 8, 8), _t(4, 2, 3, 3), padding=-1), ValueError, r"conv2d: padding must be ≥ 0, got \(-1, -1\)"),
         (lambda: conv2d(_t(1, 2, 8, 8), _t(4, 2, 3, 3), stride=0), ValueError, r"conv2d: stride must be at least 1, got \(0, 0\)"),

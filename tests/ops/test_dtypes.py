@@ -152,3 +152,104 @@ def test_a_numpy_bool_is_a_bool():
 def test_result_type_refuses_what_is_not_a_number():
     with pytest.raises(TypeError, match="result_type: expected Tensors, arrays or numbers, got str"):
         result_type(Tensor(np.ones(2)), "a")
+
+
+# -- the dtypes of the other operations (the audit of issue 17), against torch --
+
+INTEGERS = ["bool", "uint8", "int8", "int16", "int32", "int64"]
+FLOAT_FUNCTIONS = {"exp": lambda x: x.exp(), "log": lambda x: x.log(), "sqrt": lambda x: x.sqrt(),
+                   "sigmoid": lambda x: x.sigmoid(), "tanh": lambda x: x.tanh(), "erf": lambda x: x.erf()}
+
+
+@pytest.mark.parametrize("fn", FLOAT_FUNCTIONS)
+def test_float_functions_of_integers_and_bools_give_float32_as_torch(torch, fn):
+    f = FLOAT_FUNCTIONS[fn]
+    for dtype in INTEGERS:
+        x = np.array([1, 0, 1] if dtype == "bool" else [1, 2, 3], dtype)
+        got, want = f(Tensor(x)), f(torch.from_numpy(x))
+        assert got.dtype == _torch_dtype(torch, want.dtype) == np.float32, dtype
+        np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-6)
+    assert mg.erf(np.arange(3)).dtype == np.float32 and mg.nn.functional.sigmoid(np.arange(3)).dtype == np.float32
+
+
+def test_matmul_of_every_pair_gives_torchs_result_type(torch):
+    wrong = []
+    for a, b in itertools.product(DTYPES, DTYPES):
+        x, y = np.arange(6).reshape(2, 3).astype(a), np.arange(3).reshape(3, 1).astype(b)
+        got = Tensor(x) @ Tensor(y)
+        # torch's matmul wants one dtype: its own promotion (result_type) is what it would compute in
+        expected = _torch_dtype(torch, torch.result_type(torch.from_numpy(x), torch.from_numpy(y)))
+        if got.dtype != expected or (x @ Tensor(y)).dtype != expected:
+            wrong.append((a, b, got.dtype, expected))
+        if (a, b) != ("bool", "bool"):  # a boolean product is numpy's logical one (torch has none)
+            np.testing.assert_allclose(got.data.astype(np.float64), x.astype(np.float64) @ y.astype(np.float64))
+    assert not wrong
+
+
+def test_matmul_of_an_int_array_and_a_float32_weight_keeps_the_gradient_float32():
+    w = Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    y = np.ones((4, 3), np.int64) @ w
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [[4.0, 4.0]] * 3
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+def test_cat_and_stack_of_every_pair_give_torchs_dtype(torch, join):
+    ours, theirs = getattr(mg, join), getattr(torch, join)
+    wrong = []
+    for a, b in itertools.product(DTYPES, DTYPES):
+        x, y = np.array([1, 0], a), np.array([0, 1], b)
+        got, want = ours([Tensor(x), Tensor(y)]), theirs([torch.from_numpy(x), torch.from_numpy(y)])
+        if got.dtype != _torch_dtype(torch, want.dtype):
+            wrong.append((a, b, got.dtype, want.dtype))
+        np.testing.assert_array_equal(got.data.astype(np.float64), want.double().numpy())
+    assert not wrong
+
+
+def test_cat_of_a_float32_tensor_and_an_int_constant_sends_a_float32_gradient():
+    x = Tensor(np.ones(2, np.float32), requires_grad=True)
+    y = mg.cat([x, Tensor(np.array([3, 4]))])
+    assert y.dtype == np.float32 and y.tolist() == [1.0, 1.0, 3.0, 4.0]
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod"])
+def test_sum_and_prod_of_small_integers_and_bools_count_in_int64_as_torch(torch, reduce):
+    for dtype in INTEGERS:
+        x = np.array([[1, 0, 1], [1, 1, 1]] if dtype == "bool" else [[120, 100, 3], [1, 2, 120]], dtype)
+        for dim in (None, 1):
+            got = getattr(Tensor(x), reduce)() if dim is None else getattr(Tensor(x), reduce)(dim)
+            t = torch.from_numpy(x)
+            want = getattr(t, reduce)() if dim is None else getattr(t, reduce)(dim)
+            assert got.dtype == _torch_dtype(torch, want.dtype) == np.int64, (dtype, dim)
+            np.testing.assert_array_equal(got.data, want.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16"])
+def test_python_ints_beside_small_integer_tensors_wrap_around_as_torch(torch, dtype):
+    x = np.array([0, 1, 100, 127], dtype)
+    for number in (-1, 200, 300, -129, 70000):
+        for name, op in (("+", lambda a, b: a + b), ("-", lambda a, b: a - b), ("*", lambda a, b: a * b),
+                         ("r-", lambda a, b: b - a)):
+            got, want = op(Tensor(x), number), op(torch.from_numpy(x), number)
+            assert got.dtype == _torch_dtype(torch, want.dtype) == np.dtype(dtype), (name, number)
+            np.testing.assert_array_equal(got.data, want.numpy(), err_msg=f"{dtype} {name} {number}")
+
+
+@pytest.mark.parametrize("op", ["mean", "var", "std", "softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "bool"])
+def test_mean_var_std_and_softmax_refuse_integers_as_torch(op, dtype):
+    x = Tensor(np.ones(3, dtype))
+    call = {"mean": lambda: x.mean(), "var": lambda: x.var(), "std": lambda: x.std(), "softmax": lambda: x.softmax(0),
+            "log_softmax": lambda: mg.nn.functional.log_softmax(x, 0)}[op]
+    with pytest.raises(TypeError, match=rf"{op}: needs a floating-point tensor, got {dtype} .*x.float\(\)"):
+        call()
+    assert x.float().mean().dtype == np.float32
+
+
+def test_a_python_int_past_64_bits_is_an_overflow_error_as_torch():
+    with pytest.raises(OverflowError, match=r"the integer 1180591620717411303424 does not fit in int64"):
+        Tensor(np.arange(3)) + 2**70
+    assert (Tensor(np.array([1], np.uint8)) + (2**40 + 3)).tolist() == [4]  # wraps, as torch

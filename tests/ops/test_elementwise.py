@@ -218,3 +218,77 @@ def test_numpy_arrays_on_the_left_defer_to_tensor():
 def test_unsupported_operand_is_a_type_error():
     with pytest.raises(TypeError):
         Tensor([1.0]) + "a"
+
+
+# -- floor division and remainder; maximum/minimum at NaN (the audit of issue 17), against torch --
+
+FLOORED = np.random.default_rng(11).uniform(-5, 5, (3, 4))
+DIVISORS = np.random.default_rng(12).uniform(0.5, 2.0, (3, 4)) * np.random.default_rng(13).choice([-1, 1], (3, 4))
+FLOOR_CASES = {
+    "a // b": (lambda a, b: a // b, lambda a, b: a // b),
+    "a % b": (lambda a, b: a % b, lambda a, b: a % b),
+    "a // 1.5": (lambda a, b: a // 1.5 + b, lambda a, b: a // 1.5 + b),
+    "a % -1.5": (lambda a, b: a % -1.5 * b, lambda a, b: a % -1.5 * b),
+    "7.0 % b": (lambda a, b: 7.0 % b + a, lambda a, b: 7.0 % b + a),
+    "3 // b": (lambda a, b: 3 // b + a, lambda a, b: 3 // b + a),
+    "a % b broadcast": (lambda a, b: a % b[0], lambda a, b: a % b[0]),
+}
+
+
+@pytest.mark.parametrize("name", FLOOR_CASES)
+def test_floor_division_and_remainder_match_torch(name, compare_with_torch, torch_on_one_thread):
+    """Values as torch's; gradients by central differences (away from the jumps) and, where torch has one, as
+    torch's. torch has no derivative for floor_divide (backward through it is an error there; here it is 0, as
+    the function is piecewise constant) nor for a number % a tensor."""
+    ours, theirs = FLOOR_CASES[name]
+    assert gradcheck(ours, [FLOORED, DIVISORS])
+    if "//" in name or name.startswith("7.0"):
+        torch = torch_on_one_thread
+        want = theirs(torch.tensor(FLOORED), torch.tensor(DIVISORS)).numpy()
+        np.testing.assert_allclose(ours(Tensor(FLOORED), Tensor(DIVISORS)).data, want, rtol=1e-12, atol=1e-12)
+    else:
+        compare_with_torch(ours, theirs, [FLOORED, DIVISORS], np.random.default_rng(0), rtol=1e-12, atol=1e-12)
+
+
+def test_floor_division_has_no_gradient_and_remainder_the_floored_quotient():
+    a, b = Tensor(np.array([7.5, -7.5]), requires_grad=True), Tensor(np.array([2.0, 2.0]), requires_grad=True)
+    (a % b).sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [-3.0, 4.0]  # −⌊a/b⌋: ⌊3.75⌋ = 3, ⌊−3.75⌋ = −4
+    a.grad = b.grad = None
+    (a // b).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0] and b.grad.tolist() == [0.0, 0.0]
+    assert (a // b).tolist() == [3.0, -4.0] and (a % b).tolist() == [1.5, 0.5]  # Python's signs, as torch
+
+
+@pytest.mark.parametrize("op", ["//", "%"])
+def test_floor_division_and_remainder_give_torchs_dtypes_and_values(op, torch_on_one_thread):
+    if torch_on_one_thread is None:
+        pytest.skip("torch is not installed (pip install torch==2.13.0)")
+    torch = torch_on_one_thread
+    f = (lambda x, y: x // y) if op == "//" else (lambda x, y: x % y)
+    dtypes = ["uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+    wrong = []
+    for a in dtypes:
+        x = np.array([7, 5, 9], a) if a == "uint8" else np.array([7, -5, 9], a)
+        for other in [np.array([2, 3, 4], b) for b in dtypes] + [2, 2.5, -3]:
+            if isinstance(other, int) and other < 0 and a == "uint8":
+                continue
+            got = f(Tensor(x), Tensor(other) if isinstance(other, np.ndarray) else other)
+            want = f(torch.from_numpy(x), torch.from_numpy(other) if isinstance(other, np.ndarray) else other)
+            if str(got.dtype) != str(want.dtype).replace("torch.", ""):
+                wrong.append((a, other, got.dtype, want.dtype))
+            np.testing.assert_allclose(got.data.astype(np.float64), want.double().numpy(), rtol=1e-3)
+    assert not wrong
+
+
+@pytest.mark.parametrize("fn", ["maximum", "minimum"])
+def test_maximum_and_minimum_send_the_gradient_to_both_inputs_at_nan_as_torch(fn, compare_with_torch):
+    a = np.array([np.nan, 1.0, 2.0, 3.0, np.nan])
+    b = np.array([0.0, np.nan, 2.0, 1.0, np.nan])
+    import torch
+
+    compare_with_torch(getattr(mg, fn), getattr(torch, fn), [a, b], np.random.default_rng(1), rtol=1e-12, atol=0)
+    x, y = Tensor(a.copy(), requires_grad=True), Tensor(b.copy(), requires_grad=True)
+    getattr(mg, fn)(x, y).sum().backward()
+    assert x.grad[[0, 1, 4]].tolist() == [1.0] * 3 and y.grad[[0, 1, 4]].tolist() == [1.0] * 3
+    assert x.grad[2] == y.grad[2] == 0.5  # a tie splits

@@ -76,6 +76,7 @@ def test_mse_gradcheck_for_both_inputs(reduction):
     assert gradcheck(lambda x, y: mse_loss(x, y, reduction), [A, B])
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")  # as PyTorch warns
 @pytest.mark.parametrize("reduction", ["batchmean", "mean", "sum", "none"])
 def test_kl_div_gradcheck_for_both_inputs(reduction):
     assert gradcheck(lambda a, p: kl_div(a, p, reduction), [LOG_Q, P])
@@ -198,6 +199,7 @@ def test_reductions_relate():
     np.testing.assert_allclose(mse_loss(Tensor(A), B).item(), mse.mean())
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")  # as PyTorch warns
 def test_kl_div_batchmean_divides_by_the_batch_size_and_0_log_0_is_0():
     p = np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]])
     a = np.log(np.array([[0.2, 0.4, 0.4], [1 / 3, 1 / 3, 1 / 3]]))

@@ -94,3 +94,26 @@ def test_bad_weights_are_errors_that_say_what_fits():
         F.binary_cross_entropy_with_logits(Tensor(X), T, reduction="avg")
     with pytest.raises(ValueError, match="or use binary_cross_entropy_with_logits on the logits"):
         F.binary_cross_entropy(Tensor(X), T)
+
+
+def test_binary_cross_entropy_target_gradient_at_0_and_1_is_torchs_infinity(torch_on_one_thread):
+    """The audit's gap: the target's gradient used the clamped logs (±100·g); PyTorch's uses them unclamped."""
+    q, t = np.array([0.0, 1.0, 0.5, 0.0, 1.0]), np.array([0.3, 0.3, 0.3, 0.0, 1.0])
+    ours_q, ours_t = Tensor(q.copy(), requires_grad=True), Tensor(t.copy(), requires_grad=True)
+    F.binary_cross_entropy(ours_q, ours_t, reduction="none").sum().backward()
+    assert ours_t.grad.tolist()[:2] == [np.inf, -np.inf] and ours_t.grad[2] == 0.0
+    if torch_on_one_thread is not None:
+        torch = torch_on_one_thread
+        tq, tt = torch.tensor(q, requires_grad=True), torch.tensor(t, requires_grad=True)
+        torch.nn.functional.binary_cross_entropy(tq, tt, reduction="none").sum().backward()
+        np.testing.assert_array_equal(ours_t.grad, tt.grad.numpy())
+        np.testing.assert_allclose(ours_q.grad, tq.grad.numpy(), rtol=1e-8)  # torch's 1e-12 floor is a float32
+    x, y = Tensor(Q.copy(), requires_grad=True), Tensor(T.copy(), requires_grad=True)
+    (grad_t,) = mg_grad(F.binary_cross_entropy(x, y), y)
+    np.testing.assert_allclose(grad_t.data, (np.log1p(-Q) - np.log(Q)) / Q.size, rtol=1e-12)
+
+
+def mg_grad(out, x):
+    import minigrad as mg
+
+    return mg.autograd.grad(out, [x], create_graph=True)

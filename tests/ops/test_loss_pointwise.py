@@ -52,6 +52,7 @@ def test_regression_losses_by_hand():
         assert fn(x, y)._gate.name == fn.__name__
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")  # as PyTorch warns
 @pytest.mark.parametrize("reduction", ["batchmean", "mean", "sum", "none"])
 def test_kl_div_log_target_gradcheck_and_pytorch(reduction, compare_with_torch):
     import torch

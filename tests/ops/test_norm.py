@@ -317,8 +317,37 @@ def test_dropout2d_drops_whole_channels_and_scales_the_rest():
     y.backward(np.ones(x.shape))
     np.testing.assert_allclose(x.grad, np.broadcast_to((kept / 0.75)[:, :, None, None], x.shape))
     assert y._gate.name == "dropout2d" and F.dropout2d(x, 0.5, training=False) is x
-    assert F.dropout2d(Tensor(np.ones((2, 3, 5))), 0.5).shape == (2, 3, 5)  # (N, C, L), as PyTorch reads 3-D
     with pytest.raises(ValueError, match="dropout2d: probability p has to be between 0 and 1, but got 1.5"):
         F.dropout2d(x, 1.5)
     with pytest.raises(ValueError, match=r"dropout2d: expected an input of shape \(N, C, H, W\)"):
-        F.dropout2d(Tensor(np.ones((2, 3))))
+        F.dropout2d(Tensor(np.ones(3)))
+
+
+@pytest.mark.parametrize("shape", [(6, 40, 5), (30, 40)], ids=["3-D: (N, C, L)", "2-D: (N, C)"])
+def test_dropout2d_on_3d_and_2d_inputs_is_torchs_with_its_warning(shape, torch_on_one_thread):
+    """PyTorch 2.13 reads a 3-D input as (N, C, L) -- one mask value per sample and channel -- and a 2-D one as
+    (N, C), warning for both; the same here, with the same words."""
+    import minigrad.nn.functional as F
+
+    x = Tensor(np.ones(shape))
+    with pytest.warns(UserWarning, match=rf"dropout2d: Received a {'3D' if len(shape) == 3 else '2-D'} input to "
+                                         r"dropout2d"):
+        y = F.dropout2d(x, 0.5).data
+    assert (y == y[:, :, :1]).all() if len(shape) == 3 else set(np.unique(y)) == {0.0, 2.0}
+    assert 0.3 < (y == 0).mean() < 0.7
+    if torch_on_one_thread is not None:
+        torch = torch_on_one_thread
+        with pytest.warns(UserWarning) as caught:
+            t = torch.nn.functional.dropout2d(torch.ones(shape, dtype=torch.float64), 0.5).numpy()
+        assert str(caught[0].message).split(" (Triggered")[0] == str(
+            _warning_of(lambda: F.dropout2d(x, 0.5))).split(" (Triggered")[0]
+        assert (t == t[:, :, :1]).all() if len(shape) == 3 else set(np.unique(t)) <= {0.0, 2.0}
+
+
+def _warning_of(fn):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return caught[0].message

@@ -270,8 +270,8 @@ def _t(*shape):
         (lambda: max_pool2d(_t(1, 1, 8, 8), 2, padding=2, dilation=2), ValueError, r"max_pool2d: padding \(2, 2\) is more than half"),
         (lambda: avg_pool2d(_t(1, 1, 8, 8), (2, 4), padding=(2, 1)), ValueError, r"avg_pool2d: padding \(2, 1\) is more than half the kernel \(2, 4\)"),
         (lambda: max_pool2d(_t(1, 1, 8, 8), 2, padding=-1), ValueError, r"max_pool2d: padding must be ≥ 0, got \(-1, -1\)"),
-        (lambda: max_pool2d(_t(1, 8, 8), 2), ValueError, r"max_pool2d: input must be 4-D \(N, C, H, W\), got shape \(1, 8, 8\); add the batch axis"),
-        (lambda: avg_pool2d(_t(8, 8), 2), ValueError, r"avg_pool2d: input must be 4-D \(N, C, H, W\), got shape \(8, 8\)"),
+        (lambda: max_pool2d(_t(1, 1, 1, 8, 8), 2), ValueError, r"max_pool2d: input must be 4-D \(N, C, H, W\) \(or 3-D \(C, H, W\), unbatched\), got shape \(1, 1, 1, 8, 8\)"),
+        (lambda: avg_pool2d(_t(8, 8), 2), ValueError, r"avg_pool2d: input must be 4-D \(N, C, H, W\) \(or 3-D \(C, H, W\), unbatched\), got shape \(8, 8\)"),
         (lambda: max_pool2d(_t(1, 1, 2, 2), 3), ValueError, r"max_pool2d: the window \(3, 3\) .* is larger than the padded input \(2, 2\)"),
         (lambda: max_pool2d(_t(1, 1, 5, 5), 2, dilation=5), ValueError, r"max_pool2d: the window \(2, 2\) \(dilation \(5, 5\), spanning \(6, 6\)\)"),
         (lambda: max_pool2d(_t(1, 1, 8, 8), 2, stride=0), ValueError, r"max_pool2d: stride must be at least 1, got \(0, 0\)"),
@@ -279,10 +279,47 @@ def _t(*shape):
         (lambda: max_pool2d(_t(1, 1, 8, 8), 2.0), TypeError, r"max_pool2d: kernel_size must be an int or a pair of ints"),
         (lambda: max_pool2d(np.zeros((1, 1, 4, 4)), 2), TypeError, r"max_pool2d: input must be a minigrad Tensor"),
         (lambda: adaptive_avg_pool2d(_t(1, 1, 8, 8), 0), ValueError, r"adaptive_avg_pool2d: output_size must be at least 1, got \(0, 0\)"),
-        (lambda: adaptive_avg_pool2d(_t(1, 8, 8), 1), ValueError, r"adaptive_avg_pool2d: input must be 4-D"),
+        (lambda: adaptive_avg_pool2d(_t(8, 8), 1), ValueError, r"adaptive_avg_pool2d: input must be 4-D"),
         (lambda: adaptive_avg_pool2d(_t(1, 1, 8, 8), "global"), TypeError, r"adaptive_avg_pool2d: output_size must be an int or a pair"),
     ],
 )
 def test_bad_input_is_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# -- unbatched (C, H, W) inputs, as PyTorch (the audit of issue 17) --
+
+UNBATCHED = {
+    "conv2d": (lambda F, x, w: F.conv2d(x, w, padding=1), (4, 3, 3, 3)),
+    "conv_transpose2d": (lambda F, x, w: F.conv_transpose2d(x, w, stride=2), (3, 2, 3, 3)),
+    "max_pool2d": (lambda F, x, w: F.max_pool2d(x, 2, ceil_mode=True), None),
+    "max_pool2d's indices": (lambda F, x, w: F.max_pool2d(x, 3, 2, return_indices=True)[1] * 1.0, None),
+    "max_unpool2d": (lambda F, x, w: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2), None),
+    "avg_pool2d": (lambda F, x, w: F.avg_pool2d(x, 3, 2, padding=1), None),
+    "adaptive_avg_pool2d": (lambda F, x, w: F.adaptive_avg_pool2d(x, (2, 3)), None),
+    "adaptive_max_pool2d": (lambda F, x, w: F.adaptive_max_pool2d(x, (3, 2)), None),
+}
+
+
+@pytest.mark.parametrize("name", UNBATCHED)
+def test_unbatched_inputs_work_as_in_torch(name, compare_with_torch):
+    import torch.nn.functional as TF
+
+    import minigrad.nn.functional as F
+
+    fn, weight = UNBATCHED[name]
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 7, 6))
+    arrays = [x] + ([rng.standard_normal(weight)] if weight else [])
+    ours = (lambda a, w=None: fn(F, a, w)) if weight else (lambda a: fn(F, a, None))
+    theirs = (lambda a, w=None: fn(TF, a, w)) if weight else (lambda a: fn(TF, a, None))
+    out = ours(*[Tensor(a) for a in arrays])
+    assert out.ndim == 3
+    if name != "max_pool2d's indices":
+        assert gradcheck(ours, arrays)
+        compare_with_torch(ours, theirs, arrays, rng, rtol=1e-10, atol=1e-12)
+    else:
+        import torch
+
+        np.testing.assert_array_equal(out.data, theirs(torch.tensor(x)).numpy())

@@ -75,3 +75,21 @@ def test_rearrangement_errors_name_the_op_and_the_fix():
         x.flip(0, 0)
     with pytest.raises(TypeError, match="expand_as: other must be a Tensor, got tuple"):
         x.expand_as((2, 3, 4))
+
+
+def test_flip_takes_dims_by_name_and_split_takes_split_size_as_torch(torch_on_one_thread):
+    x = Tensor(A)
+    np.testing.assert_array_equal(mg.flip(x, dims=(1,)).data, A[:, ::-1])
+    np.testing.assert_array_equal(x.flip(dims=(0, 2)).data, A[::-1, :, ::-1])
+    np.testing.assert_array_equal(x.flip(0, 2).data, x.flip((0, 2)).data)
+    assert [t.shape for t in x.split(split_size=2, dim=1)] == [(2, 2, 4), (2, 1, 4)]
+    assert [t.shape for t in x.split(split_size_or_sections=[1, 2], dim=1)] == [(2, 1, 4), (2, 2, 4)]
+    assert [t.shape for t in mg.split(x, split_size_or_sections=3, dim=2)] == [(2, 3, 3), (2, 3, 1)]
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.tensor(A)
+        np.testing.assert_array_equal(mg.flip(x, dims=(1, 2)).data, torch_on_one_thread.flip(t, dims=(1, 2)).numpy())
+        assert [p.shape for p in x.split(split_size=2, dim=1)] == [tuple(p.shape) for p in t.split(split_size=2, dim=1)]
+    with pytest.raises(TypeError, match="split: give split_size"):
+        x.split(2, split_size_or_sections=2)
+    with pytest.raises(TypeError, match="flip: takes the dims, positionally or as dims="):
+        x.flip(0, dims=(1,))

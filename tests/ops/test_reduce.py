@@ -104,6 +104,40 @@ def test_new_reductions_gradcheck_gradgradcheck_and_torch(name, compare_with_tor
     compare_with_torch(ours, theirs, [A], np.random.default_rng(2), rtol=1e-12, atol=1e-13)
 
 
+CONSTANT_ROWS = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0], [-3.0, -3.0, -3.0]])
+
+
+@pytest.mark.parametrize("kw", [dict(dim=1), dict(dim=1, keepdim=True, unbiased=False), dict(dim=0)], ids=str)
+def test_std_has_gradient_zero_where_it_is_zero_as_torch(kw, torch_on_one_thread):
+    """The audit's case: std = √var alone gives ∞·0 = nan at a constant row; PyTorch gives 0 (first and second
+    derivatives), and so do central differences (the two sides of 0 are mirror images)."""
+    x = Tensor(CONSTANT_ROWS.copy(), requires_grad=True)
+    y = x.std(**kw)
+    g = np.random.default_rng(3).standard_normal(y.shape)
+    (dx,) = mg.autograd.grad(y, [x], g, create_graph=True)
+    assert np.isfinite(dx.data).all()
+    h = np.random.default_rng(4).standard_normal(x.shape)
+    (ddx,) = mg.autograd.grad(dx, [x], h)
+    assert gradcheck(lambda t: t.std(**kw), [CONSTANT_ROWS])
+    # the first derivative jumps at σ = 0 (central differences of it blow up there); PyTorch's second derivative
+    # is 0 there, checked below, and ours matches central differences on the rows that vary
+    assert gradgradcheck(lambda t: t.std(**kw), [CONSTANT_ROWS[1:2] if kw["dim"] == 1 else CONSTANT_ROWS])
+    ones = Tensor(np.ones((2, 3)), requires_grad=True)
+    ones.std(1).sum().backward()
+    assert ones.grad.tolist() == [[0.0] * 3] * 2
+    if torch_on_one_thread is not None:
+        torch = torch_on_one_thread
+        t = torch.tensor(CONSTANT_ROWS.copy(), requires_grad=True)
+        tkw = {("correction" if k == "unbiased" else k): (int(v) if k == "unbiased" else v) for k, v in kw.items()}
+        ty = t.std(**tkw)
+        (tdx,) = torch.autograd.grad(ty, [t], torch.tensor(g), create_graph=True)
+        (tddx,) = torch.autograd.grad(tdx, [t], torch.tensor(h))
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(dx.data, tdx.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(ddx, tddx.numpy(), rtol=1e-10, atol=1e-12)
+    assert y._gate.name == "std"  # one gate
+
+
 def test_min_splits_a_tie_evenly_as_torch_min_and_amin():
     x = Tensor([[1.0, 1.0, 2.0], [0.0, 3.0, 0.0]], requires_grad=True)
     x.min().backward()
@@ -166,3 +200,15 @@ def test_new_reductions_bad_arguments():
         Tensor(np.ones((0, 2))).argmin()
     with pytest.raises(IndexError, match="argmin: dim 2 is out of range"):
         Tensor(np.ones((2, 2))).argmin(2)
+
+
+def test_mg_argmax_and_argmin_are_functions_as_torch(torch_on_one_thread):
+    x = np.array([[3.0, 1.0, 1.0], [0.0, 5.0, 5.0]])
+    assert mg.argmax(x).item() == 4 and mg.argmin(Tensor(x), dim=1).tolist() == [1, 0]
+    assert mg.argmax(Tensor(x), 0, keepdim=True).shape == (1, 3)
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.tensor(x)
+        for dim in (None, 0, 1):
+            for keep in (False, True):
+                assert mg.argmax(Tensor(x), dim, keep).tolist() == torch_on_one_thread.argmax(t, dim, keep).tolist()
+                assert mg.argmin(Tensor(x), dim, keep).tolist() == torch_on_one_thread.argmin(t, dim, keep).tolist()

@@ -16,7 +16,9 @@ A = rng.standard_normal((2, 3, 4))
         ("reshape -1", lambda x: x.reshape(-1, 2)),
         ("view tuple", lambda x: x.view((3, 8))),
         ("transpose", lambda x: x.transpose(0, 2)),
-        ("T", lambda x: x.T),
+        ("T", lambda x: x[0].T),
+        ("mT", lambda x: x.mT),
+        ("view_as", lambda x: x.view_as(Tensor(np.ones((4, 6))))),
         ("permute", lambda x: x.permute(2, 0, 1)),
         ("flatten", lambda x: x.flatten()),
         ("flatten 1", lambda x: x.flatten(1)),
@@ -50,6 +52,22 @@ def test_cat_and_stack_gradcheck():
     assert gradcheck(lambda x, y: mg.stack([x, y, x], dim=1), [A, A + 1])
 
 
+def test_T_reverses_every_axis_and_warns_off_2d_as_torch(torch_on_one_thread):
+    """The audit's gap: .T on a 3-D tensor swapped only the last two axes; PyTorch reverses all of them (and warns
+    that .T is deprecated for other than 2-D: use .mT for batches of matrices)."""
+    x = Tensor(A, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"The use of `x.T` on tensors of dimension other than 2 .* `x.mT`"):
+        y = x.T
+    assert y.shape == (4, 3, 2) and (y.data == A.transpose(2, 1, 0)).all()
+    assert gradcheck(lambda t: t.permute(2, 1, 0), [A])  # what .T is, without the warning
+    assert x.mT.shape == (2, 4, 3) and x[0].T.shape == (4, 3)
+    if torch_on_one_thread is not None:
+        with pytest.warns(UserWarning):
+            assert torch_on_one_thread.tensor(A).T.shape == y.shape
+    with pytest.raises(ValueError, match=r"mT: needs at least 2 dimensions, got a tensor of shape \(4,\)"):
+        Tensor(np.ones(4)).mT
+
+
 def test_cat_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match=r"cat: tensor 1 has shape \(2, 4\) but tensor 0 has \(3, 3\)"):
         mg.cat([Tensor(np.ones((3, 3))), Tensor(np.ones((2, 4)))], dim=1)
@@ -65,9 +83,20 @@ def test_permute_rejects_a_non_permutation():
         Tensor(A).permute(0, 0, 1)
 
 
-def test_negative_pad_is_refused():
-    with pytest.raises(ValueError, match="pad: negative padding"):
-        mg.pad(Tensor(A), (-1, 0))
+@pytest.mark.parametrize("pad", [(-1, 0), (-1, 2, 1, -2), (0, -4), (-2, -1, 0, 0, 1, -1), (2, -3)], ids=str)
+def test_negative_padding_crops_as_torch(pad, compare_with_torch):
+    """The audit's gap: F.pad with a negative width crops (constant mode), as PyTorch."""
+    import torch.nn.functional as TF
+
+    assert gradcheck(lambda x: mg.pad(x, pad, value=0.5), [A])
+    compare_with_torch(lambda x: mg.pad(x, pad, value=0.5), lambda x: TF.pad(x, pad, value=0.5), [A],
+                       np.random.default_rng(0), rtol=1e-12, atol=0)
+
+
+def test_cropping_more_than_a_dim_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"pad: dim 2 of size 4 with padding \(-3, -2\) would have -1 elements; "
+                                         r"negative padding crops, at most the whole dim"):
+        mg.pad(Tensor(A), (-3, -2))
 
 
 def test_index_out_of_range_names_the_shape():

@@ -6,7 +6,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import Tensor, nn, optim
-from minigrad.optim import SGD, Adam, AdamW, CosineAnnealingLR, StepLR
+from minigrad.optim import SGD, Adagrad, Adam, AdamW, CosineAnnealingLR, RMSprop, StepLR
 
 
 def half_square_step(opt, params):
@@ -272,7 +272,7 @@ def test_state_dict_shape_like_pytorch():
     assert sorted(sd) == ["param_groups", "state"]
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
     assert sd["param_groups"][1] == {"lr": 0.5, "betas": (0.8, 0.9), "eps": 1e-8, "weight_decay": 0, "amsgrad": False,
-                                     "maximize": False, "params": [1]}
+                                     "maximize": False, "decoupled_weight_decay": False, "params": [1]}
     assert sorted(sd["state"]) == [0, 1] and sorted(sd["state"][0]) == ["exp_avg", "exp_avg_sq", "step"]
     assert sd["state"][0]["exp_avg"] is not opt.state[w]["exp_avg"]  # a snapshot
 
@@ -434,3 +434,72 @@ def test_schedule_errors():
 
 def test_exports():
     assert optim.lr_scheduler.StepLR is StepLR and mg.optim.SGD is SGD
+
+
+# -- PyTorch's implementation switches and Adam's decoupled_weight_decay (the audit of issue 17) --
+
+SWITCHES = {SGD: ("foreach", "differentiable", "fused"), Adam: ("foreach", "capturable", "differentiable", "fused"),
+            AdamW: ("foreach", "capturable", "differentiable", "fused"),
+            RMSprop: ("capturable", "foreach", "differentiable"), Adagrad: ("foreach", "differentiable", "fused")}
+
+
+@pytest.mark.parametrize("cls", list(SWITCHES), ids=lambda c: c.__name__)
+def test_implementation_switches_are_accepted_and_change_nothing(cls):
+    def run(**switches):
+        w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+        opt = cls([w], lr=0.1, **switches)
+        for _ in range(3):
+            w.grad = w.data * 2 - 1
+            opt.step()
+        return w.data
+
+    plain = run()
+    defaults = {"foreach": None, "fused": None, "capturable": False, "differentiable": False}
+    for name in SWITCHES[cls]:
+        for value in ({True, False, None} if name == "foreach" else {defaults[name], False}):
+            np.testing.assert_array_equal(run(**{name: value}), plain)
+        if name == "foreach":
+            continue
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: {name}=True is not supported: .*leave it at its "
+                                             rf"default"):
+            cls([Tensor(np.ones(2), requires_grad=True)], lr=0.1, **{name: True})
+    with pytest.raises(TypeError, match=rf"{cls.__name__}: foreach must be None, True or False, got 'yes'"):
+        cls([Tensor(np.ones(2), requires_grad=True)], lr=0.1, foreach="yes")
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_with_decoupled_weight_decay_is_adamw_as_in_torch(amsgrad, torch_on_one_thread):
+    rng = np.random.default_rng(7)
+    start, grads = rng.standard_normal((3, 4)), rng.standard_normal((6, 3, 4))
+
+    def run(cls, **kw):
+        w = Tensor(start.copy(), requires_grad=True)
+        opt = cls([w], lr=0.05, weight_decay=0.3, amsgrad=amsgrad, **kw)
+        for g in grads:
+            w.grad = g.copy()
+            opt.step()
+        return w.data, opt
+
+    ours, opt = run(Adam, decoupled_weight_decay=True)
+    np.testing.assert_array_equal(ours, run(AdamW)[0])
+    assert not np.allclose(ours, run(Adam)[0])
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True and AdamW([Tensor(np.ones(1), requires_grad=True)]
+                                                                           ).param_groups[0]["decoupled_weight_decay"]
+    if torch_on_one_thread is not None:
+        torch = torch_on_one_thread
+        t = torch.tensor(start.copy(), requires_grad=True)
+        topt = torch.optim.Adam([t], lr=0.05, weight_decay=0.3, amsgrad=amsgrad, decoupled_weight_decay=True)
+        for g in grads:
+            t.grad = torch.tensor(g)
+            topt.step()
+        np.testing.assert_allclose(ours, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+        assert topt.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def test_an_adamw_state_dict_from_before_decoupled_weight_decay_still_decouples():
+    w = Tensor(np.ones(2), requires_grad=True)
+    opt = AdamW([w], lr=0.1)
+    sd = opt.state_dict()
+    del sd["param_groups"][0]["decoupled_weight_decay"]  # as saved before the option existed
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True

@@ -195,15 +195,13 @@ def test_updates_are_in_place_keep_the_dtype_and_skip_frozen_parameters(cls):
 
 @pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop, Adagrad])
 def test_arguments_defaults_and_order_are_pytorchs(cls):
-    """PyTorch's arguments in PyTorch's order, with its defaults (SGD's lr has none here: DESIGN.md); minigrad
-    leaves out only the device options (foreach, fused, capturable, differentiable)."""
+    """PyTorch's arguments in PyTorch's order, with its defaults (SGD's lr has none here: DESIGN.md), the
+    implementation switches (foreach, fused, capturable, differentiable) and Adam's decoupled_weight_decay too."""
     torch = pytest.importorskip("torch")
     import inspect
 
-    device = {"foreach", "fused", "capturable", "differentiable", "decoupled_weight_decay"}
     ours = inspect.signature(cls.__init__).parameters
-    theirs = [p for p in inspect.signature(getattr(torch.optim, cls.__name__).__init__).parameters.values()
-              if p.name not in device]
+    theirs = list(inspect.signature(getattr(torch.optim, cls.__name__).__init__).parameters.values())
     assert [p.name for p in ours.values()] == [p.name for p in theirs]
     for p in theirs:
         if not (cls is SGD and p.name == "lr"):

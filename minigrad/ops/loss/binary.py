@@ -5,6 +5,8 @@ On probabilities q, with the logs clamped at −100 as PyTorch does:
 
     ℓ = −w·(t·log q + (1 − t)·log(1 − q))      dL/dq = w·(q − t)/(q(1 − q))·g,  dL/dt = w·(log(1 − q) − log q)·g
 
+(dL/dq with q(1 − q) kept ≥ 1e-12, dL/dt with the logs not clamped, ±∞ at q = 0 or 1: both PyTorch's rules.)
+
 On logits x, with σ = sigmoid(x), sp(x) = log(1 + eˣ) and p = ``pos_weight`` (the weight of the positive
 term, broadcast along the last dim: one per class), written so that no exp overflows and no log meets 0:
 
@@ -65,19 +67,21 @@ class BinaryCrossEntropy(Function):
             # PyTorch's clamp: log 0 = −∞ would make 0·log 0 a nan and a wrong label an infinite loss
             log_q = np.maximum(np.log(q), -100)
             log_not_q = np.maximum(np.log1p(-q), -100)
-        ctx.save_for_backward(q, t, log_q, log_not_q)
+        ctx.save_for_backward(q, t)
         losses = -(t * log_q + (1 - t) * log_not_q)
         return _reduce(losses if weight is None else losses * weight, reduction)
 
     @staticmethod
     def backward(ctx, up):
-        q, t, log_q, log_not_q = ctx.saved_tensors
+        q, t = ctx.saved_tensors
         g = _spread(up, ctx.reduction, q.size)
         if ctx.weight is not None:
             g = g * ctx.weight
         # as PyTorch: the denominator is kept ≥ 1e-12 so q = 0 or 1 gives a large, finite gradient
         dq = (q - t) / np.maximum(q * (1 - q), 1e-12) * g
-        return dq, (log_not_q - log_q) * g
+        with np.errstate(divide="ignore", invalid="ignore"):  # PyTorch's: the logs unclamped, ±inf at q = 0 or 1
+            dt = (np.log1p(-q) - np.log(q)) * g
+        return dq, dt
 
     def backward_graph(self, node, up):
         q, t = node._inputs
@@ -85,8 +89,7 @@ class BinaryCrossEntropy(Function):
         if self.weight is not None:
             g = g * self.weight
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_q, log_not_q = maximum(q.log(), -100.0), maximum((1 - q).log(), -100.0)
-            return (q - t) / maximum(q * (1 - q), 1e-12) * g, (log_not_q - log_q) * g
+            return (q - t) / maximum(q * (1 - q), 1e-12) * g, ((1 - q).log() - q.log()) * g
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -240,8 +240,14 @@ def kl_div(log_input, target, reduction="batchmean", log_target=False):
     Pointwise target·(log target − log_input), with 0·log 0 = 0 (with ``log_target``: e^t·(t − log_input),
     stable where the probabilities underflow). "batchmean" divides the sum by the batch size
     N = log_input.shape[0] (the true KL divergence per sample); "mean" divides by the number of elements,
-    "sum" and "none" as usual.
+    "sum" and "none" as usual; "mean" warns, as PyTorch does, that it is not the KL divergence.
     """
     _check_reduction("kl_div", reduction, ("batchmean", "mean", "sum", "none"))
+    if reduction == "mean":
+        import warnings
+
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size. "
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition "
+                      "(PyTorch's warning)", UserWarning, stacklevel=2)
     a, p = _pair("kl_div", log_input, target, ("log_input", "target"))
     return KLDiv.apply(a, p, reduction=reduction, log_target=bool(log_target))
