@@ -1,8 +1,9 @@
 """Second derivatives: the backward pass is a graph of the same gates, so it can be differentiated again.
 
 1. tanh: its first derivative is itself a graph (mul and sub gates fed by tanh's output); the
-   second derivative, -2·tanh(x)·(1 - tanh²(x)), comes from backprop through that graph. Drawn
-   side by side: ``tanh_first.svg`` and ``tanh_second.svg``.
+   second derivative, -2·tanh(x)·(1 - tanh²(x)), comes from backprop through that graph, and the
+   third from backprop through the second's. Drawn side by side, each after the backward through
+   it (so with its gradients): ``tanh_first.svg`` and ``tanh_second.svg``.
 2. A Hessian-vector product of a small MLP, H·v, without forming H: the gradient with
    create_graph=True, its dot product with v, and one more gradient. Checked against the finite
    difference (∇L(w + εv) - ∇L(w - εv)) / 2ε.
@@ -46,11 +47,16 @@ y.label = "y"
 first.label = "dy/dx"
 (second,) = mg.autograd.grad(first.sum(), [x], create_graph=True)
 second.label = "d²y/dx²"
+first_drawing = mg.draw(first)  # with the gradients of the backward through it
+(third,) = mg.autograd.grad(second.sum(), [x], retain_graph=True)  # a backward through the second's graph,
+second_drawing = mg.draw(second)  # so that its drawing shows gradients too
 t = np.tanh(0.5)
 print(f"   dy/dx = {first.item():.6f} (1 - tanh² = {1 - t * t:.6f}); d²y/dx² = {second.item():.6f} "
       f"(-2·tanh·(1 - tanh²) = {-2 * t * (1 - t * t):.6f})")
-save(mg.draw(first), "tanh_first")
-save(mg.draw(second), "tanh_second")
+print(f"   d³y/dx³ = {third.item():.6f} (-2·(1 - tanh²)² + 4·tanh²·(1 - tanh²) = "
+      f"{-2 * (1 - t * t) ** 2 + 4 * t * t * (1 - t * t):.6f})")
+save(first_drawing, "tanh_first")
+save(second_drawing, "tanh_second")
 
 print("2. a Hessian-vector product of an MLP")
 mg.manual_seed(0)

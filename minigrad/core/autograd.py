@@ -8,6 +8,8 @@ differentiated again: a Hessian-vector product is two calls, a gradient penalty 
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import engine
@@ -36,9 +38,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             )
     for k, y in enumerate(outputs):
         if not y.requires_grad:
+            left = engine.modes.left_graph
+            why = (f"; if it was made from a gradient of the last create_graph=True pass, the gate {left} is the "
+                   f"likely cause: it saved tensors that require grad, yet none of its backward's gradients does "
+                   f"(.data, or a numpy array, in its backward makes them constants); mg.gradgradcheck checks it"
+                   if left else
+                   " (was it computed under no_grad(), or is it a gradient that does not depend on the inputs, whose "
+                   "own gradient is 0?)")
             raise ValueError(
                 f"autograd.grad: output {k} ({_describe(y)}) does not require grad: it does not depend on any input "
-                f"that does (was it computed under no_grad()?)"
+                f"that does{why}"
             )
     seeds = _seeds(outputs, grad_outputs, create_graph)
     capture = {x: None for x in inputs}
@@ -71,7 +80,7 @@ def _describe(node):
 def _seeds(outputs, grad_outputs, create_graph):
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, (Tensor, np.ndarray, float, int)) and len(outputs) == 1:
+    elif not isinstance(grad_outputs, (list, tuple)) and len(outputs) == 1:
         grad_outputs = [grad_outputs]
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
@@ -79,7 +88,7 @@ def _seeds(outputs, grad_outputs, create_graph):
     seeds = []
     for k, (y, g) in enumerate(zip(outputs, grad_outputs)):
         if isinstance(y, Value):
-            value = 1.0 if g is None else float(g.data if isinstance(g, Value) else g)
+            value = 1.0 if g is None else _value_seed(k, g)
             seeds.append(Value._make(None, (), value) if create_graph else value)
             continue
         if g is None and y.numel() != 1:
@@ -93,3 +102,15 @@ def _seeds(outputs, grad_outputs, create_graph):
             raise ValueError(f"autograd.grad: grad_outputs[{k}]: {exc}") from None
         seeds.append((g if isinstance(g, Tensor) else Tensor._make(seed, None, ())) if create_graph else seed)
     return seeds
+
+
+def _value_seed(k, g):
+    """A Value output's grad_outputs entry as a float: a number, a Value, or anything with one element."""
+    g = g.data if isinstance(g, (Value, Tensor)) else g
+    fix = f"output {k} is a Value (a scalar): give a number, such as 1.0, or a Value"
+    if isinstance(g, bool) or not isinstance(g, (numbers.Real, np.ndarray, np.generic)) or \
+            np.asarray(g).dtype.kind not in "iuf":
+        raise TypeError(f"autograd.grad: grad_outputs[{k}] is {type(g).__name__} {g!r}, but {fix}")
+    if np.size(g) != 1:
+        raise ValueError(f"autograd.grad: grad_outputs[{k}] has shape {np.shape(g)}, but {fix}")
+    return float(np.asarray(g).reshape(()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import modes
-from .function import Function, _check_output
+from .function import Function, HigherOrderError, _check_output
 from .tensor import Tensor
 
 
@@ -118,7 +118,15 @@ class Elementwise(Function):
             elif not callable(local):
                 grads.append(up if local == 1 else up * local)
             else:
-                grads.append(up * local(*args))
+                try:
+                    grads.append(up * local(*args))
+                except TypeError as exc:
+                    raise HigherOrderError(
+                        f"{self.name}: its rule for input {i} ({self.rule(i).text}) does not work on Tensors ({exc}), "
+                        f"so create_graph=True cannot differentiate it again; write the local gradient with Tensor "
+                        f"operations (x.exp(), 1 - y * y, ...), not numpy's, or value(x) from minigrad.core.rules for "
+                        f"a choice that is a constant (relu's [x > 0])"
+                    ) from exc
         return grads
 
     @staticmethod

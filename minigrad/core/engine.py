@@ -51,6 +51,7 @@ class _Modes(threading.local):
     anomaly = None  # the anomaly checker while detect_anomaly is on (debug/anomaly.py), else None
     module = None  # the path of the Module whose forward is running (nodes record it, drawings box it)
     record = True  # backward records each edge's gradient for the drawings (records.py)
+    left_graph = None  # in the last create_graph pass, a user gate whose gradients left the graph (function.py)
 
 
 modes = _Modes()
@@ -205,6 +206,8 @@ def backprop(root, grad, *, steps=False, retain=True, dry=False, graph=False, ca
     record = modes.record and not dry
     summary = None if retain or not record else records.summary  # a freed pass keeps shapes and norms
     plain = records.plain if graph else None  # records hold arrays, never the backward's graph (no cycles)
+    if graph:
+        modes.left_graph = None
     mark = records.new_pass() if record else None
     finished = False
     try:

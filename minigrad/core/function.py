@@ -64,7 +64,9 @@ class Function(Gate):
     input's array (reshape, indexing), so the two share one version counter.
 
     On ``ctx``: ``save_for_backward(*arrays)``, ``saved_tensors``, ``needs_input_grad`` (one bool per
-    input, set before ``backward`` runs: skip the gradients nobody needs) and any attribute you set.
+    input, set before ``backward`` runs: skip the gradients nobody needs) and any attribute you set --
+    though ``create_graph`` refuses a numpy array kept as an attribute, unless forward was given it as
+    an argument: one that depends on the inputs must be saved (see :meth:`backward_graph`).
     """
 
     name = None
@@ -275,10 +277,23 @@ class Function(Gate):
     def backward_graph(self, node, *upstream):
         """The gradients in Tensor operations. A gate written with ``mg.Function`` gets its own ``backward``
         called with Tensors: its saved arrays become the input (or output) Tensors they are, so a backward
-        written with Tensor operations (``3 * x ** 2 * grad``) builds a graph. Saved arrays that are neither
-        would be constants and the second derivative wrong, so they are refused, naming the gate."""
+        written with Tensor operations (``3 * x ** 2 * grad``) builds a graph. Arrays that are neither -- saved
+        ones, or ones forward kept as ctx attributes (``ctx.x2 = x * x``) -- would be constants and the second
+        derivative wrong, so they are refused, naming the gate (arrays forward was given as arguments are
+        constants indeed, and pass)."""
         if type(self).backward is Function.backward:
             raise HigherOrderError(f"{self.name}: has no backward, so it cannot be differentiated at all")
+        kept = next(self._kept_arrays(), None)
+        if kept is not None:
+            attribute, array = kept
+            raise HigherOrderError(
+                f"{self.name}: forward kept a numpy array (shape {array.shape}) as ctx.{attribute}; with "
+                f"create_graph=True backward would use it as a constant, so the second derivative would be wrong "
+                f"wherever it depends on the inputs. Save the inputs (or the output) it is made from with "
+                f"ctx.save_for_backward and compute it in backward from ctx.saved_tensors (for ctx.x2 = x * x: "
+                f"save x, use x * x); an array that does not depend on the inputs can be passed to apply as an "
+                f"argument, and kept as it is"
+            )
         saved = self.saved
         nodes = []
         for k, s in enumerate(saved):
@@ -295,7 +310,7 @@ class Function(Gate):
             nodes.append(found)
         self.saved = tuple(nodes)
         try:
-            return type(self).backward(self, *upstream)
+            grads = type(self).backward(self, *upstream)
         except TypeError as exc:
             raise HigherOrderError(
                 f"{self.name}: its backward does not work on Tensors ({exc}), so create_graph=True cannot "
@@ -303,6 +318,27 @@ class Function(Gate):
             ) from exc
         finally:
             self.saved = saved
+        returned = grads if isinstance(grads, (tuple, list)) else (grads,)
+        if any(isinstance(n, Tensor) and n.requires_grad for n in nodes) and not any(
+                isinstance(g, Tensor) and g.requires_grad for g in returned):
+            # it saved what requires grad, yet no gradient depends on it: .data or an array is the likely cause;
+            # noted for the error a second autograd.grad of such a gradient raises (it has no graph to name it)
+            modes.left_graph = self.name
+        return grads
+
+    _own = frozenset({"saved", "versions", "out_version", "released", "needs_input_grad", "_positions", "_args",
+                      "_options", "outputs"})  # what Function itself keeps on ctx
+
+    def _kept_arrays(self):
+        """(attribute, array) for the numpy arrays forward kept as ctx attributes (in a tuple or list too),
+        other than ones forward was given as arguments."""
+        given = [*(self._args or ()), *(self._options or {}).values()]
+        for attribute, value in vars(self).items():
+            if attribute in self._own:
+                continue
+            for item in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(item, np.ndarray) and not any(item is a for a in given):
+                    yield attribute, item
 
     def _tensor_grads(self, grads):
         n = self._positions[-1] + 1 if self._positions else 0

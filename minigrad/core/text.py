@@ -9,7 +9,7 @@ MAX_SHOWN = 16
 
 def fmt_number(x, digits=6):
     """A float the way the lectures write it: ``-4.0``, ``0.731059``, ``1e-08``."""
-    x = float(x)
+    x = float(_values(x))
     if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
         return f"{x:.1f}"
     return f"{x:.{digits}g}"
@@ -21,6 +21,7 @@ def fmt_value(v, digits=6):
         return "—"
     if isinstance(v, str):
         return v
+    v = _values(v)
     if isinstance(v, tuple):
         return "(" + ", ".join(fmt_value(x, digits) for x in v) + ")"
     shape = getattr(v, "shape", None)
@@ -33,6 +34,7 @@ def fmt_array(a, digits=6):
     """Small arrays in full (``[4.0, 0.0, 5.0, 0.0]``); larger ones as ``(64, 10) ‖·‖=0.31``."""
     import numpy as np
 
+    a = _values(a)
     norm = getattr(a, "norm", None)
     if norm is not None and not isinstance(a, np.ndarray):  # a freed gradient, as backward recorded it
         return f"{tuple(a.shape)} ‖·‖={fmt_number(norm, digits)}"
@@ -41,6 +43,16 @@ def fmt_array(a, digits=6):
         return _nested(a.tolist(), digits)
     norm = float(np.linalg.norm(a.astype(np.float64)))
     return f"{tuple(a.shape)} ‖·‖={fmt_number(norm, digits)}"
+
+
+def _values(v):
+    """A gradient of ``backward(create_graph=True)`` -- a Tensor, or a Value -- as the numbers it holds."""
+    data = getattr(v, "_data", None)
+    if data is not None:
+        return data
+    if hasattr(v, "_inputs"):  # a Value
+        return v.data
+    return v
 
 
 def _nested(x, digits):

@@ -4,8 +4,10 @@
 A subclass only writes the update of one parameter, ``_update(p, grad, group, state)``, which runs
 under ``no_grad()`` and changes ``p`` in place (its version goes up, so a gate that saved ``p``
 notices; its dtype stays). Parameters whose ``.grad`` is None or that do not require grad are
-skipped: that is how frozen layers stay put. With ``maximize=True`` in a group (the optimisers that
-have the option, as in PyTorch) ``_update`` is handed −grad: the step climbs the objective instead.
+skipped: that is how frozen layers stay put. A ``.grad`` that is a Tensor (after
+``backward(create_graph=True)``) is used for its values. With ``maximize=True`` in a group (the
+optimisers that have the option, as in PyTorch) ``_update`` is handed −grad: the step climbs the
+objective instead.
 """
 from __future__ import annotations
 
@@ -100,6 +102,8 @@ class Optimizer:
                 if p.grad is not None:
                     if set_to_none:
                         p.grad = None
+                    elif isinstance(p.grad, Tensor):  # a gradient with a graph (create_graph): zeros without it
+                        p.grad = np.zeros_like(p.grad.data)
                     else:
                         p.grad.fill(0)
 
@@ -115,7 +119,10 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None or not p.requires_grad:
                         continue
-                    grad = -p.grad if group.get("maximize") else p.grad
+                    grad = p.grad
+                    if isinstance(grad, Tensor):  # after backward(create_graph=True): the step uses its values and
+                        grad = grad.data  # is not differentiated, as in PyTorch
+                    grad = -grad if group.get("maximize") else grad
                     self._update(p, grad, group, self.state.setdefault(p, {}))
         return loss
 

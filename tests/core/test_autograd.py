@@ -1,4 +1,6 @@
 """Higher-order gradients: create_graph, mg.autograd.grad, gradgradcheck -- against PyTorch and central differences."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ import minigrad.nn.functional as F
 from minigrad import Tensor, Value
 from minigrad.core.engine import GraphFreedError
 from minigrad.core.function import HigherOrderError
+from minigrad.debug.gradcheck import GradcheckError
 
 rng = np.random.default_rng(0)
 
@@ -90,6 +93,59 @@ def test_third_derivative_of_tanh_matches_pytorch(torch_on_one_thread):
     close(g3, t3)
     t = np.tanh(x.data)
     np.testing.assert_allclose(g3, -2 * (1 - t**2) ** 2 + 4 * t**2 * (1 - t**2), rtol=1e-12)
+
+
+OPTIONS = {  # (minigrad, torch) of the same function, and the input shapes
+    "conv_transpose2d groups 2 dilation 2": (
+        lambda F, x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1, groups=2, dilation=2).tanh(),
+        [(1, 4, 3, 3), (4, 3, 3, 3)]),
+    "max_pool2d dilation 2": (lambda F, x: F.max_pool2d(x * x, 2, stride=1, dilation=2), [(1, 2, 5, 5)]),
+    "avg_pool2d divisor_override 3": (lambda F, x: F.avg_pool2d(x * x, 2, stride=1, padding=1, divisor_override=3),
+                                      [(1, 2, 4, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_second_derivatives_with_the_gates_options_match_pytorch(name, torch_on_one_thread):
+    torch = pytest.importorskip("torch") if torch_on_one_thread is None else torch_on_one_thread
+    fn, shapes = OPTIONS[name]
+    r = np.random.default_rng(len(name))
+    arrays = [r.standard_normal(s) for s in shapes]
+    xs, txs = both(torch, *arrays)
+    out, tout = fn(F, *xs), fn(torch.nn.functional, *txs)
+    w = r.standard_normal(tout.shape)
+    grads = mg.autograd.grad((out * w).sum(), xs, create_graph=True)
+    tgrads = torch.autograd.grad((tout * torch.tensor(w)).sum(), txs, create_graph=True)
+    us = [r.standard_normal(s) for s in shapes]
+    penalty = sum(((g * u).sum() + 0.1 * (g * g).sum() for g, u in zip(grads, us)), Tensor(0.0))
+    tpenalty = sum((g * torch.tensor(u)).sum() + 0.1 * (g * g).sum() for g, u in zip(tgrads, us))
+    second = mg.autograd.grad(penalty, xs, allow_unused=True)
+    tsecond = torch.autograd.grad(tpenalty, txs, allow_unused=True, materialize_grads=True)
+    for g, tg in zip(grads, tgrads):
+        close(g.data, tg)
+    for ours, theirs in zip(second, tsecond):
+        close(np.zeros(theirs.shape) if ours is None else ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "exp"])
+def test_third_derivatives_of_sigmoid_and_exp_match_pytorch_for_tensors_and_values(name, torch_on_one_thread):
+    torch = pytest.importorskip("torch") if torch_on_one_thread is None else torch_on_one_thread
+    fn = (lambda t: t.sigmoid()) if name == "sigmoid" else (lambda t: (t * 0.5).exp())
+    points = np.array([-2.0, -0.3, 0.0, 0.8, 1.7])
+    (x,), (tx,) = both(torch, points)
+    g1, = mg.autograd.grad(fn(x).sum(), [x], create_graph=True)
+    g2, = mg.autograd.grad(g1.sum(), [x], create_graph=True)
+    g3, = mg.autograd.grad(g2.sum(), [x])
+    t1, = torch.autograd.grad(fn(tx).sum(), [tx], create_graph=True)
+    t2, = torch.autograd.grad(t1.sum(), [tx], create_graph=True)
+    t3, = torch.autograd.grad(t2.sum(), [tx])
+    close(g3, t3)
+    for k, point in enumerate(points):  # the same three derivatives on scalar Values
+        v = Value(point)
+        d1, = mg.autograd.grad(fn(v), [v], create_graph=True)
+        d2, = mg.autograd.grad(d1, [v], create_graph=True)
+        d3, = mg.autograd.grad(d2, [v])
+        assert isinstance(d2, Value) and d3 == pytest.approx(float(t3[k]), rel=1e-12, abs=1e-15)
 
 
 def test_a_gradient_penalty_on_an_mlp_with_tanh_matches_pytorch(torch_on_one_thread):
@@ -271,6 +327,207 @@ def test_a_user_gate_written_with_tensor_operations_differentiates_twice():
         mg.autograd.grad(Swish.apply(x).sum(), [x], create_graph=True)
 
 
+class Cube2(mg.Function):
+    """x³ whose backward reads x² from a ctx attribute: a constant to a second derivative."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x2 = x * x
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 3 * ctx.x2 * grad
+
+
+class DataCube(mg.Function):
+    """x³ whose backward reads .data: its gradient leaves the graph."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * (x.data if isinstance(x, Tensor) else x) ** 2 * grad
+
+
+class HalfCube(mg.Function):
+    """x³ whose backward detaches one of the two x's in 3·x·x: a second derivative half as large."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x * (x.detach() if isinstance(x, Tensor) else x) * grad
+
+
+X0 = np.array([0.3, -1.2, 2.0])
+
+
+def test_an_array_kept_on_ctx_is_refused_by_create_graph_naming_the_gate_and_the_attribute():
+    x = Tensor(X0.copy(), requires_grad=True)
+    (Cube2.apply(x).sum()).backward()  # without create_graph it is fine
+    np.testing.assert_allclose(x.grad, 3 * X0**2)
+    x = Tensor(X0.copy(), requires_grad=True)
+    with pytest.raises(HigherOrderError, match=r"Cube2: forward kept a numpy array \(shape \(3,\)\) as ctx.x2; .*"
+                                               r"ctx.save_for_backward"):
+        mg.autograd.grad((Cube2.apply(x) + x * x).sum(), [x], create_graph=True)  # was [2, 2, 2], not 6x + 2
+    with pytest.raises(HigherOrderError, match=r"Cube2: forward kept a numpy array"):
+        mg.gradgradcheck(lambda t: Cube2.apply(t), [X0])
+
+    class InATuple(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.parts = (2, x * x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 3 * ctx.parts[1] * grad
+
+    with pytest.raises(HigherOrderError, match=r"InATuple: forward kept a numpy array \(shape \(3,\)\) as ctx.parts"):
+        mg.autograd.grad(InATuple.apply(Tensor(X0.copy(), requires_grad=True)).sum(), [x], create_graph=True)
+
+
+def test_an_array_given_to_forward_as_an_argument_may_be_kept_on_ctx():
+    class Masked(mg.Function):
+        @staticmethod
+        def forward(ctx, x, mask, *, scale):
+            ctx.save_for_backward(x)
+            ctx.mask, ctx.scale = mask, scale
+            return x**2 * mask * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * ctx.mask * ctx.scale * grad, None
+
+    mask, scale = np.array([1.0, 0.0, 2.0]), np.array([0.5, 1.0, 3.0])
+    assert mg.gradgradcheck(lambda t: Masked.apply(t, mask, scale=scale) * t, [X0])
+
+
+def test_gradgradcheck_fails_when_the_first_derivative_left_the_graph_and_names_the_gate():
+    with pytest.raises(GradcheckError) as caught:  # was True: "the second derivative is 0 everywhere"
+        mg.gradgradcheck(lambda t: DataCube.apply(t), [X0])
+    message = str(caught.value)
+    assert "the first derivative does not require grad" in message
+    assert "the first gate whose second derivative disagrees is DataCube" in message
+    assert "does not require grad: its backward left the graph" in message
+    assert caught.value.gate == "DataCube" and caught.value.analytic == 0 and abs(caught.value.numeric) > 0.1
+    # inside a graph whose first derivative does require grad (through tanh): the per-gate check finds it
+    with pytest.raises(GradcheckError, match="the first gate whose second derivative disagrees is DataCube .*"
+                                             "left the graph") as caught:
+        mg.gradgradcheck(lambda t: DataCube.apply(t.tanh()) * 1.0 + t * t, [X0])
+    assert caught.value.gate == "DataCube"
+    assert mg.gradgradcheck(lambda t: t * 2.0, [X0])  # a constant first derivative: 0 is right
+
+
+def test_gradgradcheck_names_a_gate_whose_second_derivative_is_wrong():
+    with pytest.raises(GradcheckError, match=r"analytic second derivative .* vs numeric .*; the first gate whose "
+                                             r"second derivative disagrees is HalfCube \(created at .*test_autograd"
+                                             r"\.py") as caught:
+        mg.gradgradcheck(lambda t: HalfCube.apply(t.tanh()).sum() * 1.0, [X0])
+    error = caught.value
+    assert error.gate == "HalfCube" and "test_autograd.py" in error.site
+    with pytest.raises(GradcheckError, match="disagrees is HalfCube") as caught:
+        mg.gradgradcheck(lambda t: HalfCube.apply(t), [X0])
+    assert caught.value.analytic == pytest.approx(caught.value.numeric / 2, rel=1e-6)  # 3x instead of 6x
+
+
+def test_a_second_grad_of_a_gradient_that_left_the_graph_names_the_gate():
+    x = Tensor(X0.copy(), requires_grad=True)
+    g, = mg.autograd.grad(DataCube.apply(x).sum(), [x], create_graph=True)
+    with pytest.raises(ValueError, match=r"output 0 \(shape \(\)\) does not require grad: .* the gate DataCube is "
+                                         r"the likely cause"):
+        mg.autograd.grad(g.sum(), [x])
+    g, = mg.autograd.grad((x * 2).sum(), [x], create_graph=True)  # a constant gradient: no gate to blame
+    with pytest.raises(ValueError, match=r"does not require grad: it does not depend on any input that does \(was"):
+        mg.autograd.grad(g.sum(), [x])
+
+
+def test_a_user_elementwise_gate_whose_rule_uses_numpy_is_named_by_create_graph():
+    class NumpySin(mg.Elementwise):
+        name = "numpy_sin"
+        rules = (mg.Rule("x", "cos x", lambda x, y: np.cos(x)),)
+
+        @staticmethod
+        def forward(ctx, x):
+            return np.sin(x)
+
+    x = Tensor(X0.copy(), requires_grad=True)
+    NumpySin.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.cos(X0))
+    with pytest.raises(HigherOrderError, match=r"numpy_sin: its rule for input 0 \(dL/dx = cos x ⊙ dL/dy\) does not "
+                                               r"work on Tensors"):
+        mg.autograd.grad(NumpySin.apply(x).sum(), [x], create_graph=True)
+
+
+def test_a_user_gate_with_several_outputs_differentiates_twice():
+    class PowersOf(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**2, x**3
+
+        @staticmethod
+        def backward(ctx, g_square, g_cube):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g_square + 3 * x**2 * g_cube
+
+    x = Tensor(X0.copy(), requires_grad=True)
+    square, cube = PowersOf.apply(x)
+    g, = mg.autograd.grad((square + cube * x).sum(), [x], create_graph=True)  # 2x + 4x³
+    np.testing.assert_allclose(g.data, 2 * X0 + 4 * X0**3)
+    second, = mg.autograd.grad(g.sum(), [x])
+    np.testing.assert_allclose(second, 2 + 12 * X0**2)
+    square, _ = PowersOf.apply(x)  # one output unused: its gradient is zeros
+    g, = mg.autograd.grad(square.sum(), [x], create_graph=True)
+    np.testing.assert_allclose(mg.autograd.grad(g.sum(), [x])[0], [2.0, 2.0, 2.0])
+    assert mg.gradgradcheck(lambda t: PowersOf.apply(t)[1] * PowersOf.apply(t)[0], [X0])
+
+    class DataPowers(mg.Function):
+        forward = PowersOf.forward
+
+        @staticmethod
+        def backward(ctx, g_square, g_cube):
+            (x,) = ctx.saved_tensors
+            x = x.data if isinstance(x, Tensor) else x
+            return 2 * x * g_square + 3 * x**2 * g_cube
+
+    with pytest.raises(GradcheckError, match="the first gate whose second derivative disagrees is DataPowers"):
+        mg.gradgradcheck(lambda t: DataPowers.apply(t.tanh())[1] + t * t, [X0])
+
+
+def test_steps_of_a_create_graph_backward_print_and_a_breakpoint_stops_in_one(monkeypatch):
+    x = Tensor(np.array([0.3, -1.2]), requires_grad=True, label="x")
+    steps = list(x.tanh().sum().backward_steps(create_graph=True))
+    assert isinstance(steps[0].upstream, Tensor) and isinstance(steps[1].downstream[0], Tensor)
+    assert str(steps[0]) == ("sum: upstream 1.0 × local (dL/dx = dL/dy broadcast over the summed axes) = downstream "
+                             "([1.0, 1.0])")
+    assert str(steps[1]) == "tanh: upstream [1.0, 1.0] × local ([0.915137, 0.30502]) = downstream ([0.915137, 0.30502])"
+    assert repr(steps[1]) == f"<Step 1: {steps[1]}>"
+    seen = []
+    monkeypatch.setattr(sys, "breakpointhook", lambda *a, **k: seen.append(str(sys._getframe(1).f_locals["step"])))
+    x.grad = None
+    x.tanh().sum().backward(create_graph=True, breakpoint=lambda step: step.gate == "tanh")
+    assert seen == [str(steps[1])] and isinstance(x.grad, Tensor)
+    first = x.grad
+    x.grad = None
+    first.sum().backward(breakpoint=lambda step: step.gate == "copy")  # the second backward reads like the first
+    assert seen[1] == "copy: upstream [-0.291313, 0.833655] + [-0.291313, 0.833655] = downstream [-0.582625, 1.66731]"
+    v = Value(0.5)
+    g, = mg.autograd.grad(v.tanh(), [v], create_graph=True)
+    last = [str(s) for s in g.backward_steps()][-1]
+    assert last == "tanh: upstream -0.924234 × local (0.786448) = downstream (-0.726862)"
+
+
 def test_drawing_the_backward_pass():
     x = Tensor(np.array([0.5, -1.0]), requires_grad=True, label="x")
     y = x.tanh().sum()
@@ -294,6 +551,14 @@ def test_bad_input_is_a_clear_error():
         mg.autograd.grad(x * 2, [x])
     with pytest.raises(ValueError, match=r"grad_outputs\[0\]: backward: grad has shape \(2,\) but the output has shape \(3,\)"):
         mg.autograd.grad(x * 2, [x], grad_outputs=np.ones(2))
+    v = Value(0.5)
+    with pytest.raises(ValueError, match=r"grad_outputs\[0\] has shape \(2,\), but output 0 is a Value \(a scalar\): "
+                                         r"give a number, such as 1.0, or a Value"):
+        mg.autograd.grad(v * 2, [v], grad_outputs=np.ones(2))
+    with pytest.raises(TypeError, match=r"grad_outputs\[0\] is str 'one', but output 0 is a Value"):
+        mg.autograd.grad(v * 2, [v], grad_outputs="one")
+    assert mg.autograd.grad(v * 2, [v], grad_outputs=np.array([3.0])) == (6.0,)
+    assert mg.autograd.grad(v * 2, [v], grad_outputs=Value(3.0)) == (6.0,)
     with pytest.raises(ValueError, match=r"input 0 \(shape \(3,\)\) does not require grad"):
         mg.autograd.grad((x * 2).sum(), [Tensor(np.ones(3))])
     z = Tensor(np.ones(2), requires_grad=True, label="z")
