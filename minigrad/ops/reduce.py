@@ -13,6 +13,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from ..core import dims
+from .accumulate import wide_sum
 from .gate import as_tensor
 from .shape import expand
 
@@ -46,6 +47,8 @@ class Sum(_Reduction):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.setup(a, dim, keepdim)
+        if a.dtype == np.float16:  # summed in float32, as PyTorch (float16's own sum drifts by many ulps)
+            return a.sum(ctx.axes, np.float32, None, keepdim).astype(a.dtype)
         return a.sum(ctx.axes, None, None, keepdim)  # positional: numpy's keyword path costs 0.6 µs
 
     @staticmethod
@@ -85,8 +88,9 @@ class Var(_Reduction):
         ctx.ddof = (1 if unbiased else 0) if correction is None else correction
         centered = a - a.mean(axis=ctx.axes, keepdims=True)
         ctx.save_for_backward(centered)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (centered * centered).sum(axis=ctx.axes, keepdims=keepdim) / max(ctx.count - ctx.ddof, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # float16 squares summed in float32, as PyTorch
+            squares = wide_sum(centered * centered, ctx.axes, keepdim)
+            return (squares / max(ctx.count - ctx.ddof, 0)).astype(a.dtype, copy=False)
 
     def _local(self):
         (centered,) = self.saved_tensors
