@@ -287,9 +287,10 @@ class TensorOps:
         source = source.data if isinstance(source, Tensor) else np.asarray(source)
         return self._inplace("copy_", lambda a: np.copyto(a, source, casting="unsafe"))
 
-    # x += y, x -= y, x *= y, x /= y: in place where PyTorch changes the tensor in place (outside a graph, or
-    # under no_grad); a computed tensor in a graph gets a new node, the same values; a leaf that requires grad
-    # is an error, as in PyTorch -- otherwise `w -= lr * w.grad` would silently make w a computed tensor
+    # x += y, x -= y, x *= y, x /= y, x **= y, x @= y: in place where PyTorch changes the tensor in place (outside
+    # a graph, or under no_grad); a computed tensor in a graph gets a new node, the same values; a leaf that
+    # requires grad is an error, as in PyTorch -- otherwise `w -= lr * w.grad` (or `w **= 2`) would silently make
+    # w a computed tensor. (x //= y and x %= y have no out-of-place operator to fall back on: a TypeError.)
 
     def _augmented(self, symbol, other, ufunc, out_of_place):
         if self.requires_grad and engine.modes.grad:
@@ -305,6 +306,9 @@ class TensorOps:
             return self._inplace(symbol, lambda a: ufunc(a, data, out=a))
         except TypeError as exc:  # numpy: an int tensor cannot hold the float result, and so on
             raise TypeError(f"{symbol}: cannot store the result in this {self.dtype} tensor in place: {exc}") from None
+        except ValueError as exc:  # @= whose product has another shape
+            raise ValueError(f"{symbol}: cannot store the result in this tensor of shape {self.shape} in place: {exc}; "
+                             f"write x = x {symbol[:-1]} y for a new tensor") from None
 
     def __iadd__(self, other):
         return self._augmented("+=", other, np.add, TensorOps.__add__)
@@ -317,6 +321,12 @@ class TensorOps:
 
     def __itruediv__(self, other):
         return self._augmented("/=", other, np.true_divide, TensorOps.__truediv__)
+
+    def __ipow__(self, exponent):
+        return self._augmented("**=", exponent, np.power, TensorOps.__pow__)
+
+    def __imatmul__(self, other):
+        return self._augmented("@=", other, np.matmul, TensorOps.__matmul__)
 
 
 def bind_ops(tensor_class):

@@ -2,6 +2,7 @@
 updates of leaves, edge cases that PyTorch answers with nan or inf, deep graphs copied without recursion."""
 import copy
 import pickle
+import re
 import threading
 
 import numpy as np
@@ -135,6 +136,23 @@ def test_a_leaf_that_requires_grad_cannot_be_updated_in_place_outside_no_grad():
     alias = plain
     alias += 1  # no grad: in place
     assert plain.tolist() == [2.0]
+
+
+@pytest.mark.parametrize("update", ["**=", "@="])
+def test_power_and_matmul_in_place_keep_a_leaf_a_leaf(update):
+    w = Tensor(np.eye(2) * 2.0, requires_grad=True)
+    other = 2 if update == "**=" else np.eye(2) * 3.0
+    run = {"**=": lambda w: w.__ipow__(other), "@=": lambda w: w.__imatmul__(other)}[update]
+    with pytest.raises(RuntimeError, match=rf"{re.escape(update)}: a leaf tensor that requires grad"):
+        w = run(w)
+    with mg.no_grad():
+        same = run(w)  # in place, as -= under no_grad: still the same leaf
+    assert same is w and w._gate is None and w.requires_grad
+    assert np.allclose(w.data, np.eye(2) * (4.0 if update == "**=" else 6.0))
+    h = run(w * 1.0)  # a computed tensor: a new node, as x ** 2 and x @ y
+    assert h._gate.name == ("pow" if update == "**=" else "matmul")
+    with mg.no_grad(), pytest.raises(ValueError, match=r"@=: cannot store the result in this tensor of shape \(2, 2\)"):
+        w @= np.ones((2, 3))
 
 
 def test_edge_cases_pytorch_answers_with_nan_or_inf():
