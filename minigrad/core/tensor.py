@@ -111,7 +111,7 @@ class Tensor(TensorOps):
         return self._data.size
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[_dims.axis("size", dim, self.ndim)]
+        return self.shape if dim is None else self.shape[_dims.existing_axis("size", dim, self.ndim)]
 
     def __len__(self):
         return len(self._data)

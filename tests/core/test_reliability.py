@@ -206,3 +206,32 @@ def test_models_still_copy_and_pickle():
     assert twin[0]._parent() is twin
     again = pickle.loads(pickle.dumps(model))
     assert np.array_equal(again[0].weight.data, model[0].weight.data) and again[0].weight.label == "0.weight"
+
+
+ZERO_D = {  # op name in minigrad's message: the call, on a 0-d tensor z and the library m (minigrad or torch)
+    "size": lambda m, z: z.size(0), "size ": lambda m, z: z.size(-1), "split": lambda m, z: z.split(1, 0),
+    "chunk": lambda m, z: z.chunk(1, 0), "cat": lambda m, z: m.cat([z, z]), "cat ": lambda m, z: m.cat([z, z], -1),
+    "stack": lambda m, z: m.stack([z, z], 1), "stack ": lambda m, z: m.stack([z, z]), "sum": lambda m, z: z.sum(0),
+    "unsqueeze": lambda m, z: z.unsqueeze(0), "unsqueeze ": lambda m, z: z.unsqueeze(1),
+    "transpose": lambda m, z: z.transpose(0, -1), "flatten": lambda m, z: z.flatten(0), "amax": lambda m, z: z.amax(0),
+    "argmax": lambda m, z: z.argmax(0), "prod": lambda m, z: z.prod(0), "logsumexp": lambda m, z: z.logsumexp(0),
+    "flip": lambda m, z: z.flip(0),
+}
+
+
+@pytest.mark.parametrize("name", ZERO_D)
+def test_0d_tensors_take_the_dims_pytorch_takes_and_refuse_the_others_by_name(name, torch_on_one_thread):
+    """size(0), split and cat of a 0-d tensor were a bare "IndexError: tuple index out of range"."""
+    torch = torch_on_one_thread or pytest.importorskip("torch")
+    call = ZERO_D[name]
+    try:
+        call(torch, torch.tensor(5.0))
+        torch_accepts = True
+    except (IndexError, RuntimeError):
+        torch_accepts = False
+    z = Tensor(np.array(5.0))
+    if torch_accepts:
+        call(mg, z)
+    else:
+        with pytest.raises((IndexError, ValueError), match=rf"^{name.strip()}: .*(0-d|0 dimensions)"):
+            call(mg, z)
