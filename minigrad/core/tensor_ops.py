@@ -262,29 +262,31 @@ class TensorOps:
         return self
 
     def __setitem__(self, index, value):
-        value = value.data if isinstance(value, Tensor) else value
+        value = _real("__setitem__", value.data if isinstance(value, Tensor) else value)
         self._inplace("__setitem__", lambda a: a.__setitem__(_sh.numpy_index(index), value))
 
     def add_(self, other, alpha=1.0):
-        other = other.data if isinstance(other, Tensor) else other
+        other = _real("add_", other.data if isinstance(other, Tensor) else other)
         step = alpha * other if alpha != 1.0 else other
         return self._inplace("add_", lambda a: np.add(a, step, out=a, casting="unsafe"))
 
     def sub_(self, other):
-        return self.add_(other, alpha=-1.0)
+        other = _real("sub_", other.data if isinstance(other, Tensor) else other)
+        return self._inplace("sub_", lambda a: np.subtract(a, other, out=a, casting="unsafe"))
 
     def mul_(self, other):
-        other = other.data if isinstance(other, Tensor) else other
+        other = _real("mul_", other.data if isinstance(other, Tensor) else other)
         return self._inplace("mul_", lambda a: np.multiply(a, other, out=a, casting="unsafe"))
 
     def zero_(self):
         return self._inplace("zero_", lambda a: a.fill(0))
 
     def fill_(self, value):
+        value = _real("fill_", value)
         return self._inplace("fill_", lambda a: a.fill(value))
 
     def copy_(self, source):
-        source = source.data if isinstance(source, Tensor) else np.asarray(source)
+        source = _real("copy_", source.data if isinstance(source, Tensor) else np.asarray(source))
         return self._inplace("copy_", lambda a: np.copyto(a, source, casting="unsafe"))
 
     # x += y, x -= y, x *= y, x /= y, x **= y, x @= y: in place where PyTorch changes the tensor in place (outside
@@ -327,6 +329,14 @@ class TensorOps:
 
     def __imatmul__(self, other):
         return self._augmented("@=", other, np.matmul, TensorOps.__matmul__)
+
+
+def _real(op, value):
+    """A value for an in-place change, refused if complex: the unsafe cast would keep only its real part."""
+    if np.iscomplexobj(value):
+        raise TypeError(f"{op}: a complex value cannot be stored in a tensor of real numbers (it would lose its "
+                        f"imaginary part); keep the real part, value.real, if that is what you mean")
+    return value
 
 
 def bind_ops(tensor_class):

@@ -152,3 +152,14 @@ def test_a_numpy_bool_is_a_bool():
 def test_result_type_refuses_what_is_not_a_number():
     with pytest.raises(TypeError, match="result_type: expected Tensors, arrays or numbers, got str"):
         result_type(Tensor(np.ones(2)), "a")
+
+
+@pytest.mark.parametrize("other", [np.array([1j]), np.complex128(1j), 1j, np.array(["a"])],
+                         ids=["complex array", "numpy complex", "python complex", "string array"])
+@pytest.mark.parametrize("op, symbol", [(lambda a, b: a * b, "mul"), (lambda a, b: b + a, "add"),
+                                        (lambda a, b: mg.maximum(a, b), "max")])
+def test_a_complex_or_string_operand_is_refused_naming_the_op_and_dtype(op, symbol, other):
+    """Tensor([1.]) * np.array([1j]) was Tensor([0.]): numpy's cast kept the real part, with a ComplexWarning."""
+    dtype = np.asarray(other).dtype
+    with pytest.raises(TypeError, match=rf"{symbol}: an operand of dtype {dtype} cannot meet a tensor"):
+        op(Tensor([1.0]), other)
