@@ -189,10 +189,10 @@ class TensorOps:
         return _ew.minimum(self, other)
 
     def amax(self, dim=(), keepdim=False):
-        return _red.Max.apply(self, dim=dim, keepdim=keepdim)
+        return _red.amax(self, dim, keepdim)
 
     def amin(self, dim=(), keepdim=False):
-        return _red.Min.apply(self, dim=dim, keepdim=keepdim)
+        return _red.amin(self, dim, keepdim)
 
     def logsumexp(self, dim, keepdim=False):
         return _red.logsumexp(self, dim, keepdim)

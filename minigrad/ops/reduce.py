@@ -239,18 +239,21 @@ def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
     """√var: the standard deviation over ``dim``, unbiased (N − 1) by default as ``torch.std``; ``correction``
     (PyTorch's newer keyword) is the number subtracted from N. A composition: sqrt of the var gate."""
     x = as_tensor("std", x)
+    dims.axes("std", dim, x.ndim)  # a bad dim is named as std's, not as the var gate's
     return Var.apply(x, dim=dim, keepdim=keepdim, unbiased=bool(unbiased), correction=correction).sqrt()
 
 
 def amax(x, dim=(), keepdim=False):
     """Maxima over ``dim`` (all of them by default), a tie splitting the gradient evenly (``torch.amax``)."""
     x = as_tensor("amax", x)
+    dims.axes("amax", dim, x.ndim)
     return Max.apply(x, dim=dim, keepdim=keepdim)
 
 
 def amin(x, dim=(), keepdim=False):
     """Minima over ``dim``, as ``amax``."""
     x = as_tensor("amin", x)
+    dims.axes("amin", dim, x.ndim)
     return Min.apply(x, dim=dim, keepdim=keepdim)
 
 
