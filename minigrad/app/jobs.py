@@ -338,7 +338,7 @@ class _Run:
         go on after an interruption."""
         with _stop_at_ctrl_c(self.command) as self.ctrl_c:
             try:
-                with np.errstate(all="ignore"):  # a diverging run is one line (NonFiniteLossError), not numpy's warnings
+                with np.errstate(all="ignore"):  # a diverging run: one line (NonFiniteLossError), no numpy warnings
                     fit()
                 return test()
             except KeyboardInterrupt:

@@ -128,9 +128,9 @@ class Optimizer:
                     continue
                 dtype = p.grad.dtype if hasattr(p.grad, "dtype") else np.asarray(p.grad).dtype
                 if dtype.kind not in "biuf":
-                    raise TypeError(f"{type(self).__name__}.step: the gradient of {_label(p, i, g)} has dtype {dtype}, "
-                                    f"but gradients hold real numbers, as the parameter ({p.dtype}) does; was .grad set "
-                                    f"by hand?")
+                    raise TypeError(f"{type(self).__name__}.step: the gradient of {_label(p, i, g)} has dtype "
+                                    f"{dtype}, but gradients hold real numbers, as the parameter ({p.dtype}) does; "
+                                    f"was .grad set by hand?")
                 if np.shape(p.grad) != p.shape:
                     raise ValueError(
                         f"{type(self).__name__}.step: the gradient of {_label(p, i, g)} has shape {np.shape(p.grad)} "

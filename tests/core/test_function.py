@@ -291,7 +291,8 @@ def test_a_formula_with_a_control_character_fails_when_the_class_is_defined(form
     """A NUL reached dot, which failed with a CalledProcessError when the graph was drawn."""
     bad = "\x00" if isinstance(formula, str) else "\x1b"
     given = formula
-    with pytest.raises(ValueError, match=re.escape(f"Ctl.formula holds the control character {bad!r} (U+{ord(bad):04X})")):
+    message = f"Ctl.formula holds the control character {bad!r} (U+{ord(bad):04X})"
+    with pytest.raises(ValueError, match=re.escape(message)):
         class Ctl(mg.Function):
             formula = given
 

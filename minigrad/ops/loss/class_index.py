@@ -152,7 +152,7 @@ class _ClassLoss(Function):
         rows = _rows(scores)
         picked, self.w_t, self.kept = _target_weights(target, weight, ignore_index, rows.dtype)
         self.picked = (np.arange(picked.size), picked)
-        self.total_weight = wide_sum(self.w_t)  # the mean's divisor: Σ w[t] over the kept targets (float16's in float32)
+        self.total_weight = wide_sum(self.w_t)  # the mean's divisor: Σ w[t] over the kept targets (float16: float32)
         return rows
 
     def _reduce(self, losses):
