@@ -34,9 +34,10 @@ def main(argv=None):
                     "and prints the command that resumes (--resume).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    from .jobs import MODELS
+    from .jobs import DEFAULT_MODEL, MODELS
 
-    train.add_argument("--model", default="digits_cnn", choices=list(MODELS), help="the model (lenet5 needs 28x28)")
+    train.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODELS),
+                       help="the model (digits_cnn needs 8x8 inputs, lenet5 28x28; the others take any size)")
     train.add_argument("--data", default="digits", type=data_spec, help="digits, or mnist:PATH for a folder of MNIST "
                                                                         "IDX files")
     train.add_argument("--epochs", type=integer(1), default=5, help="epochs to train (in all, with --resume)")
@@ -106,16 +107,28 @@ def _run(command, job):
     except TrainingInterrupted as exc:
         print(f"\nminigrad {command}: {exc}", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the jobs say what they saved; this one came before training began
         print(f"\nminigrad {command}: interrupted before any training step; nothing to save", file=sys.stderr)
         return 130
     except KeyError as exc:  # load_state_dict's missing or unexpected keys
         print(f"minigrad {command}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, OSError, ImportError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, *_minigrad_errors()) as exc:
         print(f"minigrad {command}: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _minigrad_errors():
+    """minigrad's own exception classes that are not ValueError, TypeError or OSError: a diverging run
+    (NonFiniteLossError), detect_anomaly, a missing dot, a freed graph, a gate without a second derivative."""
+    from ..core.engine import GraphFreedError
+    from ..core.function import HigherOrderError
+    from ..debug.anomaly import AnomalyError
+    from ..train.loop import NonFiniteLossError
+    from ..viz.render import DotNotFound
+
+    return NonFiniteLossError, AnomalyError, DotNotFound, GraphFreedError, HigherOrderError
 
 
 def integer(minimum):

@@ -18,15 +18,17 @@ from ..core.creation import manual_seed
 from ..core.tensor import Tensor
 from ..nn import models
 from ..train import checkpoint
-from ..train.loop import History, evaluate, fit, snapshot
+from ..train.loop import History, NonFiniteLossError, evaluate, fit, snapshot
 from ..viz import DotNotFound, draw, explore
 from . import lectures
 
 
 def run_demo(out, epochs=15, seed=0):
-    """Train a small CNN on the real digits and write what shows it working; returns the test accuracy."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Train a small CNN on the real digits and write what shows it working; returns the test accuracy.
+
+    ``out`` is made and checked first, as for ``run_train``; the checkpoint is saved after every epoch, and
+    Ctrl-C saves what was trained and raises :class:`TrainingInterrupted`, saying where."""
+    out = prepare_out(out)
     written = []
     start = time.perf_counter()
 
@@ -44,25 +46,34 @@ def run_demo(out, epochs=15, seed=0):
     optimizer = optim.Adam(model.parameters(), lr=3e-3)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     loader = data.DataLoader(x_train, y_train, batch_size=32, shuffle=True, seed=seed)
-    history = fit(model, loader, optimizer, epochs=epochs, val=(x_test, y_test), scheduler=scheduler)
-    test_loss, test_acc = evaluate(model, x_test, y_test)
+    run = _Run("demo", out / CHECKPOINT, epochs, len(loader), history=History(), state=lambda: {
+        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
+    test_loss, test_acc = run.train(
+        lambda: fit(model, loader, optimizer, epochs=epochs, val=(x_test, y_test), scheduler=scheduler,
+                    history=run.history, on_step=run.on_step, on_epoch=run.on_epoch),
+        lambda: evaluate(model, x_test, y_test),
+        resume="The demo does not resume: run it again for the whole demo (minigrad.load of the checkpoint gives these "
+               "weights)")
+    history = run.history
     print(f"     {epochs} epochs, {len(loader) * epochs} steps in {history.seconds:.1f} s "
           f"({len(loader) * epochs * 32 / history.seconds:,.0f} images/s)")
     print(f"     test accuracy {test_acc:.2%} on {len(x_test)} held-out digits (test loss {test_loss:.4f})")
+    run.save(test_accuracy=test_acc)  # the trained model first: the pictures take longer than the training did
 
     print("\n3. Writing what it did:")
     try:
-        from ..viz.plots import plot_learning_curves
+        try:
+            from ..viz.plots import plot_learning_curves
 
-        written.append(("learning curves", plot_learning_curves(history, out / "learning_curves.png")))
-    except ImportError as exc:
-        print(f"     (no learning curves: {exc})")
-    written += _draw_training_step(model, x_test[:4], y_test[:4], out)
-    written += _stepper(out)
-    checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "epoch": epochs, "test_accuracy": test_acc},
-                    out / "checkpoint.npz")
-    written.append(("checkpoint (model + optimizer + epoch; minigrad.load)", str(out / "checkpoint.npz")))
+            written.append(("learning curves", plot_learning_curves(history, out / "learning_curves.png")))
+        except ImportError as exc:
+            print(f"     (no learning curves: {exc})")
+        written += _draw_training_step(model, x_test[:4], y_test[:4], out)
+        written += _stepper(out)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(f"interrupted while writing the pictures; the trained model ({epochs} epochs, test "
+                                  f"accuracy {test_acc:.2%}) is saved in {run.path}", run.path) from None
+    written.append(("checkpoint (model + optimizer + epoch; minigrad.load)", str(run.path)))
     for what, path in written:
         print(f"     {path}  — {what}")
     print(f"\ndone in {time.perf_counter() - start:.1f} s; open {(out / 'explorer.html').resolve().as_uri()} in a "
@@ -117,14 +128,18 @@ def _stepper(out):
 
 # --- minigrad train ---------------------------------------------------------------------------------
 
+CLASSES = 10
+"""The zoo models' classes, as built here: the digits 0..9, of the digits set and of MNIST."""
 MODELS = {
-    "digits_cnn": lambda c, size: models.digits_cnn(in_channels=c),
-    "lenet5": lambda c, size: models.lenet5(in_channels=c),
-    "resnet": lambda c, size: models.resnet(in_channels=c),
-    "vgg": lambda c, size: models.vgg(in_channels=c, input_size=size),
-    "googlenet": lambda c, size: models.googlenet(in_channels=c),
+    "digits_cnn": lambda c, size: models.digits_cnn(num_classes=CLASSES, in_channels=c),
+    "lenet5": lambda c, size: models.lenet5(num_classes=CLASSES, in_channels=c),
+    "resnet": lambda c, size: models.resnet(num_classes=CLASSES, in_channels=c),
+    "vgg": lambda c, size: models.vgg(num_classes=CLASSES, in_channels=c, input_size=size),
+    "googlenet": lambda c, size: models.googlenet(num_classes=CLASSES, in_channels=c),
 }
-NEEDS_SIZE = {"lenet5": 28}
+NEEDS_SIZE = {"digits_cnn": 8, "lenet5": 28}
+"""The input size (height = width) a model takes; the others (global pooling, vgg's input_size) take any."""
+DEFAULT_MODEL = "digits_cnn"
 CHECKPOINT = "checkpoint.npz"
 ONNX_FILE = "model.onnx"
 
@@ -142,12 +157,36 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def load_data(spec):
-    """``digits`` or ``mnist:PATH`` -> ((x_train, y_train), (x_test, y_test))."""
+    """``digits`` or ``mnist:PATH`` -> ((x_train, y_train), (x_test, y_test)), the labels checked to be classes
+    0..9 (the zoo models' :data:`CLASSES`)."""
     if spec == "digits":
-        return data.load_digits()
-    if spec.startswith("mnist:") and spec != "mnist:":
-        return data.load_mnist(spec.split(":", 1)[1])
-    raise ValueError(f"--data must be 'digits' or 'mnist:PATH' (a folder with the IDX files), got {spec!r}")
+        splits = data.load_digits()
+    elif spec.startswith("mnist:") and spec != "mnist:":
+        splits = data.load_mnist(spec.split(":", 1)[1])
+    else:
+        raise ValueError(f"--data must be 'digits' or 'mnist:PATH' (a folder with the IDX files), got {spec!r}")
+    for split, (_, labels) in zip(("training", "test"), splits):
+        bad = labels[(labels < 0) | (labels >= CLASSES)]
+        if bad.size:
+            worst = bad.max() if bad.max() >= CLASSES else bad.min()
+            raise ValueError(f"--data {spec}: the {split} labels hold class {worst} ({bad.size} of {labels.size} "
+                             f"labels), but the models have {CLASSES} classes: labels must be 0..{CLASSES - 1}")
+    return splits
+
+
+def check_size(model_name, data_spec, size):
+    """A model that takes one input size (:data:`NEEDS_SIZE`) on data of another: an error naming the models
+    that fit."""
+    need = NEEDS_SIZE.get(model_name, size)
+    if need == size:
+        return
+    fits = [name for name in MODELS if NEEDS_SIZE.get(name, size) == size]
+    default = " (the default --model)" if model_name == DEFAULT_MODEL else ""
+    its_data = "the digits" if need == 8 else "mnist:PATH" if need == 28 else f"{need}×{need} images"
+    raise ValueError(
+        f"{model_name}{default} needs {need}×{need} inputs but {data_spec} has {size}×{size}; use it with {its_data}, "
+        f"or for {size}×{size} inputs pick --model {', '.join(fits[:-1])} or {fits[-1]}"
+    )
 
 
 def prepare_out(out, flag="--out"):
@@ -183,11 +222,7 @@ def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer
     start = 0 if state is None else _check_resume(state, model_name, optimizer, epochs, resume)
     (x_train, y_train), (x_test, y_test) = load_data(data_spec)
     size = x_train.shape[-1]
-    if NEEDS_SIZE.get(model_name, size) != size:
-        raise ValueError(
-            f"{model_name} needs {NEEDS_SIZE[model_name]}×{NEEDS_SIZE[model_name]} inputs but {data_spec} has "
-            f"{size}×{size}; use it with mnist:PATH, or pick digits_cnn, resnet, vgg or googlenet"
-        )
+    check_size(model_name, data_spec, size)
     manual_seed(seed)
     model = MODELS[model_name](x_train.shape[1], size)
     nn.summary(model, (1, *x_train.shape[1:]))
@@ -199,54 +234,36 @@ def run_train(model_name, data_spec, epochs=5, lr=1e-3, batch_size=64, optimizer
         opt.load_state_dict(state["optimizer"])
         print(f"resuming from {resume}: {start} of {epochs} epochs done")
     loader.epoch = start  # the same order of batches as an uninterrupted run
-    path, history, done, steps = out / CHECKPOINT, History(), [start], [0]
-
-    def save():
-        checkpoint.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": done[0],
-                         "model_name": model_name, "optimizer_name": optimizer, "data": data_spec}, path)
-
-    with _stop_at_ctrl_c() as ctrl_c:
-        def on_step(step, loss):
-            steps[0] = step
-            if ctrl_c.pressed:
-                raise KeyboardInterrupt
-
-        def on_epoch(epoch, step):
-            done[0] = start + epoch
-            save()
-            if ctrl_c.pressed:
-                raise KeyboardInterrupt
-
-        try:
-            fit(model, loader, opt, epochs=epochs - start, val=(x_test, y_test), history=history, on_step=on_step,
-                on_epoch=on_epoch)
-            test_loss, test_acc = evaluate(model, x_test, y_test)
-        except KeyboardInterrupt:
-            if steps[0] == 0:
-                raise
-            save()
-            _plot(history, out)
-            if done[0] == epochs:
-                raise TrainingInterrupted(
-                    f"interrupted while testing: all {epochs} epochs are done and saved to {path}", path) from None
-            command = " ".join(shlex.quote(str(a)) for a in (
-                "minigrad", "train", "--model", model_name, "--data", data_spec, "--epochs", epochs, "--lr", lr,
-                "--batch-size", batch_size, "--optimizer", optimizer, "--out", out, "--resume", path))
-            extra = steps[0] - (done[0] - start) * len(loader)
-            partial = f"; the weights also hold {extra} steps of epoch {done[0] + 1}, which runs again in full" \
-                if extra else ""
-            raise TrainingInterrupted(
-                f"interrupted after {steps[0]} steps: saved the model and optimiser to {path} ({done[0]} of {epochs} "
-                f"epochs done{partial}). Resume with:\n  {command}", path) from None
+    run = _Run("train", out / CHECKPOINT, epochs, len(loader), start=start, state=lambda: {
+        "model": model.state_dict(), "optimizer": opt.state_dict(), "model_name": model_name,
+        "optimizer_name": optimizer, "data": data_spec})
+    command = " ".join(shlex.quote(str(a)) for a in (
+        "minigrad", "train", "--model", model_name, "--data", data_spec, "--epochs", epochs, "--lr", lr,
+        "--batch-size", batch_size, "--optimizer", optimizer, "--out", out, "--resume", run.path))
+    try:
+        test_loss, test_acc = run.train(
+            lambda: fit(model, loader, opt, epochs=epochs - start, val=(x_test, y_test), history=run.history,
+                        on_step=run.on_step, on_epoch=run.on_epoch),
+            lambda: evaluate(model, x_test, y_test), resume=f"Resume with:\n  {command}")
+    except NonFiniteLossError as exc:
+        kept = f"; {run.path} holds the model after epoch {run.done}" if run.done > start else ""
+        raise NonFiniteLossError(
+            f"the loss became {exc.value} at step {exc.step} (epoch {run.done + 1}) with --lr {lr:g}: the run "
+            f"diverged; try a lower --lr, e.g. --lr {lr / 10:g}{kept}", exc.step, exc.value) from None
+    path, history = run.path, run.history
     this_run = f" ({epochs - start} in this run)" if start else ""
     print(f"{model_name} on {data_spec}: test accuracy {test_acc:.2%} (loss {test_loss:.4f}) "
           f"after {epochs} epochs{this_run} in {history.seconds:.1f} s")
-    _plot(history, out)
     written = [path, out / "learning_curves.png"]
-    if export_onnx:
-        from .. import onnx
+    try:
+        _plot(history, out)
+        if export_onnx:
+            from .. import onnx
 
-        written.append(onnx.export(model, x_test[:2], out / ONNX_FILE))
+            written.append(onnx.export(model, x_test[:2], out / ONNX_FILE))
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(f"interrupted after training: all {epochs} epochs are done and saved to {path}",
+                                  path) from None
     print(f"wrote {', '.join(map(str, written[:-1]))} and {written[-1]}")
     return float(np.float64(test_acc))
 
@@ -287,23 +304,89 @@ def _plot(history, out):
         pass
 
 
+class _Run:
+    """One training run of ``demo`` or ``train`` that Ctrl-C stops without losing it.
+
+    ``path`` gets the checkpoint (``state()``, with ``epoch``: the epochs done) after every epoch. The first
+    Ctrl-C lets the step finish; a second one stops at once. Either way the checkpoint is then written with
+    Ctrl-C held off (pressing it again cannot cut the write short), the learning curves are plotted unless
+    Ctrl-C was pressed during the save, and :class:`TrainingInterrupted` says where the checkpoint is and how
+    to go on.
+    """
+
+    def __init__(self, command, path, epochs, steps_per_epoch, state, start=0, history=None):
+        self.command, self.path, self.epochs, self.per_epoch, self.state = command, path, epochs, steps_per_epoch, state
+        self.start = self.done = start
+        self.steps, self.history, self.ctrl_c = 0, history or History(), None
+
+    def save(self, **extra):
+        checkpoint.save({**self.state(), "epoch": self.done, **extra}, self.path)
+
+    def on_step(self, step, loss):
+        self.steps = step
+        if self.ctrl_c.pressed:
+            raise KeyboardInterrupt
+
+    def on_epoch(self, epoch, step):
+        self.done = self.start + epoch
+        self.save()
+        if self.ctrl_c.pressed:
+            raise KeyboardInterrupt
+
+    def train(self, fit, test, resume):
+        """``fit()`` then ``test()`` (whose result is returned) under the Ctrl-C handling; ``resume`` tells how to
+        go on after an interruption."""
+        with _stop_at_ctrl_c(self.command) as self.ctrl_c:
+            try:
+                with np.errstate(all="ignore"):  # a diverging run: one line (NonFiniteLossError), no numpy warnings
+                    fit()
+                return test()
+            except KeyboardInterrupt:
+                self.ctrl_c.held = True  # from here a Ctrl-C is noted, not raised: the checkpoint is written whole
+                if self.steps == 0:
+                    raise TrainingInterrupted("interrupted before any training step; nothing to save", None) from None
+                self.save()
+                self._plot()
+                raise TrainingInterrupted(self._message(resume), self.path) from None
+
+    def _plot(self):
+        """The curves so far, unless Ctrl-C was pressed again while saving. Still held: a Ctrl-C in the middle of
+        importing matplotlib (half a second) can leave its C extensions half made and crash Python at exit."""
+        if not self.ctrl_c.again:
+            _plot(self.history, self.path.parent)
+
+    def _message(self, resume):
+        if self.done == self.epochs:
+            return f"interrupted while testing: all {self.epochs} epochs are done and saved to {self.path}"
+        extra = self.steps - (self.done - self.start) * self.per_epoch
+        again = ", which runs again in full" if self.command == "train" else ""
+        partial = f"; the weights also hold {extra} steps of epoch {self.done + 1}{again}" if extra else ""
+        return (f"interrupted after {self.steps} steps: saved the model and optimiser to {self.path} ({self.done} of "
+                f"{self.epochs} epochs done{partial}). {resume}")
+
+
 @contextmanager
-def _stop_at_ctrl_c():
-    """While training: the first Ctrl-C sets ``.pressed`` (the loop stops after its step), a second one stops at once.
+def _stop_at_ctrl_c(command="train"):
+    """While training: the first Ctrl-C sets ``.pressed`` (the loop stops after its step), a second one stops at once;
+    while ``.held`` (saving) a Ctrl-C only sets ``.again``.
 
     Only in the main thread and over Python's own SIGINT handler; otherwise Ctrl-C is a plain KeyboardInterrupt.
     """
-    state = SimpleNamespace(pressed=False)
+    state = SimpleNamespace(pressed=False, held=False, again=False)
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield state
         return
 
     def handler(signum, frame):
+        if state.held:
+            state.again = True
+            print(f"\nminigrad {command}: saving the checkpoint first (a moment)", file=sys.stderr, flush=True)
+            return
         if state.pressed:
             raise KeyboardInterrupt
         state.pressed = True
-        print("\nminigrad train: stopping after this step, then saving (Ctrl-C again to stop at once)",
+        print(f"\nminigrad {command}: stopping after this step, then saving (Ctrl-C again to stop at once)",
               file=sys.stderr, flush=True)
 
     previous = signal.signal(signal.SIGINT, handler)

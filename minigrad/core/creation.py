@@ -35,18 +35,20 @@ def _shape(name, shape):
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.zeros(_shape("zeros", shape), dtype=_numeric_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape("zeros", shape), dtype=_numeric_dtype(dtype, "zeros")), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.ones(_shape("ones", shape), dtype=_numeric_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape("ones", shape), dtype=_numeric_dtype(dtype, "ones")), requires_grad=requires_grad)
 
 
 def full(shape, value, dtype=np.float32, requires_grad=False):
-    if not isinstance(value, (int, float, np.number, bool, np.bool_)):
-        raise TypeError(f"full: the fill value must be a number, got {value!r} ({type(value).__name__})")
+    if not isinstance(value, (int, float, np.number, bool, np.bool_)) or isinstance(value, np.complexfloating):
+        raise TypeError(f"full: the fill value must be a real number, got {value!r} ({type(value).__name__})"
+                        + ("; keep its real part: value.real" if isinstance(value, np.complexfloating) else ""))
     shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
-    return Tensor(np.full(_shape("full", (shape,)), value, dtype=_numeric_dtype(dtype)), requires_grad=requires_grad)
+    dtype = _numeric_dtype(dtype, "full")
+    return Tensor(np.full(_shape("full", (shape,)), value, dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(t, requires_grad=False):
@@ -58,12 +60,14 @@ def ones_like(t, requires_grad=False):
 
 
 def randn(*shape, dtype=np.float32, requires_grad=False):
-    """Standard normal draws from the package generator."""
+    """Standard normal draws from the package generator, of a float dtype (as ``torch.randn``)."""
+    dtype = _numeric_dtype(dtype, "randn", kinds="f")
     return Tensor(_generator.standard_normal(_shape("randn", shape)).astype(dtype), requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=np.float32, requires_grad=False):
-    """Uniform draws in [0, 1) from the package generator."""
+    """Uniform draws in [0, 1) from the package generator, of a float dtype (as ``torch.rand``)."""
+    dtype = _numeric_dtype(dtype, "rand", kinds="f")
     return Tensor(_generator.random(_shape("rand", shape)).astype(dtype), requires_grad=requires_grad)
 
 
@@ -72,10 +76,11 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     if end is None:
         start, end = 0, start
     for name, v in (("start", start), ("end", end), ("step", step)):
-        if not isinstance(v, (int, float, np.number)) or isinstance(v, bool):
-            raise TypeError(f"arange: {name} must be a number, got {v!r}")
+        if not isinstance(v, (int, float, np.number)) or isinstance(v, (bool, np.complexfloating)):
+            raise TypeError(f"arange: {name} must be a real number, got {v!r}")
     if step == 0:
         raise ValueError("arange: step must be nonzero (as in PyTorch); a range that does not move never ends")
     if dtype is None:
         dtype = np.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else np.float32
+    dtype = _numeric_dtype(dtype, "arange")
     return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)

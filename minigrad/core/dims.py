@@ -24,6 +24,16 @@ def axis(op, dim, ndim, *, new=False):
     return int(dim) % size
 
 
+def existing_axis(op, dim, ndim):
+    """``axis`` for the ops that index the shape at ``dim`` (size, split, chunk): a 0-d tensor has no dimension
+    to name, so dim 0 and -1 are refused there, as PyTorch does ("Dimension specified as 0 but tensor has no
+    dimensions"), though reductions and unsqueeze take them."""
+    if ndim == 0 and _is_int(dim):
+        raise IndexError(f"{op}: dimension specified as {dim} but the tensor has no dimensions (it is 0-d, one "
+                         f"number); reshape it first, e.g. x.reshape(1)")
+    return axis(op, dim, ndim)
+
+
 def axes(op, dim, ndim):
     """``dim`` -- None or ``()`` for every axis (as PyTorch), an int, or a tuple of ints -- as a sorted tuple of
     non-negative axes, or a clear error (a dim named twice included)."""

@@ -35,10 +35,19 @@ def require_folder(path, who):
     return folder
 
 
+def refuse_folder(path, who):
+    """An IsADirectoryError naming ``path`` if it is a folder (numpy's and the OS's name a temporary file, or only
+    "[Errno 21] Is a directory")."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{who}: {os.fspath(path)!r} is a folder, not a file; give a file's path (one inside "
+                                f"that folder, say)")
+
+
 @contextlib.contextmanager
 def atomic_write(path, who, text=False):
     """``with atomic_write(path, "save") as f: ...`` — ``f`` is a binary (or, with ``text``, UTF-8) file."""
     path = os.fspath(path)
+    refuse_folder(path, who)
     folder = require_folder(path, who)
     name = os.path.basename(path)
     _remove_stale_temporaries(folder, name)

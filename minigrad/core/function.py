@@ -406,8 +406,9 @@ class Function(Gate):
 
 def _rules_from(name, formula, forward=None):
     if isinstance(formula, str):
-        return (Rule(None, formula),)
+        return (Rule(None, _printable(name, formula)),)
     if isinstance(formula, (tuple, list)) and formula and all(isinstance(f, str) for f in formula):
+        formula = [_printable(name, f) for f in formula]
         n = _positional_count(forward)
         if n is not None and len(formula) != n:
             raise TypeError(
@@ -416,6 +417,15 @@ def _rules_from(name, formula, forward=None):
             )
         return tuple(Rule(None, f) for f in formula)
     raise TypeError(f"{name}.formula must be a string, or a tuple with one string per input; got {formula!r}")
+
+
+def _printable(name, text):
+    """A formula without control characters (tab and newline aside): dot and the pages cannot draw a NUL."""
+    bad = next((i for i, ch in enumerate(text) if ord(ch) < 32 and ch not in "\t\n\r"), None)
+    if bad is not None:
+        raise ValueError(f"{name}.formula holds the control character {text[bad]!r} (U+{ord(text[bad]):04X}) at "
+                         f"position {bad}, which no drawing can show; remove it")
+    return text
 
 
 def _positional_count(forward):

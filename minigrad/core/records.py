@@ -39,6 +39,8 @@ class Summary:
     def __init__(self, array):
         self.shape, self.dtype = array.shape, array.dtype
         flat = array.reshape(-1)
+        if flat.dtype == np.float16:  # Σ g² of 70,000 ones is past float16's 65,504
+            flat = flat.astype(np.float32)
         self.norm = math.sqrt(float(np.dot(flat, flat))) if flat.dtype.kind == "f" else float(np.linalg.norm(flat))
 
     @property

@@ -110,7 +110,7 @@ class Tensor(TensorOps):
         return self._data.size
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[_dims.axis("size", dim, self.ndim)]
+        return self.shape if dim is None else self.shape[_dims.existing_axis("size", dim, self.ndim)]
 
     def __len__(self):
         return len(self._data)
@@ -351,14 +351,16 @@ def _rebuild(cls, data, requires_grad, label, grad, extra):
     return out
 
 
-def _numeric_dtype(dtype):
-    """``dtype`` as a numpy dtype of booleans, integers or floats, or a TypeError naming it."""
+def _numeric_dtype(dtype, op="dtype", kinds="biuf"):
+    """``dtype`` as a numpy dtype of booleans, integers or floats (of ``kinds``), or a TypeError naming ``op``
+    and the dtype."""
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"dtype: {dtype!r} is not a data type; use e.g. 'float32', 'float64' or 'int64'") from None
-    if dtype.kind not in "biuf":
-        raise TypeError(f"dtype: tensors hold booleans, integers or floats, not {dtype}; use e.g. 'float32'")
+        raise TypeError(f"{op}: dtype {dtype!r} is not a data type; use e.g. 'float32', 'float64' or 'int64'") from None
+    if dtype.kind not in kinds:
+        held = "its values are floats (as in PyTorch)" if kinds == "f" else "tensors hold booleans, integers or floats"
+        raise TypeError(f"{op}: {held}, not {dtype}; use e.g. dtype='float32'")
     return dtype
 
 

@@ -236,10 +236,10 @@ class TensorOps:
         return _ew.minimum(self, other)
 
     def amax(self, dim=(), keepdim=False):
-        return _red.Max.apply(self, dim=dim, keepdim=keepdim)
+        return _red.amax(self, dim, keepdim)
 
     def amin(self, dim=(), keepdim=False):
-        return _red.Min.apply(self, dim=dim, keepdim=keepdim)
+        return _red.amin(self, dim, keepdim)
 
     def logsumexp(self, dim, keepdim=False):
         return _red.logsumexp(self, dim, keepdim)
@@ -322,34 +322,37 @@ class TensorOps:
         return self
 
     def __setitem__(self, index, value):
-        value = value.data if isinstance(value, Tensor) else value
+        value = _real("__setitem__", value.data if isinstance(value, Tensor) else value)
         self._inplace("__setitem__", lambda a: a.__setitem__(_sh.numpy_index(index), value))
 
     def add_(self, other, alpha=1.0):
-        other = other.data if isinstance(other, Tensor) else other
+        other = _real("add_", other.data if isinstance(other, Tensor) else other)
         step = alpha * other if alpha != 1.0 else other
         return self._inplace("add_", lambda a: np.add(a, step, out=a, casting="unsafe"))
 
     def sub_(self, other):
-        return self.add_(other, alpha=-1.0)
+        other = _real("sub_", other.data if isinstance(other, Tensor) else other)
+        return self._inplace("sub_", lambda a: np.subtract(a, other, out=a, casting="unsafe"))
 
     def mul_(self, other):
-        other = other.data if isinstance(other, Tensor) else other
+        other = _real("mul_", other.data if isinstance(other, Tensor) else other)
         return self._inplace("mul_", lambda a: np.multiply(a, other, out=a, casting="unsafe"))
 
     def zero_(self):
         return self._inplace("zero_", lambda a: a.fill(0))
 
     def fill_(self, value):
+        value = _real("fill_", value)
         return self._inplace("fill_", lambda a: a.fill(value))
 
     def copy_(self, source):
-        source = source.data if isinstance(source, Tensor) else np.asarray(source)
+        source = _real("copy_", source.data if isinstance(source, Tensor) else np.asarray(source))
         return self._inplace("copy_", lambda a: np.copyto(a, source, casting="unsafe"))
 
-    # x += y, x -= y, x *= y, x /= y: in place where PyTorch changes the tensor in place (outside a graph, or
-    # under no_grad); a computed tensor in a graph gets a new node, the same values; a leaf that requires grad
-    # is an error, as in PyTorch -- otherwise `w -= lr * w.grad` would silently make w a computed tensor
+    # x += y, x -= y, x *= y, x /= y, x **= y, x @= y: in place where PyTorch changes the tensor in place (outside
+    # a graph, or under no_grad); a computed tensor in a graph gets a new node, the same values; a leaf that
+    # requires grad is an error, as in PyTorch -- otherwise `w -= lr * w.grad` (or `w **= 2`) would silently make
+    # w a computed tensor. (x //= y and x %= y have no out-of-place operator to fall back on: a TypeError.)
 
     def _augmented(self, symbol, other, ufunc, out_of_place):
         if self.requires_grad and engine.modes.grad:
@@ -365,6 +368,9 @@ class TensorOps:
             return self._inplace(symbol, lambda a: ufunc(a, data, out=a))
         except TypeError as exc:  # numpy: an int tensor cannot hold the float result, and so on
             raise TypeError(f"{symbol}: cannot store the result in this {self.dtype} tensor in place: {exc}") from None
+        except ValueError as exc:  # @= whose product has another shape
+            raise ValueError(f"{symbol}: cannot store the result in this tensor of shape {self.shape} in place: {exc}; "
+                             f"write x = x {symbol[:-1]} y for a new tensor") from None
 
     def __iadd__(self, other):
         return self._augmented("+=", other, np.add, TensorOps.__add__)
@@ -377,6 +383,20 @@ class TensorOps:
 
     def __itruediv__(self, other):
         return self._augmented("/=", other, np.true_divide, TensorOps.__truediv__)
+
+    def __ipow__(self, exponent):
+        return self._augmented("**=", exponent, np.power, TensorOps.__pow__)
+
+    def __imatmul__(self, other):
+        return self._augmented("@=", other, np.matmul, TensorOps.__matmul__)
+
+
+def _real(op, value):
+    """A value for an in-place change, refused if complex: the unsafe cast would keep only its real part."""
+    if np.iscomplexobj(value):
+        raise TypeError(f"{op}: a complex value cannot be stored in a tensor of real numbers (it would lose its "
+                        f"imaginary part); keep the real part, value.real, if that is what you mean")
+    return value
 
 
 def bind_ops(tensor_class):

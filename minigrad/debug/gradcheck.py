@@ -271,13 +271,13 @@ def check_tolerances(where, eps, atol, rtol):
             raise ValueError(f"{where}: {name} must be {need}, got {value!r}")
 
 
-def _float64_inputs(inputs):
+def _float64_inputs(inputs, who="gradcheck"):
     """The inputs as float64 Tensors (a single Tensor or array is one input, as in PyTorch)."""
     if isinstance(inputs, (Tensor, np.ndarray)):
         inputs = (inputs,)
     elif not isinstance(inputs, (list, tuple)):
         raise TypeError(
-            f"gradcheck: inputs must be a Tensor, an array, or a list or tuple of them, got {type(inputs).__name__}"
+            f"{who}: inputs must be a Tensor, an array, or a list or tuple of them, got {type(inputs).__name__}"
         )
     xs = []
     for k, x in enumerate(inputs):
@@ -289,7 +289,7 @@ def _float64_inputs(inputs):
             if bad.any():
                 where = tuple(int(i) for i in np.argwhere(bad)[0])
                 raise ValueError(
-                    f"gradcheck: input {k} holds {array[where]} at index {where}; central differences need finite inputs"
+                    f"{who}: input {k} holds {array[where]} at index {where}; central differences need finite inputs"
                 )
         xs.append(Tensor(array, requires_grad=wants and array.dtype.kind == "f"))
     return xs

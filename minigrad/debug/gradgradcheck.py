@@ -35,7 +35,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     if not callable(fn):
         raise TypeError(f"gradgradcheck: fn must be a function of the inputs, got {type(fn).__name__}")
     check_tolerances("gradgradcheck", eps, atol, rtol)
-    xs = _float64_inputs(inputs)
+    xs = _float64_inputs(inputs, "gradgradcheck")
     checked = [x for x in xs if x.requires_grad]
     if not checked:
         raise ValueError("gradgradcheck: no input requires grad; pass arrays, or Tensors with requires_grad=True")

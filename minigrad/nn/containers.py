@@ -9,6 +9,8 @@ from .module import Module
 class _Ordered(Module):
     """Children registered under their positions ("0", "1", ...), as PyTorch's containers do."""
 
+    _tensor_input = False  # the first child says what it takes (a module of yours may take an array)
+
     def __len__(self):
         return len(self._modules)
 

@@ -7,8 +7,15 @@ from __future__ import annotations
 
 from .. import nn
 from . import functional as F
+from .layers import count as _count
 from ..ops import window
 from ..ops.shape import cat
+
+
+def _sizes(op, **sizes):
+    """The sizes a zoo model or block is built with, each an int ≥ 1 by the layers' own rule (``layers.count``):
+    a wrong one fails here, naming the model, not deep inside (or never: a DenseBlock of -1 layers was an identity)."""
+    return [_count(op, what, value) for what, value in sizes.items()]
 
 
 class LeNet5(nn.Sequential):
@@ -51,6 +58,7 @@ def lenet5(num_classes=10, in_channels=1):
     conv 5×5 (padding 2) 28×28×6 → pool 14×14×6 → conv 5×5 10×10×16 → pool 5×5×16 → 120 → 84 → classes;
     61,706 parameters for 10 classes. Another input size is an error at the call that names the layer it breaks.
     """
+    num_classes, in_channels = _sizes("lenet5", num_classes=num_classes, in_channels=in_channels)
     return LeNet5(
         nn.Conv2d(in_channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
@@ -67,6 +75,7 @@ def alexnet(num_classes=1000):
     227×227×3 → conv 11×11/4 55×55×96 → pool 3/2 27×27×96 → conv 5×5 27×27×256 → pool 13×13×256
     → conv 3×3 13×13×384 → conv 13×13×384 → conv 13×13×256 → pool 6×6×256 → 4096 → 4096 → 1000.
     """
+    (num_classes,) = _sizes("alexnet", num_classes=num_classes)
     return nn.Sequential(
         nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), nn.MaxPool2d(3, 2),
         nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
@@ -82,6 +91,8 @@ def alexnet(num_classes=1000):
 
 def vgg_block(in_channels, out_channels, num_convs):
     """VGG's unit: ``num_convs`` 3×3 convolutions (padding 1) with ReLU, then a 2×2 max pool halving the size."""
+    in_channels, out_channels, num_convs = _sizes("vgg_block", in_channels=in_channels, out_channels=out_channels,
+                                                  num_convs=num_convs)
     layers = []
     for i in range(num_convs):
         layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1), nn.ReLU()]
@@ -90,6 +101,13 @@ def vgg_block(in_channels, out_channels, num_convs):
 
 def vgg(config=((1, 16), (1, 32)), num_classes=10, in_channels=1, input_size=8, hidden=64):
     """A small VGG: one ``vgg_block`` per (num_convs, channels) in ``config``, then a 2-layer classifier."""
+    num_classes, in_channels, input_size, hidden = _sizes("vgg", num_classes=num_classes, in_channels=in_channels,
+                                                          input_size=input_size, hidden=hidden)
+    if not config or not all(isinstance(c, (tuple, list)) and len(c) == 2 for c in config):
+        raise ValueError(f"vgg: config must be (num_convs, channels) pairs, one per block, got {config!r}")
+    if input_size >> len(config) < 1:
+        raise ValueError(f"vgg: {len(config)} blocks halve the size {len(config)} times, so input_size must be at "
+                         f"least {2 ** len(config)}, got {input_size}")
     blocks, channels, size = [], in_channels, input_size
     for num_convs, out in config:
         blocks.append(vgg_block(channels, out, num_convs))
@@ -130,6 +148,7 @@ class BasicBlock(_Block):
             ("stride", stride, 1),
             ("shortcut", shortcut, "projection"),
         )
+        in_ch, out_ch, stride = _sizes("BasicBlock", in_ch=in_ch, out_ch=out_ch, stride=stride)
         if shortcut not in ("projection", "zeropad"):
             raise ValueError(f"BasicBlock: shortcut must be 'projection' or 'zeropad', got {shortcut!r}")
         if shortcut == "zeropad" and out_ch < in_ch:
@@ -166,6 +185,7 @@ class Bottleneck(_Block):
             ("out_ch", out_ch, ...),
             ("stride", stride, 1),
         )
+        in_ch, mid_ch, out_ch, stride = _sizes("Bottleneck", in_ch=in_ch, mid_ch=mid_ch, out_ch=out_ch, stride=stride)
         self.conv1, self.bn1 = nn.Conv2d(in_ch, mid_ch, 1, bias=False), nn.BatchNorm2d(mid_ch)
         self.conv2, self.bn2 = nn.Conv2d(mid_ch, mid_ch, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(mid_ch)
         self.conv3, self.bn3 = nn.Conv2d(mid_ch, out_ch, 1, bias=False), nn.BatchNorm2d(out_ch)
@@ -199,6 +219,9 @@ class InceptionBlock(_Block):
             ("ch5x5", ch5x5, ...),
             ("pool_proj", pool_proj, ...),
         )
+        in_ch, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = _sizes(
+            "InceptionBlock", in_ch=in_ch, ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3, ch5x5red=ch5x5red, ch5x5=ch5x5,
+            pool_proj=pool_proj)
         relu = nn.ReLU
         self.branch1 = nn.Sequential(nn.Conv2d(in_ch, ch1x1, 1), relu())
         self.branch3 = nn.Sequential(nn.Conv2d(in_ch, ch3x3red, 1), relu(), nn.Conv2d(ch3x3red, ch3x3, 3, padding=1), relu())
@@ -219,6 +242,8 @@ class DenseBlock(_Block):
     def __init__(self, in_ch, growth_rate, num_layers):
         super().__init__()
         self._repr_args = (("in_ch", in_ch, ...), ("growth_rate", growth_rate, ...), ("num_layers", num_layers, ...))
+        in_ch, growth_rate, num_layers = _sizes("DenseBlock", in_ch=in_ch, growth_rate=growth_rate,
+                                                num_layers=num_layers)
         self.layers = nn.ModuleList(
             nn.Sequential(nn.BatchNorm2d(in_ch + i * growth_rate), nn.ReLU(),
                           nn.Conv2d(in_ch + i * growth_rate, growth_rate, 3, padding=1, bias=False))
@@ -243,6 +268,7 @@ class DepthwiseSeparable(_Block):
     def __init__(self, in_ch, out_ch, stride=1):
         super().__init__()
         self._repr_args = (("in_ch", in_ch, ...), ("out_ch", out_ch, ...), ("stride", stride, 1))
+        in_ch, out_ch, stride = _sizes("DepthwiseSeparable", in_ch=in_ch, out_ch=out_ch, stride=stride)
         self.depthwise = nn.Conv2d(in_ch, in_ch, 3, stride=stride, padding=1, groups=in_ch, bias=False)
         self.bn1 = nn.BatchNorm2d(in_ch)
         self.pointwise = nn.Conv2d(in_ch, out_ch, 1, bias=False)
@@ -257,6 +283,13 @@ class ResNet(nn.Module):
 
     def __init__(self, num_classes=10, in_channels=1, widths=(16, 32, 64), blocks=(1, 1, 1), shortcut="projection"):
         super().__init__()
+        num_classes, in_channels = _sizes("ResNet", num_classes=num_classes, in_channels=in_channels)
+        if not isinstance(widths, (tuple, list)) or not isinstance(blocks, (tuple, list)) or not widths or \
+                len(widths) != len(blocks):
+            raise ValueError(f"ResNet: widths and blocks must be tuples of the same length, one item per stage, got "
+                             f"widths={widths!r} and blocks={blocks!r}")
+        widths = [_count("ResNet", f"widths[{i}]", w) for i, w in enumerate(widths)]
+        blocks = [_count("ResNet", f"blocks[{i}]", b) for i, b in enumerate(blocks)]
         self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]),
                                   nn.ReLU())
         stages, channels = [], widths[0]
@@ -287,6 +320,7 @@ class GoogLeNet(nn.Module):
 
     def __init__(self, num_classes=10, in_channels=1, aux=False):
         super().__init__()
+        num_classes, in_channels = _sizes("GoogLeNet", num_classes=num_classes, in_channels=in_channels)
         self.stem = nn.Sequential(nn.Conv2d(in_channels, 32, 3, padding=1), nn.ReLU())
         self.inception1 = InceptionBlock(32, 16, 16, 24, 4, 8, 8)
         self.inception2 = InceptionBlock(56, 32, 24, 48, 8, 16, 16)
@@ -324,6 +358,8 @@ def digits_cnn(num_classes=10, in_channels=1, width=16):
     The convolutions have no bias: the batch norm right after each one subtracts the channel mean,
     which would cancel it (its gradient would be zero; ``grad_flow_report`` flags exactly that).
     """
+    num_classes, in_channels, width = _sizes("digits_cnn", num_classes=num_classes, in_channels=in_channels,
+                                             width=width)
     return nn.Sequential(
         nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(width, 2 * width, 3, padding=1, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(), nn.MaxPool2d(2),

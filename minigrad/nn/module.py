@@ -42,10 +42,23 @@ class _HookHandle:
         self._hooks.pop(self._key, None)
 
 
+_NOT_TENSORS = (np.ndarray, np.generic, list, int, float)
+
+
 class Module:
     """Base class of every layer and model: subclass it, assign parts in ``__init__``, write ``forward``."""
 
     _next_hook = 0
+    _tensor_input = False
+    """Whether ``__call__`` refuses an array, list or number as the input (the first argument): True for every
+    layer and model minigrad defines (PyTorch's refuse non-tensors too); a module of yours may take anything."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_tensor_input" not in cls.__dict__:  # as its parent layer says, else whether minigrad defines it
+            said = [b.__dict__["_tensor_input"] for b in cls.__mro__[1:]
+                    if b is not Module and "_tensor_input" in b.__dict__]
+            cls._tensor_input = said[0] if said else cls.__module__.startswith("minigrad.")
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -307,6 +320,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one to call the module")
 
     def __call__(self, *args, **kwargs):
+        if self._tensor_input and args and isinstance(args[0], _NOT_TENSORS):
+            x = args[0]
+            kind = f"numpy.{type(x).__name__}" if isinstance(x, (np.ndarray, np.generic)) else type(x).__name__
+            shape = f" of shape {x.shape}" if isinstance(x, np.ndarray) else ""
+            raise TypeError(f"{type(self).__name__}: the input must be a minigrad Tensor, not {kind}{shape} (as in "
+                            f"PyTorch, layers take tensors only); wrap it: mg.tensor(x)")
         modes = engine.modes  # this thread's
         outer = modes.module
         # gates made during forward belong to this module (drawings box them by its path and name its type)

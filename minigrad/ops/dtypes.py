@@ -65,6 +65,8 @@ def _group(x):
         return 2, np.dtype(np.int64)
     if isinstance(x, numbers.Real):
         return 2, DEFAULT_FLOAT
+    if isinstance(x, (complex, np.complexfloating)):  # refused by promoted(), by name
+        return 2, np.dtype(type(x)) if isinstance(x, np.generic) else np.dtype(complex)
     return None
 
 
@@ -115,8 +117,14 @@ def promoted(op, *xs, true_divide=False):
     would not give PyTorch's answer -- a 0-d float64 tensor beside a float32 one, say.
     """
     for x in xs:
-        if _group(x) is None:
+        found = _group(x)
+        if found is None:
             raise TypeError(f"{op}: expected Tensors, arrays or numbers, got {type(x).__name__}")
+        if found[1].kind not in "biuf":  # numpy would cast a complex array to float32 and drop its imaginary part
+            fix = "keep the real part (x.real) if that is what you mean" if found[1].kind == "c" else \
+                "convert it first: np.asarray(x, dtype='float32')"
+            raise TypeError(f"{op}: an operand of dtype {found[1]} cannot meet a tensor (tensors hold real numbers); "
+                            f"{fix}")
     target = result_type(*xs)
     if true_divide and target.kind != "f":
         target = DEFAULT_FLOAT

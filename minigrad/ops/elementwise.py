@@ -373,7 +373,9 @@ def unary(gate, a):
 
 
 def cast(a, dtype):
-    dtype = np.dtype(dtype)
+    from ..core.tensor import _numeric_dtype
+
+    dtype = _numeric_dtype(dtype, "astype")
     if a.dtype == dtype:
         return a
     return Cast.apply(a, dtype=dtype)

@@ -33,13 +33,18 @@ from .gate import as_tensor, is_tensor
 
 
 def _channel_sum(a):
-    """Σ over axes 0 and 2 of an (N, C, L) array: one pass (einsum beats ``sum(axis=(0, 2))`` here)."""
-    return np.einsum("ncl->c", a)
+    """Σ over axes 0 and 2 of an (N, C, L) array: one pass (einsum beats ``sum(axis=(0, 2))`` here); float16
+    is summed in float32, as PyTorch does (and the sum stays float32)."""
+    return np.einsum("ncl->c", a, dtype=_wide(a.dtype))
 
 
 def _channel_dot(a, b):
-    """Σ a·b over axes 0 and 2 of two (N, C, L) arrays, without materialising a·b."""
-    return np.einsum("ncl,ncl->c", a, b)
+    """Σ a·b over axes 0 and 2 of two (N, C, L) arrays, without materialising a·b (float16 in float32)."""
+    return np.einsum("ncl,ncl->c", a, b, dtype=_wide(np.result_type(a, b)))
+
+
+def _wide(dtype):
+    return np.float32 if dtype == np.float16 else None
 
 
 class BatchNorm(Function):
@@ -63,7 +68,7 @@ class BatchNorm(Function):
         # training keeps only arrays it computed, so x may change in place afterwards; eval keeps x itself
         if training:
             mean = _channel_sum(x3) / count
-            xc = x3 - mean[:, None]  # kept for backward: x̂ = xc·invstd, without another pass
+            xc = x3 - mean[:, None]  # kept for backward: x̂ = xc·invstd, without another pass (float16: in float32)
             var = _channel_dot(xc, xc) / count  # biased: what the batch is normalised with
             invstd = 1.0 / np.sqrt(var + eps)
             if running is not None:
@@ -73,6 +78,7 @@ class BatchNorm(Function):
             y = xc * scale[:, None]
             if bias is not None:
                 y += bias[:, None]
+            y = y.astype(x.dtype, copy=False)
             ctx.save_for_backward(xc, invstd, scale)
         else:
             mean = running[0].astype(x.dtype, copy=False)

@@ -45,6 +45,8 @@ class _SampleNorm(Function):
         ctx.param_shape = params[0].shape if params else None
         ctx.rules = (ctx.X,) + (ctx.WEIGHT,) * has_weight + (ctx.BIAS,) * has_bias
         xr = x.reshape(rows)
+        if xr.dtype == np.float16:  # the statistics in float32, as PyTorch: Σ(x − μ)² over 70,000 values is inf
+            xr = xr.astype(np.float32)
         mean = xr.mean(axis=1, keepdims=True)
         xc = xr - mean
         squares = np.einsum("rm,rm->r", xc, xc)[:, None]

@@ -19,6 +19,7 @@ import numpy as np
 from ..core.function import Function
 from ..core.rules import Rule
 from . import window
+from .accumulate import shared
 from .conv import accepts_unbatched, check_4d
 from .gate import constant
 from .shape import expand
@@ -163,11 +164,11 @@ class AvgPool2d(_Pool):
             else:
                 counted[..., ph : ph + H, pw : pw + W] = 1
             ctx.divisor = sum(win for _, win in ctx.taps(counted))
-        return total / ctx.divisor
+        return (total / ctx.divisor).astype(x.dtype, copy=False)  # summed in float32 (float16), returned in x's dtype
 
     @staticmethod
     def backward(ctx, up):
-        share = up / ctx.divisor
+        share = shared(up, ctx.divisor)
         dxp = ctx.padded_zeros(share.dtype)
         for _, win in ctx.taps(dxp):
             win += share
@@ -180,7 +181,7 @@ class AvgPool2d(_Pool):
         total = first.copy()
         for _, win in taps:
             total += win
-        return total / self.divisor
+        return shared(total, self.divisor)
 
     def backward_graph(self, node, up):
         return (PoolBackward.apply(up, pool=self),)
@@ -208,14 +209,14 @@ class AdaptiveAvgPool2d(Function):
             return x.reshape(N, C, oh, H // oh, ow, W // ow).mean(axis=(3, 5))
         dtype = np.result_type(x.dtype, np.float32)
         ctx.rows, ctx.cols = _bins(H, oh, dtype), _bins(W, ow, dtype)
-        return np.matmul(np.matmul(ctx.rows, x), ctx.cols.T)
+        return np.matmul(np.matmul(ctx.rows, x), ctx.cols.T).astype(x.dtype, copy=False)  # float16 in float32
 
     @staticmethod
     def backward(ctx, up):
         if not ctx.even:
             return (np.matmul(np.matmul(ctx.rows.T, up), ctx.cols),)
         (N, C, H, W), (oh, ow) = ctx.in_shape, ctx.out
-        share = up[:, :, :, None, :, None] / ((H // oh) * (W // ow))
+        share = shared(up[:, :, :, None, :, None], (H // oh) * (W // ow))
         return (np.broadcast_to(share, (N, C, oh, H // oh, ow, W // ow)).reshape(ctx.in_shape),)
 
     def backward_graph(self, node, up):

@@ -108,7 +108,7 @@ def split(a, split_size_or_sections, dim=0):
     """Pieces of ``a`` along ``dim``, as ``torch.split``: an int gives pieces of that size (the last may be
     smaller), a list gives pieces of those sizes (which must add up to the dimension). Each is a slice."""
     a = as_tensor("split", a)
-    axis = dims.axis("split", dim, a.ndim)
+    axis = dims.existing_axis("split", dim, a.ndim)
     n = a.shape[axis]
     if dims._is_int(split_size_or_sections):
         size = int(split_size_or_sections)
@@ -135,7 +135,7 @@ def chunk(a, chunks, dim=0):
     a = as_tensor("chunk", a)
     if not dims._is_int(chunks) or chunks < 1:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-    n = a.shape[dims.axis("chunk", dim, a.ndim)]
+    n = a.shape[dims.existing_axis("chunk", dim, a.ndim)]
     return split(a, max(math.ceil(n / chunks), 1), dim)
 
 

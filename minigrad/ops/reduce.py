@@ -14,6 +14,7 @@ from ..core.function import Function
 from ..core.rules import Rule
 from ..core import dims
 from . import dtypes
+from .accumulate import wide_sum
 from .gate import as_tensor
 from .shape import expand
 
@@ -47,6 +48,8 @@ class Sum(_Reduction):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.setup(a, dim, keepdim)
+        if a.dtype == np.float16:  # summed in float32, as PyTorch (float16's own sum drifts by many ulps)
+            return a.sum(ctx.axes, np.float32, None, keepdim).astype(a.dtype)
         count_in = None if a.dtype.kind == "f" else dtypes.accumulator(a.dtype)  # integers and bools: int64
         return a.sum(ctx.axes, count_in, None, keepdim)  # positional: numpy's keyword path is slower (bench/README.md)
 
@@ -90,8 +93,9 @@ class Var(_Reduction):
         ctx.ddof = (1 if unbiased else 0) if correction is None else correction
         centered = a - a.mean(axis=ctx.axes, keepdims=True)
         ctx.save_for_backward(centered)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (centered * centered).sum(axis=ctx.axes, keepdims=keepdim) / max(ctx.count - ctx.ddof, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # float16 squares summed in float32, as PyTorch
+            squares = wide_sum(centered * centered, ctx.axes, keepdim)
+            return (squares / max(ctx.count - ctx.ddof, 0)).astype(a.dtype, copy=False)
 
     def _local(self):
         centered = self.saved_tensors[0]
@@ -277,12 +281,14 @@ def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
 def amax(x, dim=(), keepdim=False):
     """Maxima over ``dim`` (all of them by default), a tie splitting the gradient evenly (``torch.amax``)."""
     x = as_tensor("amax", x)
+    dims.axes("amax", dim, x.ndim)
     return Max.apply(x, dim=dim, keepdim=keepdim)
 
 
 def amin(x, dim=(), keepdim=False):
     """Minima over ``dim``, as ``amax``."""
     x = as_tensor("amin", x)
+    dims.axes("amin", dim, x.ndim)
     return Min.apply(x, dim=dim, keepdim=keepdim)
 
 

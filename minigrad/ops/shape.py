@@ -259,6 +259,10 @@ def cat(tensors, dim=0):
     """Join tensors along an existing axis ``dim``; all other dimensions must match."""
     tensors = _tensors("cat", tensors)
     first = tensors[0]
+    flat = next((i for i, t in enumerate(tensors) if t.ndim == 0), None)
+    if flat is not None:  # PyTorch: "zero-dimensional tensor (at position 0) cannot be concatenated"
+        raise ValueError(f"cat: tensor {flat} is 0-d (one number, shape ()) and cannot be concatenated along a dim it "
+                         f"does not have; mg.stack joins 0-d tensors into a 1-d one")
     dim = axis("cat", dim, first.ndim)
     for i, t in enumerate(tensors[1:], 1):
         if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != dim):

@@ -127,15 +127,22 @@ class Optimizer:
         return loss
 
     def _check_grads(self):
-        """Before anything moves: every gradient has its parameter's shape (one set by hand might broadcast)."""
+        """Before anything moves: every gradient has its parameter's shape (one set by hand might broadcast) and
+        real numbers (a complex one would lose its imaginary part)."""
         for g, group in enumerate(self.param_groups):
             for i, p in enumerate(group["params"]):
-                if p.grad is not None and p.requires_grad and np.shape(p.grad) != p.shape:
-                    label = f"{p.label!r} (parameter {i} of group {g})" if p.label else f"parameter {i} of group {g}"
+                if p.grad is None or not p.requires_grad:
+                    continue
+                dtype = p.grad.dtype if hasattr(p.grad, "dtype") else np.asarray(p.grad).dtype
+                if dtype.kind not in "biuf":
+                    raise TypeError(f"{type(self).__name__}.step: the gradient of {_label(p, i, g)} has dtype "
+                                    f"{dtype}, but gradients hold real numbers, as the parameter ({p.dtype}) does; "
+                                    f"was .grad set by hand?")
+                if np.shape(p.grad) != p.shape:
                     raise ValueError(
-                        f"{type(self).__name__}.step: the gradient of {label} has shape {np.shape(p.grad)} but the "
-                        f"parameter has shape {p.shape}; was .grad set by hand? Give it the parameter's shape, or "
-                        f"set it to None to skip the parameter"
+                        f"{type(self).__name__}.step: the gradient of {_label(p, i, g)} has shape {np.shape(p.grad)} "
+                        f"but the parameter has shape {p.shape}; was .grad set by hand? Give it the parameter's shape, "
+                        f"or set it to None to skip the parameter"
                     )
 
     def _update(self, p, grad, group, state):
@@ -252,3 +259,7 @@ def _check_nonnegative(opt, group, key, what):
     value = group[key]
     if not isinstance(value, numbers.Real) or not value >= 0.0:
         raise ValueError(f"{type(opt).__name__}: invalid {what}: {value!r} (it must be a number >= 0)")
+
+
+def _label(p, i, g):
+    return f"{p.label!r} (parameter {i} of group {g})" if p.label else f"parameter {i} of group {g}"

@@ -29,7 +29,7 @@ from functools import partial
 import numpy as np
 from numpy.lib import format as npy
 
-from ..core.files import atomic_write
+from ..core.files import atomic_write, refuse_folder
 from ..core.tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
@@ -59,6 +59,7 @@ def load(path, max_bytes=MAX_BYTES):
     path = os.fspath(path)
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral) or max_bytes < 1:
         raise ValueError(f"load: max_bytes must be a positive integer (a number of bytes), got {max_bytes!r}")
+    refuse_folder(path, "load")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load: no checkpoint at {path!r} (absolute path {os.path.abspath(path)!r})")
     with open(path, "rb") as f:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.files import atomic_write
+from ..core.files import atomic_write, refuse_folder
 
 FORMAT = "minigrad-search"
 
@@ -313,6 +313,7 @@ def _save(path, records):
 
 def _load(path):
     path = os.fspath(path)
+    refuse_folder(path, "search")
     if not os.path.exists(path):
         return []
     try:

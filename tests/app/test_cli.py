@@ -3,6 +3,7 @@ import configparser
 import importlib
 import importlib.metadata
 import io
+import os
 import re
 import subprocess
 import sys
@@ -126,6 +127,59 @@ def test_train_lenet5_on_mnist_idx_files(tmp_path):
     saved = minigrad.load(tmp_path / "out" / "checkpoint.npz")
     assert saved["epoch"] == 2 and saved["model"]["0.weight"].shape == (6, 1, 5, 5)  # LeNet-5's first conv
     assert (tmp_path / "out" / "learning_curves.png").read_bytes()[:8] == PNG
+
+
+def test_every_zoo_model_runs_on_the_sizes_it_is_said_to_take_and_names_the_others(tmp_path, capsys):
+    """The default digits_cnn on 28×28 MNIST failed deep inside with "linear: input has 1568 features"."""
+    from minigrad.app import jobs
+
+    for name, build in jobs.MODELS.items():
+        for size in (8, 28):
+            need = jobs.NEEDS_SIZE.get(name, size)
+            if need == size:
+                model = build(1, size)
+                model.eval()
+                assert model(minigrad.tensor(np.zeros((2, 1, size, size), np.float32))).shape == (2, jobs.CLASSES)
+                jobs.check_size(name, "data", size)
+            else:
+                with pytest.raises(ValueError, match=rf"^{name}.* needs {need}×{need} inputs but data has "
+                                                     rf"{size}×{size}; .* pick --model "):
+                    jobs.check_size(name, "data", size)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    write_mnist_of_squares(folder)
+    assert main(["train", "--data", f"mnist:{folder}", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        f"minigrad train: digits_cnn (the default --model) needs 8×8 inputs but mnist:{folder} has 28×28; use it with "
+        f"the digits, or for 28×28 inputs pick --model lenet5, resnet, vgg or googlenet\n")
+
+
+def test_labels_outside_the_models_classes_are_refused_when_the_data_is_loaded(tmp_path, capsys, monkeypatch):
+    """MNIST labels above 9 ended in an IndexError traceback from cross_entropy."""
+    from minigrad.app import jobs
+
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    write_mnist_of_squares(folder)
+    from test_data import idx_bytes  # importable once write_mnist_of_squares has run
+
+    labels = np.full(100, 3, np.uint8)
+    labels[7] = 12
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(2049, labels))
+    monkeypatch.setattr(jobs, "fit", lambda *a, **k: pytest.fail("trained on labels the model cannot have"))
+    assert main(["train", "--model", "lenet5", "--data", f"mnist:{folder}", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        f"minigrad train: --data mnist:{folder}: the test labels hold class 12 (1 of 100 labels), but the models have "
+        f"10 classes: labels must be 0..9\n")
+
+
+def test_a_diverging_run_is_one_line_that_says_where_and_suggests_a_lower_lr(tmp_path, capsys):
+    """--lr 1e30 ended in a NonFiniteLossError (FloatingPointError) traceback, exit status 1."""
+    pytest.importorskip("sklearn")
+    assert main(["train", "--lr", "1e30", "--optimizer", "sgd", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"minigrad train: the loss became nan at step \d+ \(epoch 1\) with --lr 1e\+30: the run "
+                        r"diverged; try a lower --lr, e.g. --lr 1e\+29\n", err), err
 
 
 def test_train_on_a_missing_mnist_folder_names_the_path(tmp_path):
@@ -261,8 +315,8 @@ def test_one_error_prefix(tmp_path, capsys):
     pytest.importorskip("sklearn")
     assert main(["train", "--model", "lenet5", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
-        "minigrad train: lenet5 needs 28×28 inputs but digits has 8×8; use it with mnist:PATH, or pick digits_cnn, "
-        "resnet, vgg or googlenet\n")  # was "minigrad train: train: ..."
+        "minigrad train: lenet5 needs 28×28 inputs but digits has 8×8; use it with mnist:PATH, or for 8×8 inputs "
+        "pick --model digits_cnn, resnet, vgg or googlenet\n")  # was "minigrad train: train: ..."
 
 
 def test_a_bad_out_fails_before_training_in_one_line(tmp_path, capsys, monkeypatch):
@@ -338,6 +392,127 @@ def test_ctrl_c_saves_the_model_and_optimiser_says_how_to_resume_and_exits_130(t
     assert main(command[1:]) == 0
     assert f"resuming from {out / 'checkpoint.npz'}: {done} of {done + 1} epochs done" in capsys.readouterr().out
     assert minigrad.load(out / "checkpoint.npz")["epoch"] == done + 1
+
+
+CHILD = """
+import sys, time
+import minigrad.app.jobs as jobs
+from minigrad.app.cli import main
+
+command, slow, out = sys.argv[1:4]
+real_fit = jobs.fit
+
+
+def fit(*args, on_step, **kwargs):  # each step says so, and takes a little longer, for the test to follow
+    def step(number, loss):
+        print("STEP", number, flush=True)
+        time.sleep(0.02)
+        return on_step(number, loss)
+
+    return real_fit(*args, on_step=step, **kwargs)
+
+
+def slowly(real, word):  # the second Ctrl-C arrives while this runs
+    def run(*args, **kwargs):
+        print(word, flush=True)
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    return run
+
+
+jobs.fit = fit
+if slow == "save":
+    jobs.checkpoint.save = slowly(jobs.checkpoint.save, "SAVING")
+elif slow == "plot":
+    jobs._plot = slowly(jobs._plot, "PLOTTING")
+sys.exit(main([command, "--out", out, "--epochs", "30"]))
+"""
+
+
+def interrupt(tmp_path, command, presses):
+    """Run ``minigrad COMMAND`` (through CHILD) and press Ctrl-C once its output shows each word of ``presses``
+    (``(word, slow)``: ``slow`` is what CHILD slows down); returns (exit status, stderr, out folder)."""
+    import queue
+    import signal
+    import threading
+    import time
+
+    child, out = tmp_path / "child.py", tmp_path / "out"
+    child.write_text(CHILD)
+    slow = presses[-1][1]
+    proc = subprocess.Popen([sys.executable, str(child), command, slow, str(out)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put("")], daemon=True).start()
+    try:
+        deadline = time.monotonic() + 120
+        for word, _ in presses:
+            line = None
+            while line is None or not line.startswith(word):
+                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))  # queue.Empty past the deadline
+                assert line, f"the command ended before printing {word}: {proc.communicate(timeout=60)}"
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err, out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("during", ["save", "plot"])
+def test_a_second_ctrl_c_while_saving_still_saves_and_says_how_to_resume(tmp_path, during):
+    """A second Ctrl-C while the first one's checkpoint was saved (or its curves plotted) printed "interrupted
+    before any training step; nothing to save", without the resume command, though the checkpoint was saved."""
+    pytest.importorskip("sklearn")
+    word = {"save": "SAVING", "plot": "PLOTTING"}[during]
+    status, err, out = interrupt(tmp_path, "train", [("STEP 3", during), (word, during)])
+    assert status == 130, err
+    assert "Traceback" not in err and "nothing to save" not in err
+    found = re.search(r"minigrad train: interrupted after (\d+) steps: saved the model and optimiser to (\S+) ", err)
+    assert found and found.group(2) == str(out / "checkpoint.npz"), err
+    assert f"Resume with:\n  minigrad train " in err and f"--resume {out / 'checkpoint.npz'}\n" in err
+    saved = minigrad.load(out / "checkpoint.npz")
+    assert saved["optimizer"]["state"][0]["step"] == int(found.group(1))  # the write was not cut short
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_the_demos_training_saves_it_and_exits_130(tmp_path):
+    """It printed "interrupted before any training step" and saved nothing."""
+    pytest.importorskip("sklearn")
+    status, err, out = interrupt(tmp_path, "demo", [("STEP 3", "none")])
+    assert status == 130, err
+    found = re.search(r"minigrad demo: interrupted after (\d+) steps: saved the model and optimiser to (\S+) "
+                      r"\(0 of 30 epochs done; the weights also hold \d+ steps of epoch 1\)", err)
+    assert found and found.group(2) == str(out / "checkpoint.npz") and "Traceback" not in err, err
+    saved = minigrad.load(out / "checkpoint.npz")
+    assert saved["optimizer"]["state"][0]["step"] == int(found.group(1)) and "scheduler" in saved
+
+
+def test_demo_checks_its_out_folder_before_training(tmp_path, capsys, monkeypatch):
+    """demo made --out with mkdir: "[Errno 17] File exists" for a file, and a read-only folder failed after training,
+    naming a temporary file."""
+    from minigrad.app import jobs
+
+    monkeypatch.setattr(jobs, "fit", lambda *a, **k: pytest.fail("trained before checking --out"))
+    monkeypatch.setattr(jobs.data, "load_digits", lambda *a, **k: pytest.fail("loaded the digits before --out"))
+    (tmp_path / "afile").write_text("x")
+    assert main(["demo", "--out", str(tmp_path / "afile")]) == 2
+    assert capsys.readouterr().err == f"minigrad demo: --out {tmp_path / 'afile'}: it is a file, not a folder; " \
+                                      f"give a folder to write into\n"
+    assert main(["demo", "--out", str(tmp_path / "afile" / "runs")]) == 2
+    assert capsys.readouterr().err == f"minigrad demo: --out {tmp_path / 'afile' / 'runs'}: cannot write there " \
+                                      f"(Not a directory)\n"
+
+    def read_only(*args, **kwargs):  # what a read-only folder does (tests may run as root, who can write anywhere)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(jobs.tempfile, "TemporaryFile", read_only)
+    assert main(["demo", "--out", str(tmp_path / "ro")]) == 2
+    assert capsys.readouterr().err == f"minigrad demo: --out {tmp_path / 'ro'}: cannot write there " \
+                                      f"(Permission denied)\n"
 
 
 def test_resume_refuses_a_checkpoint_of_another_model_or_with_no_epochs_left(tmp_path, capsys):

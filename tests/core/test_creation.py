@@ -32,3 +32,22 @@ def test_manual_seed_repeats_every_draw():
 def test_bad_shapes_are_clear_errors():
     with pytest.raises(ValueError, match="zeros: the shape must be non-negative integers"):
         mg.zeros(-1)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: mg.randn(2, dtype="bogus"), "randn: dtype 'bogus' is not a data type"),
+    (lambda: mg.rand(2, dtype="str"), r"rand: its values are floats \(as in PyTorch\), not <U0"),
+    (lambda: mg.randn(2, dtype="int64"), r"randn: its values are floats \(as in PyTorch\), not int64"),
+    (lambda: mg.arange(3, dtype="str"), "arange: tensors hold booleans, integers or floats, not <U0"),
+    (lambda: mg.zeros(2, dtype="complex64"), "zeros: tensors hold booleans, integers or floats, not complex64"),
+    (lambda: mg.full((2,), 1.0, dtype=object), "full: tensors hold booleans, integers or floats, not object"),
+    (lambda: mg.full((2,), np.complex128(1 + 2j)), r"full: the fill value must be a real number.*value\.real"),
+    (lambda: mg.full((2,), 1 + 2j), "full: the fill value must be a real number"),
+    (lambda: mg.arange(np.complex128(3)), "arange: end must be a real number"),
+    (lambda: mg.ones(2).astype("str"), "astype: tensors hold booleans, integers or floats, not <U0"),
+])
+def test_every_factory_checks_its_dtype_and_refuses_complex_by_name(make, message):
+    """randn and arange passed a bad dtype to numpy (its message), rand hinted array.astype for an array the user
+    never made, and full cut a complex value to its real part with only numpy's ComplexWarning."""
+    with pytest.raises(TypeError, match=message):
+        make()

@@ -1,5 +1,6 @@
 """atomic_write: permissions without touching the umask, no temporary file left by SIGTERM or by a kill."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -113,3 +114,18 @@ def test_temporary_files_of_killed_writes_are_removed_by_the_next_write_to_the_s
     recent.write_bytes(b"x")
     mg.save({"epoch": 3}, path)
     assert recent.exists() and other.exists() and not alive.exists()
+
+
+def test_a_folder_where_a_file_should_be_is_named_by_every_writer_and_reader(tmp_path):
+    """mg.save({}, folder) raised IsADirectoryError naming a temporary file, search(results_path=folder) a bare
+    "[Errno 21] Is a directory"."""
+    from minigrad.train.search import search
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for who, call in [("save", lambda: mg.save({"epoch": 1}, folder)), ("load", lambda: mg.load(folder)),
+                      ("search", lambda: search({"lr": [0.1]}, lambda lr: lr, results_path=folder, verbose=False)),
+                      ("render", lambda: files.atomic_write(folder, "render").__enter__())]:
+        with pytest.raises(IsADirectoryError, match=rf"^{who}: '{re.escape(str(folder))}' is a folder, not a file; "):
+            call()
+    assert list(folder.iterdir()) == []  # nothing left behind

@@ -1,4 +1,5 @@
 """mg.Function: a gate written the PyTorch way behaves exactly like a built-in one."""
+import re
 import threading
 
 import numpy as np
@@ -283,6 +284,24 @@ def test_a_formula_tuple_of_the_wrong_length_fails_when_the_class_is_defined():
             @staticmethod
             def forward(ctx, a, b):
                 return a * b
+
+
+@pytest.mark.parametrize("formula", ["dL/dx = 3x\x00 · dL/dy", ("dL/da = b", "dL/db = a\x1b[31m")])
+def test_a_formula_with_a_control_character_fails_when_the_class_is_defined(formula):
+    """A NUL reached dot, which failed with a CalledProcessError when the graph was drawn."""
+    bad = "\x00" if isinstance(formula, str) else "\x1b"
+    given = formula
+    message = f"Ctl.formula holds the control character {bad!r} (U+{ord(bad):04X})"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        class Ctl(mg.Function):
+            formula = given
+
+            @staticmethod
+            def forward(ctx, a, b=None):
+                return a
+
+    class Fine(mg.Function):  # a newline and a tab are drawn as they are
+        formula = "dL/dx =\t3x²\n· dL/dy"
 
 
 def test_a_gradient_for_an_argument_that_is_not_a_tensor_is_an_error():

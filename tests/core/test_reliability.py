@@ -2,6 +2,7 @@
 updates of leaves, edge cases that PyTorch answers with nan or inf, deep graphs copied without recursion."""
 import copy
 import pickle
+import re
 import threading
 
 import numpy as np
@@ -102,11 +103,11 @@ def test_complex_string_and_object_arrays_are_refused_naming_the_dtype(array, wo
 
 
 def test_factories_refuse_bad_dtypes_values_and_steps():
-    with pytest.raises(TypeError, match="dtype: tensors hold booleans, integers or floats, not <U0"):
+    with pytest.raises(TypeError, match="ones: tensors hold booleans, integers or floats, not <U0"):
         mg.ones(2, dtype="str")
     with pytest.raises(ValueError, match="arange: step must be nonzero"):
         mg.arange(0, 10, 0)
-    with pytest.raises(TypeError, match="full: the fill value must be a number, got 'a'"):
+    with pytest.raises(TypeError, match="full: the fill value must be a real number, got 'a'"):
         mg.full((2,), "a")
     mg.manual_seed(-1)  # PyTorch takes negative seeds
     a = mg.randn(3)
@@ -135,6 +136,37 @@ def test_a_leaf_that_requires_grad_cannot_be_updated_in_place_outside_no_grad():
     alias = plain
     alias += 1  # no grad: in place
     assert plain.tolist() == [2.0]
+
+
+@pytest.mark.parametrize("update", ["**=", "@="])
+def test_power_and_matmul_in_place_keep_a_leaf_a_leaf(update):
+    w = Tensor(np.eye(2) * 2.0, requires_grad=True)
+    other = 2 if update == "**=" else np.eye(2) * 3.0
+    run = {"**=": lambda w: w.__ipow__(other), "@=": lambda w: w.__imatmul__(other)}[update]
+    with pytest.raises(RuntimeError, match=rf"{re.escape(update)}: a leaf tensor that requires grad"):
+        w = run(w)
+    with mg.no_grad():
+        same = run(w)  # in place, as -= under no_grad: still the same leaf
+    assert same is w and w._gate is None and w.requires_grad
+    assert np.allclose(w.data, np.eye(2) * (4.0 if update == "**=" else 6.0))
+    h = run(w * 1.0)  # a computed tensor: a new node, as x ** 2 and x @ y
+    assert h._gate.name == ("pow" if update == "**=" else "matmul")
+    with mg.no_grad(), pytest.raises(ValueError, match=r"@=: cannot store the result in this tensor of shape \(2, 2\)"):
+        w @= np.ones((2, 3))
+
+
+@pytest.mark.parametrize("change", ["add_", "sub_", "mul_", "fill_", "copy_", "__setitem__"])
+def test_in_place_changes_refuse_complex_values_and_name_themselves(change):
+    """They cast with casting="unsafe": a complex value lost its imaginary part; sub_'s errors said add_."""
+    t = Tensor([1.0, 2.0])
+    call = (lambda: t.__setitem__(0, 1j)) if change == "__setitem__" else (lambda: getattr(t, change)(np.array(1j)))
+    with pytest.raises(TypeError, match=rf"{re.escape(change)}: a complex value cannot be stored.*value\.real"):
+        call()
+    assert t.tolist() == [1.0, 2.0]
+    w = Tensor([1.0], requires_grad=True)
+    if change in ("add_", "sub_", "mul_"):
+        with pytest.raises(RuntimeError, match=rf"^{change}: cannot change in place a tensor that requires grad"):
+            getattr(w, change)(1)
 
 
 def test_edge_cases_pytorch_answers_with_nan_or_inf():
@@ -188,3 +220,32 @@ def test_models_still_copy_and_pickle():
     assert twin[0]._parent() is twin
     again = pickle.loads(pickle.dumps(model))
     assert np.array_equal(again[0].weight.data, model[0].weight.data) and again[0].weight.label == "0.weight"
+
+
+ZERO_D = {  # op name in minigrad's message: the call, on a 0-d tensor z and the library m (minigrad or torch)
+    "size": lambda m, z: z.size(0), "size ": lambda m, z: z.size(-1), "split": lambda m, z: z.split(1, 0),
+    "chunk": lambda m, z: z.chunk(1, 0), "cat": lambda m, z: m.cat([z, z]), "cat ": lambda m, z: m.cat([z, z], -1),
+    "stack": lambda m, z: m.stack([z, z], 1), "stack ": lambda m, z: m.stack([z, z]), "sum": lambda m, z: z.sum(0),
+    "unsqueeze": lambda m, z: z.unsqueeze(0), "unsqueeze ": lambda m, z: z.unsqueeze(1),
+    "transpose": lambda m, z: z.transpose(0, -1), "flatten": lambda m, z: z.flatten(0), "amax": lambda m, z: z.amax(0),
+    "argmax": lambda m, z: z.argmax(0), "prod": lambda m, z: z.prod(0), "logsumexp": lambda m, z: z.logsumexp(0),
+    "flip": lambda m, z: z.flip(0),
+}
+
+
+@pytest.mark.parametrize("name", ZERO_D)
+def test_0d_tensors_take_the_dims_pytorch_takes_and_refuse_the_others_by_name(name, torch_on_one_thread):
+    """size(0), split and cat of a 0-d tensor were a bare "IndexError: tuple index out of range"."""
+    torch = torch_on_one_thread or pytest.importorskip("torch")
+    call = ZERO_D[name]
+    try:
+        call(torch, torch.tensor(5.0))
+        torch_accepts = True
+    except (IndexError, RuntimeError):
+        torch_accepts = False
+    z = Tensor(np.array(5.0))
+    if torch_accepts:
+        call(mg, z)
+    else:
+        with pytest.raises((IndexError, ValueError), match=rf"^{name.strip()}: .*(0-d|0 dimensions)"):
+            call(mg, z)

@@ -233,6 +233,21 @@ def test_gradcheck_refuses_bad_tolerances_and_takes_one_input_as_pytorch_does():
     assert gradcheck(lambda x: (x * x).sum(), np.array([1.0, 2.0])) is True
 
 
+@pytest.mark.parametrize("check", ["gradcheck", "gradgradcheck"])
+def test_a_function_that_is_not_one_or_inputs_that_are_not_tensors_are_named_by_the_check(check):
+    """gradcheck(3, ...) and gradgradcheck(3, ...) had no test; gradgradcheck's bad inputs were named gradcheck's."""
+    import minigrad as mg
+
+    run = getattr(mg, check)
+    with pytest.raises(TypeError, match=rf"^{check}: fn must be a function of the inputs, got int"):
+        run(3, [np.ones(2)])
+    with pytest.raises(TypeError, match=rf"^{check}: inputs must be a Tensor, an array, or a list or tuple of them, "
+                                        rf"got str"):
+        run(lambda x: (x * x).sum(), "a")
+    with pytest.raises(ValueError, match=rf"^{check}: input 0 holds nan at index \(1,\)"):
+        run(lambda x: (x * x).sum(), [np.array([1.0, np.nan])])
+
+
 def test_when_every_gate_is_right_gradcheck_says_so():
     import minigrad as mg
     import minigrad.nn.functional as F

@@ -125,3 +125,43 @@ def test_lenet5_on_8x8_digits_says_at_the_call_it_needs_28x28_and_names_the_laye
         net(Tensor(np.zeros((1, 1, 32, 32), np.float32)))
     assert net(Tensor(np.zeros((1, 1, 28, 28), np.float32))).shape == (1, 10)
     assert list(net.state_dict())[:2] == ["0.weight", "0.bias"]  # still a Sequential: PyTorch's keys
+
+
+ZOO = {  # (constructor, the name in its errors, valid size arguments)
+    "lenet5": (models.lenet5, "lenet5", dict(num_classes=10, in_channels=1)),
+    "alexnet": (models.alexnet, "alexnet", dict(num_classes=10)),
+    "vgg_block": (models.vgg_block, "vgg_block", dict(in_channels=1, out_channels=4, num_convs=1)),
+    "vgg": (models.vgg, "vgg", dict(num_classes=10, in_channels=1, input_size=8, hidden=8)),
+    "BasicBlock": (models.BasicBlock, "BasicBlock", dict(in_ch=2, out_ch=2, stride=1)),
+    "Bottleneck": (models.Bottleneck, "Bottleneck", dict(in_ch=2, mid_ch=2, out_ch=4, stride=1)),
+    "InceptionBlock": (models.InceptionBlock, "InceptionBlock",
+                       dict(in_ch=2, ch1x1=1, ch3x3red=1, ch3x3=1, ch5x5red=1, ch5x5=1, pool_proj=1)),
+    "DenseBlock": (models.DenseBlock, "DenseBlock", dict(in_ch=3, growth_rate=4, num_layers=2)),
+    "DepthwiseSeparable": (models.DepthwiseSeparable, "DepthwiseSeparable", dict(in_ch=2, out_ch=3, stride=1)),
+    "resnet": (models.resnet, "ResNet", dict(num_classes=10, in_channels=1)),
+    "googlenet": (models.googlenet, "GoogLeNet", dict(num_classes=10, in_channels=1)),
+    "digits_cnn": (models.digits_cnn, "digits_cnn", dict(num_classes=10, in_channels=1, width=4)),
+}
+BAD_SIZES = [(0, ValueError, "must be at least 1, got 0"), (-1, ValueError, "must be at least 1, got -1"),
+             (2.5, TypeError, r"must be an int, got 2\.5 \(float\)"), ("3", TypeError, r"must be an int, got '3'")]
+
+
+@pytest.mark.parametrize("bad, error, words", BAD_SIZES, ids=["0", "-1", "2.5", "'3'"])
+@pytest.mark.parametrize("name", ZOO)
+def test_every_zoo_constructor_checks_its_sizes_by_the_layers_rule(name, bad, error, words):
+    """DenseBlock(3, 4, -1) was accepted and acted as an identity; DenseBlock(3, 4, 2.5) raised "'float' object
+    cannot be interpreted as an integer"."""
+    build, op, sizes = ZOO[name]
+    build(**sizes)
+    for what in sizes:
+        with pytest.raises(error, match=rf"^{op}: {what} {words}"):
+            build(**{**sizes, what: bad})
+
+
+def test_resnet_and_vgg_check_their_stages():
+    with pytest.raises(ValueError, match=r"ResNet: widths and blocks must be tuples of the same length"):
+        models.resnet(widths=(8, 16), blocks=(1,))
+    with pytest.raises(ValueError, match=r"ResNet: blocks\[1\] must be at least 1, got 0"):
+        models.resnet(widths=(8, 16), blocks=(1, 0))
+    with pytest.raises(ValueError, match="vgg: 2 blocks halve the size 2 times, so input_size must be at least 4"):
+        models.vgg(input_size=3)

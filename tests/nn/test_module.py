@@ -232,3 +232,73 @@ def test_load_state_dict_of_a_whole_checkpoint_says_to_pass_its_model_part():
                                        r'load_state_dict\(ckpt\["model"\]\)'):
         net.load_state_dict(ckpt)
     net.load_state_dict(ckpt["model"])
+
+
+LAYERS = {  # every layer and model of nn and the zoo, as built for an input of the shape given
+    "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d(1), (1, 2, 4, 4)),
+    "AdaptiveMaxPool2d": (lambda: nn.AdaptiveMaxPool2d(1), (1, 2, 4, 4)),
+    "AvgPool2d": (lambda: nn.AvgPool2d(2), (1, 2, 4, 4)), "MaxPool2d": (lambda: nn.MaxPool2d(2), (1, 2, 4, 4)),
+    "MaxUnpool2d": (lambda: nn.MaxUnpool2d(2), (1, 2, 2, 2)),
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(3), (2, 3)), "BatchNorm2d": (lambda: nn.BatchNorm2d(2), (2, 2, 4, 4)),
+    "GroupNorm": (lambda: nn.GroupNorm(1, 2), (1, 2, 4, 4)),
+    "InstanceNorm2d": (lambda: nn.InstanceNorm2d(2), (1, 2, 4, 4)),
+    "LayerNorm": (lambda: nn.LayerNorm(3), (2, 3)),
+    "Conv1d": (lambda: nn.Conv1d(2, 3, 3), (1, 2, 8)), "Conv2d": (lambda: nn.Conv2d(2, 3, 3), (1, 2, 4, 4)),
+    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(2, 3, 3), (1, 2, 4, 4)),
+    "LocallyConnected2d": (lambda: nn.LocallyConnected2d(2, 3, 4, 3), (1, 2, 4, 4)),
+    "TiledConv2d": (lambda: nn.TiledConv2d(2, 3, 3), (1, 2, 4, 4)),
+    "TransformInvariantConv2d": (lambda: nn.TransformInvariantConv2d(2, 3, 3), (1, 2, 4, 4)),
+    "Linear": (lambda: nn.Linear(3, 2), (2, 3)), "Flatten": (lambda: nn.Flatten(), (2, 3, 4)),
+    "Identity": (lambda: nn.Identity(), (2, 3)), "Upsample": (lambda: nn.Upsample(scale_factor=2), (1, 2, 4, 4)),
+    "Dropout": (lambda: nn.Dropout(), (2, 3)), "Dropout2d": (lambda: nn.Dropout2d(), (1, 2, 4, 4)),
+    **{name: (lambda name=name: getattr(nn, name)(), (2, 3)) for name in (
+        "ReLU", "ReLU6", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Softplus", "Hardtanh")},
+    "Softmax": (lambda: nn.Softmax(1), (2, 3)), "LogSoftmax": (lambda: nn.LogSoftmax(1), (2, 3)),
+    **{name: (lambda name=name: getattr(nn, name)(), (2, 3)) for name in (
+        "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "BCEWithLogitsLoss", "BCELoss")},
+    "CrossEntropyLoss": (lambda: nn.CrossEntropyLoss(), (2, 3)), "NLLLoss": (lambda: nn.NLLLoss(), (2, 3)),
+    "Sequential": (lambda: nn.Sequential(nn.Linear(3, 2)), (2, 3)),
+    "BasicBlock": (lambda: mg.models.BasicBlock(2, 2), (1, 2, 4, 4)),
+    "Bottleneck": (lambda: mg.models.Bottleneck(2, 2, 4), (1, 2, 4, 4)),
+    "DenseBlock": (lambda: mg.models.DenseBlock(2, 2, 1), (1, 2, 4, 4)),
+    "DepthwiseSeparable": (lambda: mg.models.DepthwiseSeparable(2, 3), (1, 2, 4, 4)),
+    "InceptionBlock": (lambda: mg.models.InceptionBlock(2, 1, 1, 1, 1, 1, 1), (1, 2, 4, 4)),
+    "LeNet5": (lambda: mg.models.lenet5(), (1, 1, 28, 28)), "ResNet": (lambda: mg.models.resnet(), (1, 1, 8, 8)),
+    "GoogLeNet": (lambda: mg.models.googlenet(), (1, 1, 8, 8)),
+}
+
+
+def test_the_layer_table_covers_every_layer_and_model():
+    import inspect
+
+    defined = {name for source in (nn, mg.models) for name, cls in vars(source).items()
+               if inspect.isclass(cls) and issubclass(cls, nn.Module) and not name.startswith("_")}
+    assert defined - {"Module", "ModuleList"} == set(LAYERS)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+@pytest.mark.parametrize("given", ["array", "list"])
+def test_every_layer_refuses_an_array_or_a_list_naming_itself_and_says_to_wrap_it(name, given):
+    """Linear, BatchNorm1d and ReLU took an array or a list, Conv2d and MaxPool2d refused it, nn.Flatten failed in
+    numpy ("flatten() takes from 0 to 1 positional arguments"): one rule now, PyTorch's."""
+    build, shape = LAYERS[name]
+    layer = build()
+    x = np.zeros(shape, np.float32)
+    named = "Linear" if name == "Sequential" else "Conv2d" if name == "LeNet5" else name  # a container: its first layer
+    kind = "numpy.ndarray" if given == "array" else "list"
+    with pytest.raises(TypeError, match=rf"^{named}: the input must be a minigrad Tensor, not {kind}.*mg\.tensor\(x\)"):
+        layer(x if given == "array" else x.tolist())
+    if name in ("MaxUnpool2d", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+                "KLDivLoss", "BCEWithLogitsLoss", "BCELoss"):
+        return  # they take a second argument
+    layer.eval()
+    layer(Tensor(x))  # a Tensor is what it takes
+
+
+def test_a_module_of_yours_may_take_what_it_likes():
+    class Scaled(nn.Module):
+        def forward(self, x):
+            return Tensor(np.asarray(x, np.float32)) * 2
+
+    assert Scaled()(np.ones(2)).tolist() == [2.0, 2.0]
+    assert nn.Sequential(Scaled(), nn.ReLU())([1.0, -1.0]).tolist() == [2.0, 0.0]

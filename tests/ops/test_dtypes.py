@@ -253,3 +253,14 @@ def test_a_python_int_past_64_bits_is_an_overflow_error_as_torch():
     with pytest.raises(OverflowError, match=r"the integer 1180591620717411303424 does not fit in int64"):
         Tensor(np.arange(3)) + 2**70
     assert (Tensor(np.array([1], np.uint8)) + (2**40 + 3)).tolist() == [4]  # wraps, as torch
+
+
+@pytest.mark.parametrize("other", [np.array([1j]), np.complex128(1j), 1j, np.array(["a"])],
+                         ids=["complex array", "numpy complex", "python complex", "string array"])
+@pytest.mark.parametrize("op, symbol", [(lambda a, b: a * b, "mul"), (lambda a, b: b + a, "add"),
+                                        (lambda a, b: mg.maximum(a, b), "max")])
+def test_a_complex_or_string_operand_is_refused_naming_the_op_and_dtype(op, symbol, other):
+    """Tensor([1.]) * np.array([1j]) was Tensor([0.]): numpy's cast kept the real part, with a ComplexWarning."""
+    dtype = np.asarray(other).dtype
+    with pytest.raises(TypeError, match=rf"{symbol}: an operand of dtype {dtype} cannot meet a tensor"):
+        op(Tensor([1.0]), other)

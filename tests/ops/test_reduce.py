@@ -212,3 +212,12 @@ def test_mg_argmax_and_argmin_are_functions_as_torch(torch_on_one_thread):
             for keep in (False, True):
                 assert mg.argmax(Tensor(x), dim, keep).tolist() == torch_on_one_thread.argmax(t, dim, keep).tolist()
                 assert mg.argmin(Tensor(x), dim, keep).tolist() == torch_on_one_thread.argmin(t, dim, keep).tolist()
+
+
+@pytest.mark.parametrize("call, op", [(lambda x: x.std(5), "std"), (lambda x: x.std(dim=(0, 5)), "std"),
+                                      (lambda x: x.amax(5), "amax"), (lambda x: x.amin(5), "amin"),
+                                      (lambda x: x.max(5), "max"), (lambda x: x.var(5), "var")])
+def test_a_bad_dim_is_named_by_the_op_that_was_called(call, op):
+    """x.std(5) said "var:", x.amax(5) said "max:" (the gates underneath)."""
+    with pytest.raises(IndexError, match=rf"^{op}: dim 5 is out of range for a tensor with 2 dimensions"):
+        call(Tensor(np.ones((2, 3))))

@@ -207,6 +207,19 @@ def test_a_frozen_submodule_stays_put_though_the_optimiser_has_all_parameters(na
     for k, p in head.named_parameters():
         assert not np.allclose(p.data, trained[k]), f"trainable {k} did not move"
 
+@pytest.mark.parametrize("cls", [SGD, Adam])
+def test_a_complex_gradient_is_refused_naming_the_parameter_before_anything_moves(cls):
+    """SGD with a complex .grad kept its real part with only numpy's ComplexWarning."""
+    model = nn.Linear(2, 3)
+    opt = cls(model.parameters(), lr=0.1)
+    before = model.weight.data.copy()
+    model.weight.grad = np.ones((3, 2)) * (1 + 1j)
+    with pytest.raises(TypeError, match=rf"{cls.__name__}\.step: the gradient of 'weight' \(parameter 0 of group 0\) "
+                                        rf"has dtype complex128, but gradients hold real numbers"):
+        opt.step()
+    np.testing.assert_array_equal(model.weight.data, before)
+
+
 def test_zero_grad():
     w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
     opt = SGD([w], lr=0.1)

@@ -23,6 +23,7 @@ from ...core.function import Function
 from ...core.rules import Rule
 from ..activation import softmax
 from ..gate import as_tensor, is_tensor
+from ..accumulate import wide_sum
 from .reduction import _check_reduction, _reduce, _spread
 
 
@@ -151,7 +152,7 @@ class _ClassLoss(Function):
         rows = _rows(scores)
         picked, self.w_t, self.kept = _target_weights(target, weight, ignore_index, rows.dtype)
         self.picked = (np.arange(picked.size), picked)
-        self.total_weight = self.w_t.sum()  # the mean's divisor: Σ w[t] over the kept targets
+        self.total_weight = wide_sum(self.w_t)  # the mean's divisor: Σ w[t] over the kept targets (float16: float32)
         return rows
 
     def _reduce(self, losses):

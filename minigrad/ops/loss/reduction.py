@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..accumulate import shared, wide_sum
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -21,14 +23,14 @@ def _reduce(losses, reduction, divisor=None):
     """The per-term losses reduced; ``divisor`` overrides the count for "mean" (kl_div's batchmean)."""
     if reduction == "none":
         return losses
-    total = losses.sum()
+    total = wide_sum(losses)  # float16 in float32: 70,000 terms would be inf
     if reduction == "sum":
-        return np.asarray(total)
+        return np.asarray(total, dtype=losses.dtype)
     return np.asarray(total / (divisor if divisor is not None else max(losses.size, 1)), dtype=losses.dtype)
 
 
 def _spread(up, reduction, count):
     """The upstream gradient each term receives: g (sum or none, elementwise for none) or g/count (mean)."""
     if reduction == "mean":
-        return up / count
+        return shared(up, count)
     return up
