@@ -24,6 +24,10 @@ here, the one place in minigrad where un-broadcasting happens (:func:`sum_to_sha
 
 A gate whose rules are all elementwise (``Elementwise``, ``core/elementwise_gate.py``) needs no backward
 of its own: it is ``local ⊙ upstream``, computed from the rules (``core/rules.py``).
+
+(Over 400 lines because it is one class, the contract every gate meets, and its checks: what forward
+may return, what backward may return -- with and without ``create_graph`` -- and what a definition may
+declare; each check sits beside the step it guards, where the error it raises makes sense.)
 """
 from __future__ import annotations
 

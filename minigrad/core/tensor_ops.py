@@ -5,6 +5,9 @@ methods that mirror ``torch.Tensor``'s operations live here, in :class:`TensorOp
 fields of its own: each is a line or two that hands over to a gate (``x * y`` is ``ops/elementwise.py``'s
 mul, ``x.sum()`` ``ops/reduce.py``'s Sum). The gates import ``Tensor``, so the ``ops`` modules are bound
 here by :func:`bind_ops`, which ``core/tensor.py`` calls once ``Tensor`` exists.
+
+(Over 400 lines because it is a list: one short method per operation of ``torch.Tensor`` that minigrad
+has, which a reader looks up rather than reads through.)
 """
 from __future__ import annotations
 

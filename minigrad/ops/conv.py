@@ -24,6 +24,9 @@ out per element this is the same sum, but the inserted and padded zeros are neve
 
 ``conv_transpose2d`` is that same map used as a layer: its forward is conv2d's dL/dX computation
 and its input gradient is conv2d's forward, so the two gates share all their machinery.
+
+(About 400 lines: conv1d, conv2d and conv_transpose2d are one geometry and two uses of it; split up,
+each would have to import the other's halves.)
 """
 from __future__ import annotations
 
