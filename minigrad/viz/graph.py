@@ -27,7 +27,7 @@ from .clusters import Layout, check_within, cluster_tree
 from .frames import EdgeFrame, StepFrame, collect, frame_for, is_tensor
 from .grad_scale import GRAD_BANDS, grad_color
 from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
-                     grad_text, html, saved_text, tooltip, value_label)
+                     grad_text, html, saved_text, sum_text, tooltip, value_label)
 from .render import Diagram
 
 GATE_FILL = "lightyellow"
@@ -50,7 +50,8 @@ def draw(root, step=None, *, depth=None, within=None, fold=True, rankdir=None, g
     Before backward it shows the forward pass; after, every node its gradient and every edge into a
     gate ``downstream = local × upstream`` -- exactly what backward sent (its records: the arrays after
     ``backward(retain_graph=True)``, their shapes and norms after a plain ``backward()``), hooks
-    included. A value used by several gates is drawn through a copy gate whose edge shows the sum.
+    included. A value used by several gates is drawn through a copy gate whose edge shows the sum its
+    consumers sent (before any hook on the value; a sum of larger gradients by its shape and norm).
     ``step`` (a number, or a Step) draws the moment just after that step: its gate highlighted, only
     the gradients sent by then; ``draw(step)`` is the same as ``draw(step.root, step=step)``.
 
@@ -207,12 +208,11 @@ class _Drawing:
             self._place(path, f"c{node._id}", "copy", shape="circle", style="filled", fontsize="8",
                         fillcolor=CURRENT_FILL if current else GATE_FILL, width="0.3", height="0.3", margin="0.01",
                         tooltip="copy gate: a value used by several gates receives the sum of their gradients")
-            known = frame.grad(node) if frame is not None else None
+            known = (hooked[0] if hooked is not None else frame.grad(node)) if frame is not None else None
             parts = [frame.edge(c, i) for c, i in fanout] if frame is not None else []
             label = None
             if known is not None and all(p is not None and p[2] is not None for p in parts):
-                show = grad_text if self.tensors else fmt
-                label = f"{show(known)} = " + " + ".join(show(p[2]) for p in parts)
+                label = sum_text(known, [p[2] for p in parts])
             self.dot.elements[f"f{node._id}"] = ("sum", node)
             self._edge(f"v{node._id}", f"c{node._id}", label, path, current, known, name=f"f{node._id}",
                        source_path=path)

@@ -198,6 +198,18 @@ def edge_text(node, i, upstream, local, downstream):
     return wrap(f"{down} = {rule.rhs}") + f"\n(upstream {up})"
 
 
+def sum_text(total, parts):
+    """A copy gate's edge: the gradient it hands on, the sum of what its consumers sent (before any hook).
+
+    Written as a sum when every term is written out (a number, a few values); norms do not add up, so
+    larger gradients read ``(4, 16, 8, 8) ‖1.044‖ = Σ of 2 branches`` (each branch's edge has its own)."""
+    if not hasattr(total, "shape"):  # a Value's gradient: a number
+        return f"{fmt(total)} = " + " + ".join(fmt(p) for p in parts)
+    if all(not is_summary(g) and np.size(g) <= SHOWN_ON_EDGES for g in (total, *parts)):
+        return f"{rows(total)} = " + " + ".join(rows(p) for p in parts)
+    return f"{tuple(total.shape)} {norm_text(total)} = Σ of {len(parts)} branches"
+
+
 def grad_label(text, size=None):
     font = f' point-size="{size}"' if size else ""
     return f'<<font color="{GRAD_COLOR}"{font}>{html(text)}</font>>'

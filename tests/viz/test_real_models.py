@@ -136,6 +136,30 @@ def test_a_hook_shows_the_same_numbers_in_backward_the_steps_the_drawing_and_the
     assert "[180.0, 360.0]" in text and "[18.0, 36.0]" not in text and x3.grad is None
 
 
+@pytest.mark.parametrize("mode", ["plain", "retain", "dry"])
+def test_a_copy_gates_edge_adds_up_the_gradients_before_the_hook_changed_them(mode):
+    x, h, y = hooked_graph()
+    if mode != "dry":
+        y.backward(retain_graph=mode == "retain")
+    frames = [mg.draw(y, step=k).source for k in range(len(mg.viz.frames.backprop_steps(y)))]
+    if mode != "dry":
+        frames.append(mg.draw(y).source)
+    sums = [re.findall(r"\[[\d., ]+\] = \[[\d., ]+\] \+ \[[\d., ]+\]", src) for src in frames]
+    assert ["[6.0, 12.0] = [3.0, 6.0] + [3.0, 6.0]"] in sums  # the copy gate's sum; the hook then makes it [60, 120]
+    assert all(found in ([], ["[6.0, 12.0] = [3.0, 6.0] + [3.0, 6.0]"]) for found in sums), sums
+
+
+def test_a_fan_out_known_by_norms_says_it_is_a_sum_without_adding_norms():
+    x = Tensor(np.linspace(-1.0, 1.0, 20), requires_grad=True, label="x")
+    h = x * 3
+    y = (h.exp() + h.tanh()).sum()
+    y.backward()  # a plain backward: h's 20-element gradients are kept as shape and norm
+    src = mg.draw(y).source
+    h_grad = np.exp(3 * x.data) + 1 - np.tanh(3 * x.data) ** 2
+    assert f"(20,) ‖{np.linalg.norm(h_grad):.4g}‖ = Σ of 2 branches" in src
+    assert not re.search(r"‖[\d.]+‖ = ‖[\d.]+‖ \+ ‖", src)  # no sum of norms
+
+
 def test_after_a_plain_backward_the_drawing_shows_the_parameters_gradients():
     model, loss = lenet_step()
     src = mg.draw(loss).source
