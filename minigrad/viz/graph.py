@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core import records
 from ..core.step import Step
-from .clusters import Layout, check_within, cluster_tree
+from .clusters import Layout, check_within, cluster_tree, parent_path
 from .frames import EdgeFrame, StepFrame, collect, frame_for, is_tensor
 from .grad_scale import GRAD_BANDS, grad_color
 from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
@@ -121,6 +121,7 @@ class _Drawing:
         self.crossings = {}  # (source, target) between boxes -> the gradients that cross
         self.dot.elements = {}  # SVG id -> (kind, what): ("node", node), ("box", box), ("edge", [(node, i), ...]), ...
         self.dot.placed = {}  # node -> the SVG id of what it is drawn in
+        self.links = []  # (source, target) of every edge drawn, by graphviz node name
         shown = [n for n in nodes if n not in layout.hidden]
         for node in shown:
             self._node(node)
@@ -200,7 +201,7 @@ class _Drawing:
                             shape="circle" if not self.show_saved else "ellipse", style="filled",
                             fillcolor=CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL,
                             width="0.3", height="0.3", margin="0.02")
-                self.dot.edge(f"g{node._id}", f"v{node._id}", id=f"o{node._id}")
+                self._link(f"g{node._id}", f"v{node._id}", id=f"o{node._id}")
         fanout = [(c, i) for c, i in self.consumers[node] if c not in layout.hidden]
         if self._fans_out(node):
             self.dot.elements[f"c{node._id}"] = ("copy", node)
@@ -290,17 +291,21 @@ class _Drawing:
         if name is not None:
             style["id"] = name
         if label is None:
-            self.dot.edge(source, target, **style)
+            self._link(source, target, **style)
         elif not self.tensors or source_path == path or self.layout.within is not None:
             size = "9" if self.tensors else None
-            self.dot.edge(source, target, label=grad_label(label, size=size), **style)
+            self._link(source, target, label=grad_label(label, size=size), **style)
         else:
             name = name or f"l{source}_{target}"
             label_node = f"{name}_l" if "id" in style else name
             self._place(path, label_node, grad_label(label, size=9), shape="plaintext", margin="0.02", width="0",
                         height="0")
-            self.dot.edge(source, label_node, arrowhead="none", **dict(style, id=f"{name}_a"))
-            self.dot.edge(label_node, target, **style)
+            self._link(source, label_node, arrowhead="none", **dict(style, id=f"{name}_a"))
+            self._link(label_node, target, **style)
+
+    def _link(self, source, target, **attrs):
+        self.links.append((source, target))
+        self.dot.edge(source, target, **attrs)
 
     # -- boxes and clusters --
 
@@ -323,10 +328,18 @@ class _Drawing:
                         style="rounded,filled", fillcolor="aliceblue", color="steelblue", margin="0.08,0.04",
                         tooltip=attribute(f"{info.title()}\n{info.params_text()}, {gates} gates"))
         graphs = {}
-        for k, path in enumerate(cluster_tree([p for p in self.clusters if p is not None])):
+        paths = cluster_tree([p for p in self.clusters if p is not None])
+        tops = self._tops(paths)
+        title_of = {path: f"t{k}" for k, path in enumerate(paths)}
+        for k, path in enumerate(paths):
             sub = Diagram(name=f"cluster_{k}", graph_attr={
-                "label": cluster_label(layout.info(path)), "style": "rounded,dashed", "color": "gray55",
-                "fontcolor": "gray25", "fontsize": "10", "labeljust": "l", "margin": "6"})
+                "label": "", "style": "rounded,dashed", "color": "gray55", "margin": "6"})
+            # the title is a node beside the cluster's first nodes, never a graph label: graphviz routes
+            # edges around nodes, but straight through a cluster's label
+            sub.node(f"t{k}", cluster_label(layout.info(path)), shape="plaintext", fontcolor="gray25",
+                     fontsize="10", margin="0", width="0", height="0", id=f"t{k}")
+            for top in tops[path]:
+                sub.edge(f"t{k}", title_of.get(top, top), style="invis", minlen="0")
             for name, label, attrs in self.clusters.get(path, []):
                 sub.node(name, label, **attrs)
             for child_path, child in list(graphs.items()):
@@ -338,6 +351,29 @@ class _Drawing:
             self.dot.node(name, label, **attrs)
         for graph in graphs.values():
             self.dot.subgraph(graph)
+
+    def _tops(self, paths):
+        """For each cluster, its nodes (its subclusters' included) that no edge inside it leads to: where its
+        title goes, beside them."""
+        members = {path: set() for path in paths}
+        for path, placed in self.clusters.items():
+            while path is not None:
+                members[path].update(name for name, _, _ in placed)
+                path = parent_path(path)
+        led_to = {path: set() for path in paths}
+        for source, target in self.links:
+            for path, inside in members.items():
+                if source in inside and target in inside:
+                    led_to[path].add(target)
+        children = {path: [p for p in paths if parent_path(p) == path] for path in paths}
+        tops = {}
+        for path in paths:  # a top inside a subcluster: the subcluster's title stands for it
+            found = set()
+            for name in members[path] - led_to[path]:
+                inner = [child for child in children[path] if name in members[child]]
+                found.add(inner[0] if inner else name)
+            tops[path] = sorted(found)
+        return tops
 
     def _path_of_box_id(self, name):
         for box, box_id in self.box_ids.items():

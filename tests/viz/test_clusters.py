@@ -40,8 +40,8 @@ def model_and_loss(retain=True):
 
 
 def clusters(source):
-    """The module paths of the clusters, from their titles ``path: Type(args) → shape``."""
-    return set(re.findall(r'subgraph cluster_\d+ \{\s*graph \[[^\]]*?label=<([^:<>]+):', source))
+    """The module paths of the clusters, from their titles ``path: Type(args) → shape`` (each cluster's first node)."""
+    return set(re.findall(r'subgraph cluster_\d+ \{\s*graph \[[^\]]*\]\s*t\d+ \[label=<([^:<>]+):', source))
 
 
 def boxes(source):

@@ -3,6 +3,7 @@
 The SVGs are rendered the way users get them: with the system's Graphviz ``dot`` when it is installed,
 and with ``graphviz-pure`` (the PyPI fallback) -- each size test runs with both (CI installs both).
 """
+import html
 import re
 import shutil
 
@@ -101,6 +102,40 @@ def test_a_long_chain_is_cut_to_a_drawable_size(program):
     width, height, svg = svg_size(mg.draw(y))
     assert max(width, height) <= 4000, (width, height)
     assert "earlier nodes not drawn" in svg
+
+
+def text_boxes(svg, pattern):
+    """The boxes (x0, y0, x1, y1) of the SVG's texts that match ``pattern``, their width estimated from the font."""
+    boxes = {}
+    for anchor, x, y, size, text in re.findall(r'<text[^>]*? text-anchor="(\w+)" x="([-\d.]+)" y="([-\d.]+)"[^>]*'
+                                               r'font-size="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        text = html.unescape(text)
+        if re.match(pattern, text):
+            x, y, size = float(x), float(y), float(size)
+            width = len(text) * size * 0.52
+            left = {"start": x, "middle": x - width / 2}.get(anchor, x - width)
+            boxes[text] = (left, y - 0.8 * size, left + width, y + 0.2 * size)
+    return boxes
+
+
+def edge_points(svg):
+    """Points along every edge's path (its cubic Bézier pieces, sampled)."""
+    for d in re.findall(r'<g id="[^"]*" class="edge">.*?<path[^>]*\sd="([^"]+)"', svg, re.S):
+        xy = [tuple(map(float, p.split(","))) for p in re.findall(r"[-\d.]+,[-\d.]+", d)]
+        for k in range(0, len(xy) - 3, 3):
+            for t in np.linspace(0, 1, 25):
+                yield tuple((1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t * t * c + t ** 3 * e
+                            for a, b, c, e in zip(*xy[k:k + 4]))
+
+
+def test_no_edge_runs_through_a_cluster_title(program):
+    _, loss = lenet_step()
+    svg = svg_size(mg.draw(loss))[2]
+    titles = text_boxes(svg, r"\d+: [A-Z]\w*")  # LeNet's layers are named 0 to 11: "2: MaxPool2d(k=2, s=2) → …"
+    assert len(titles) == 12, sorted(titles)
+    struck = {title for x, y in edge_points(svg) for title, (x0, y0, x1, y1) in titles.items()
+              if x0 <= x <= x1 and y0 <= y <= y1}
+    assert not struck, sorted(struck)
 
 
 # --- truthful ---------------------------------------------------------------------------------------------
@@ -235,8 +270,6 @@ def test_module_names_graphviz_treats_specially_draw_literally(name, program):
     for depth in (None, 1):
         _, _, svg = svg_size(mg.draw(y, depth=depth))
         assert "Linear(3, 2)" in svg
-    import html
-
     shown = html.unescape(svg_size(mg.draw(y, depth=1))[2])
     assert f"{name}: Linear(3, 2)" in shown  # literally: no markup, no \N replaced by a node's name
 
