@@ -27,7 +27,7 @@ from .clusters import Layout, check_within, cluster_tree, parent_path
 from .frames import EdgeFrame, StepFrame, collect, frame_for, is_tensor
 from .grad_scale import GRAD_BANDS, grad_color
 from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
-                     grad_text, html, saved_text, sum_text, tooltip, value_label)
+                     grad_text, html, saved_text, sum_text, title_width, tooltip, value_label, wrap)
 from .render import Diagram
 
 GATE_FILL = "lightyellow"
@@ -38,6 +38,8 @@ NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradi
 NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
               "backward(retain_graph=True) keeps them)")
 RANKDIRS = ("TB", "LR", "BT", "RL")
+LEGEND_CELL = 90
+"""About how wide (pt) one band of the gradient colours' legend is."""
 
 
 # --- the drawing -------------------------------------------------------------------------------
@@ -63,8 +65,9 @@ def draw(root, step=None, *, depth=None, within=None, fold=True, rankdir=None, g
     (top to bottom, the default for tensor graphs), "LR" (the default for scalar graphs), "BT" or
     "RL". ``within`` (a module path such as ``"layer1.0"``; ``""`` for the top level) draws one
     module's inside instead: the gates its own forward made, its children as boxes, and the outside
-    nodes that feed it or use its output, dashed. Above ``max_nodes`` (or 40 nodes along a path) the drawing collapses or cuts on its own
-    and says so in its title. ``grad_colors`` colours nodes and edges by gradient size on a log
+    nodes that feed it or use its output, dashed. Past ``max_nodes`` nodes, or about 1,200 × 4,000 pt
+    (``viz/budget.py``: across and along its direction), the drawing collapses or cuts on its own and says
+    so in its title, wrapped to the drawing's width; ``max_nodes=None`` draws everything. ``grad_colors`` colours nodes and edges by gradient size on a log
     scale (vanishing, healthy, exploding); ``show_saved`` lists the arrays each gate saved.
     """
     if isinstance(root, Step):  # draw(step): the graph at that step of its backprop
@@ -95,7 +98,7 @@ def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes,
     if isinstance(frame, StepFrame):
         frame.expect(consumers)
     check_within(within, nodes)
-    layout = Layout(root, nodes, consumers, depth, fold, max_nodes, within)
+    layout = Layout(root, nodes, consumers, depth, fold, max_nodes, within, rankdir)
     rankdir = rankdir or ("TB" if is_tensor(root) else "LR")
     return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view).dot
 
@@ -138,14 +141,18 @@ class _Drawing:
             lines.append(NORMS_ONLY)
         if layout.note:
             lines.append(layout.note)
-        text = html("\n".join(lines))
+        width = layout.width()
+        text = html(wrap("\n".join(lines), title_width(width)))
         if not (self.grad_colors and frame is not None):
             return f"<{text}>"
-        cells = "".join(f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
-                        for _, color, words in GRAD_BANDS)
-        return (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="2"><tr><td colspan="5">{text}</td></tr>'
-                f'<tr><td colspan="5"><font point-size="9">gradient size (RMS, log scale):</font></td></tr>'
-                f"<tr>{cells}</tr></table>>")
+        cells = [f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
+                 for _, color, words in GRAD_BANDS]
+        across = max(2, min(len(cells), int(width // LEGEND_CELL)))  # as many bands to a row as the drawing is wide
+        rows = "".join(f"<tr>{''.join(cells[k:k + across])}</tr>" for k in range(0, len(cells), across))
+        return (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
+                f'<tr><td colspan="{across}">{text}</td></tr>'
+                f'<tr><td colspan="{across}"><font point-size="9">gradient size (RMS, log scale):</font></td></tr>'
+                f"{rows}</table>>")
 
     # -- nodes --
 

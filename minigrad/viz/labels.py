@@ -25,6 +25,9 @@ SHOWN_ON_EDGES = 3
 TOOLTIP_VALUES = 64
 WIDTH = 34
 """Lines of an edge label longer than this break at a space."""
+TITLE_CHARS, TITLE_PT = 40, 6.0
+"""A drawing's title breaks its lines to the drawing's width, at about TITLE_PT pt a character (11 pt
+Helvetica), but keeps at least TITLE_CHARS characters to a line."""
 
 # glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
 _PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
@@ -66,6 +69,12 @@ def wrap(text, width=WIDTH):
                 current = f"{current} {word}" if current else word
         lines.append(current)
     return "\n".join(lines)
+
+
+def title_width(width):
+    """How many characters a drawing's title may have to a line to be no wider than the drawing (``width``
+    pt, as estimated); never fewer than TITLE_CHARS."""
+    return max(TITLE_CHARS, int(width / TITLE_PT))
 
 
 def rows(a):
@@ -236,9 +245,16 @@ def context_label(node, feeds, path):
     return f"<{html(word)} <b>{html(what)}</b>{shape}>"
 
 
+def cluster_title(info):
+    """A cluster's title as drawn: what the module is over what it hands on, ``0: Conv2d(1, 6, k=5, p=2)``
+    over ``→ (4, 6, 28, 28)``, each line broken at 44 characters."""
+    name, arrow, output = check_text(info.title(), "the module").partition(" → ")
+    return wrap(name, 44) + (f"\n→ {output}" if arrow else "")
+
+
 def cluster_label(info):
-    title = check_text(info.title(), "the module")
-    return f"<{html(wrap(title, 60))}>"
+    lines = html(cluster_title(info)).replace("<br/>", '<br align="left"/>')
+    return f'<{lines}<br align="left"/>>'  # each line flush left
 
 
 def saved_text(gate):

@@ -60,6 +60,8 @@ def test_lenet5_at_full_depth_fits_the_targets(program):
     assert svg.count("class=\"node\"") > 30  # every gate, parameter and edge label is there
     for gate in ("conv2d", "relu", "max_pool2d", "reshape", "linear", "cross_entropy"):
         assert f">{gate}</text>" in svg
+    assert svg.count(">conv2d</text>") == 2 and svg.count(">linear</text>") == 3
+    assert "collapsed" not in svg and "not drawn" not in svg  # within the budget: nothing collapsed or cut
 
 
 def test_lenet5_collapsed_by_layer_is_narrow_and_names_every_layer(program):
@@ -106,7 +108,7 @@ def test_a_long_chain_is_cut_to_a_drawable_size(program):
 
 def text_boxes(svg, pattern):
     """The boxes (x0, y0, x1, y1) of the SVG's texts that match ``pattern``, their width estimated from the font."""
-    boxes = {}
+    boxes = []
     for anchor, x, y, size, text in re.findall(r'<text[^>]*? text-anchor="(\w+)" x="([-\d.]+)" y="([-\d.]+)"[^>]*'
                                                r'font-size="([\d.]+)"[^>]*>([^<]*)</text>', svg):
         text = html.unescape(text)
@@ -114,7 +116,7 @@ def text_boxes(svg, pattern):
             x, y, size = float(x), float(y), float(size)
             width = len(text) * size * 0.52
             left = {"start": x, "middle": x - width / 2}.get(anchor, x - width)
-            boxes[text] = (left, y - 0.8 * size, left + width, y + 0.2 * size)
+            boxes.append((text, (left, y - 0.8 * size, left + width, y + 0.2 * size)))
     return boxes
 
 
@@ -131,11 +133,82 @@ def edge_points(svg):
 def test_no_edge_runs_through_a_cluster_title(program):
     _, loss = lenet_step()
     svg = svg_size(mg.draw(loss))[2]
-    titles = text_boxes(svg, r"\d+: [A-Z]\w*")  # LeNet's layers are named 0 to 11: "2: MaxPool2d(k=2, s=2) → …"
-    assert len(titles) == 12, sorted(titles)
-    struck = {title for x, y in edge_points(svg) for title, (x0, y0, x1, y1) in titles.items()
+    # LeNet's layers are named 0 to 11: "2: MaxPool2d(k=2, s=2) → (4, 6, 14, 14)", on one line or two
+    titles = text_boxes(svg, r"\d+: [A-Z]\w*|→ \(")
+    assert len([t for t, _ in titles if t[0].isdigit()]) == 12, titles
+    struck = {title for x, y in edge_points(svg) for title, (x0, y0, x1, y1) in titles
               if x0 <= x <= x1 and y0 <= y <= y1}
     assert not struck, sorted(struck)
+
+
+def title_text(diagram):
+    return re.search(r"label=<(.*?)> labelloc", diagram.source, re.S).group(1).replace("<br/>", " ")
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "RL"])
+def test_a_left_to_right_drawing_keeps_to_the_budget_too(program, rankdir):
+    _, loss = lenet_step()  # LeNet-5 left to right, full depth: 4,503 pt wide before the budget counted pt
+    for depth in (None, 1):
+        diagram = mg.draw(loss, depth=depth, rankdir=rankdir)
+        width, height, _ = svg_size(diagram)
+        assert width <= 4000 and height <= 1200, (depth, width, height)
+        assert "nodes nearest the root" in title_text(diagram)  # it says it left some out
+    mg.manual_seed(0)  # a 25-layer MLP, one box per layer: 8,044 pt wide before
+    mlp = nn.Sequential(*[m for _ in range(25) for m in (nn.Linear(8, 8), nn.ReLU())], nn.Linear(8, 3))
+    loss = F.cross_entropy(mlp(Tensor(np.random.default_rng(0).random((4, 8)).astype(np.float32))),
+                           np.array([0, 1, 2, 0]))
+    loss.backward()
+    width, height, _ = svg_size(mg.draw(loss, depth=1, rankdir=rankdir))
+    assert width <= 4000 and height <= 1200, (width, height)
+
+
+def wide_sum(branches=100):
+    xs = [Tensor(np.ones(8, np.float32), requires_grad=True, label=f"x{i}") for i in range(branches)]
+    y = mg.stack([x * 2 for x in xs]).sum()
+    y.backward()
+    return y
+
+
+@pytest.mark.parametrize("rankdir, bounds", [("TB", (1200, 4000)), ("LR", (4000, 1200))])
+def test_a_wide_graph_is_narrowed_to_the_budget(program, rankdir, bounds):
+    y = wide_sum()  # one rank of 100 branches: 17,194 pt wide before, though cut to 250 nodes
+    diagram = mg.draw(y, rankdir=rankdir)
+    width, height, svg = svg_size(diagram)
+    assert width <= bounds[0] and height <= bounds[1], (width, height)
+    assert re.search(r"showing the \d+ nodes nearest the root", title_text(diagram))
+    assert ">stack</text>" in svg and ">sum</text>" in svg and "earlier nodes not drawn" in svg
+    small = wide_sum(3)  # a few branches fit: all drawn
+    assert "not drawn" not in mg.draw(small, rankdir=rankdir).source
+
+
+def test_wide_and_deep_models_collapse_to_fit(program):
+    rng = np.random.default_rng(0)
+    mg.manual_seed(0)
+    net = mg.models.googlenet()  # inception blocks: four branches side by side (2,412 x 2,932 pt before)
+    loss = F.cross_entropy(net(Tensor(rng.random((2, 1, 8, 8)).astype(np.float32))), np.array([0, 1]))
+    loss.backward()
+    for rankdir, bounds in (("TB", (1200, 4000)), ("LR", (4000, 1200))):
+        width, height, _ = svg_size(mg.draw(loss, rankdir=rankdir))
+        assert width <= bounds[0] and height <= bounds[1], (rankdir, width, height)
+    mg.manual_seed(0)
+    net = mg.models.resnet(blocks=(2, 2, 2))  # depth=4 draws every block's gates: 5,336 pt tall before
+    loss = F.cross_entropy(net(Tensor(rng.random((2, 1, 8, 8)).astype(np.float32))), np.array([1, 2]))
+    loss.backward()
+    width, height, _ = svg_size(mg.draw(loss, depth=4))
+    assert width <= 1200 and height <= 4000, (width, height)
+
+
+def test_the_title_wraps_to_the_drawings_width(program):
+    mg.manual_seed(0)  # twelve layers collapsed, the note saying so: its boxes are ~220 pt wide, the title was 1,045
+    mlp = nn.Sequential(*[m for _ in range(12) for m in (nn.Linear(8, 8), nn.ReLU())], nn.Linear(8, 3))
+    loss = F.cross_entropy(mlp(Tensor(np.random.default_rng(0).random((4, 8)).astype(np.float32))),
+                           np.array([0, 1, 2, 0]))
+    loss.backward()
+    for options in ({"max_nodes": 60}, {"depth": 1, "grad_colors": True}):
+        diagram = mg.draw(loss, **options)
+        width, _, svg = svg_size(diagram)
+        assert width <= 400, (options, width)
+        assert "over the drawing budget" in title_text(diagram) or "vanishing" in svg
 
 
 # --- truthful ---------------------------------------------------------------------------------------------
