@@ -175,6 +175,43 @@ def backprop_steps(root, grad=None, *, who="draw"):
         ) from exc
 
 
+NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
+UNRECORDED = ("forward pass only: no backward() recorded its gradients here, though .grad is filled (one under "
+              "recording(False), or through another graph); call backward() to draw them (it adds to .grad: "
+              "zero it first)")
+FREED = ("forward pass only: the backward() through this graph recorded nothing (it ran under recording(False)) "
+         "and freed its saved arrays, so it cannot run again; .grad holds its result. To draw the gradients, run "
+         "the forward again and call backward() with recording on (the default)")
+OTHER_ROOT = "forward pass only: the last backward() started from another tensor and reached this graph only up to {}; {}"
+OTHER_FREED = "it freed the saved arrays, so run the forward again and call backward() on this tensor to draw its gradients"
+OTHER_KEPT = "call backward() on this tensor to draw its gradients (it adds to .grad: zero it first)"
+
+
+def missing(nodes):
+    """Why a drawing of these nodes (oldest first, the root last) shows no gradient, and how to get them drawn:
+    no backward yet; a backward that recorded nothing (``recording(False)``), which may have freed the
+    graph; or a backward from another tensor, which reached part of this graph."""
+    freed = any(getattr(n._gate, "released", False) for n in nodes)
+    reached = [n for n in nodes if n._pass is not None]
+    if reached:
+        node = reached[-1]  # the newest: where the other backward came in
+        what = node.label or (node._gate.name if node._gate is not None else "a leaf")
+        where = f"{what} {tuple(node.shape)}" if is_tensor(node) else what
+        return OTHER_ROOT.format(where, OTHER_FREED if freed else OTHER_KEPT)
+    if freed:
+        return FREED
+    if any(n._gate is None and _has_grad(n) for n in nodes):
+        return UNRECORDED
+    return NO_GRADIENTS
+
+
+def _has_grad(node):
+    grad = getattr(node, "grad", None)
+    if grad is None:
+        return False
+    return bool(grad) if isinstance(grad, float) else True  # a Value's .grad starts at 0.0
+
+
 def frame_for(root, step):
     """The frame to draw: None before any backward, the state after one, or the frame of a step."""
     if step is None:

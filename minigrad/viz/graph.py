@@ -24,7 +24,7 @@ import numpy as np
 from ..core import records
 from ..core.step import Step
 from .clusters import Layout, check_within, cluster_tree, parent_path
-from .frames import EdgeFrame, StepFrame, collect, frame_for, is_tensor
+from .frames import NO_GRADIENTS, EdgeFrame, StepFrame, collect, frame_for, is_tensor, missing
 from .grad_scale import GRAD_BANDS, grad_color
 from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
                      grad_text, html, saved_text, sum_text, title_width, tooltip, value_label, wrap)
@@ -34,7 +34,6 @@ GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
 LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
-NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
 NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
               "backward(retain_graph=True) keeps them)")
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -73,7 +72,8 @@ def draw(root, step=None, *, depth=None, within=None, fold=True, rankdir=None, g
     if isinstance(root, Step):  # draw(step): the graph at that step of its backprop
         root, step = root.root, root if step is None else step
     _check_node(root)
-    return _draw(root, frame_for(root, step), depth, fold, rankdir, grad_colors, show_saved, max_nodes, within)
+    return _draw(root, frame_for(root, step), depth, fold, rankdir, grad_colors, show_saved, max_nodes, within,
+                 why=missing)
 
 
 def draw_forward(root, *, depth=None, fold=True, rankdir=None, grad_colors=False, show_saved=False, max_nodes=500):
@@ -92,7 +92,7 @@ def draw_view(root, within, *, fold=True, collected=None):
 
 
 def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes, within=None, view=False,
-          collected=None):
+          collected=None, why=None):
     _check_options(depth, fold, rankdir, max_nodes)
     nodes, consumers = collected or collect(root)
     if isinstance(frame, StepFrame):
@@ -100,14 +100,17 @@ def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes,
     check_within(within, nodes)
     layout = Layout(root, nodes, consumers, depth, fold, max_nodes, within, rankdir)
     rankdir = rankdir or ("TB" if is_tensor(root) else "LR")
-    return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view).dot
+    blank = why(nodes) if why is not None and frame is None else NO_GRADIENTS
+    return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view, blank).dot
 
 
 class _Drawing:
     """Builds one Diagram from the layout: nodes in their clusters, boxes, edges, legends."""
 
-    def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view=False):
+    def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view=False,
+                 blank=NO_GRADIENTS):
         self.frame, self.layout, self.consumers = frame, layout, consumers
+        self.blank = blank  # what the title says when there are no gradients to show
         self.grad_colors, self.show_saved, self.view = grad_colors, show_saved, view
         self.tensors = is_tensor(root)
         self.current = frame.current if frame is not None else None
@@ -136,7 +139,7 @@ class _Drawing:
             self.dot.node("hidden", f"… {count:,} earlier nodes not drawn", shape="note", style="dashed")
     def _title(self, frame, layout):
         """The legend of the words (and, with grad_colors, of the colours), and what the layout did."""
-        lines = [LEGEND if frame is not None else NO_GRADIENTS]
+        lines = [LEGEND if frame is not None else self.blank]
         if frame is not None and frame.summaries:
             lines.append(NORMS_ONLY)
         if layout.note:

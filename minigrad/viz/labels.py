@@ -57,11 +57,12 @@ def fmt(value):
 
 
 def wrap(text, width=WIDTH):
-    """Break each line of ``text`` at spaces so that no line is much longer than ``width``."""
+    """Break each line of ``text`` at spaces so that no line is much longer than ``width``; never after a
+    comma inside brackets, so a shape ``(4, 6, 28, 28)`` stays on one line."""
     lines = []
     for line in text.split("\n"):
         current = ""
-        for word in line.split(" "):
+        for word in _words(line):
             if current and len(current) + 1 + len(word) > width:
                 lines.append(current)
                 current = word
@@ -69,6 +70,21 @@ def wrap(text, width=WIDTH):
                 current = f"{current} {word}" if current else word
         lines.append(current)
     return "\n".join(lines)
+
+
+def _words(line):
+    """The line's words: split at spaces, except those after a comma inside brackets."""
+    words, depth, start = [], 0, 0
+    for i, ch in enumerate(line):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == " " and not (depth and line[i - 1] == ","):
+            words.append(line[start:i])
+            start = i + 1
+    words.append(line[start:])
+    return words
 
 
 def title_width(width):

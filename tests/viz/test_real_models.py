@@ -277,13 +277,40 @@ def test_after_a_plain_backward_the_drawing_shows_the_parameters_gradients():
     assert "backward(retain_graph=True) keeps them" in src
 
 
-def test_a_drawing_without_gradients_says_how_to_get_them():
+def lenet_forward():
+    mg.manual_seed(0)
     model = mg.models.lenet5()
-    loss = F.cross_entropy(model(Tensor(np.zeros((1, 1, 28, 28), np.float32))), np.array([0]))
-    assert "no gradients yet (call backward() to see the gradient flow)" in mg.draw(loss).source
+    logits = model(Tensor(np.random.default_rng(0).random((2, 1, 28, 28)).astype(np.float32)))
+    return model, logits, F.cross_entropy(logits, np.array([0, 1]))
+
+
+def test_a_drawing_without_gradients_says_how_to_get_them():
+    model, _, loss = lenet_forward()
+    assert "no gradients yet (call backward() to see the gradient flow)" in title_text(mg.draw(loss))
     with mg.core.engine.recording(False):
+        loss.backward()  # .grad is filled, nothing recorded, the graph freed: backward() again would fail
+    assert model[0].weight.grad is not None
+    title = title_text(mg.draw(loss))
+    assert "no gradients yet" not in title
+    assert "recorded nothing (it ran under recording(False)) and freed its saved arrays" in title
+    assert "run the forward again and call backward() with recording on" in title
+    with pytest.raises(mg.core.GraphFreedError):
         loss.backward()
-    assert "no gradients yet" in mg.draw(loss).source
+
+
+def test_a_drawing_after_another_tensors_backward_says_so():
+    _, logits, loss = lenet_forward()
+    logits.sum().backward()  # reaches the logits and below, not the loss; frees the graph
+    title = title_text(mg.draw(loss))
+    assert "no gradients yet" not in title
+    assert "the last backward() started from another tensor and reached this graph only up to linear (2, 10)" in title
+    assert "it freed the saved arrays, so run the forward again and call backward() on this tensor" in title
+    _, logits, loss = lenet_forward()
+    logits.sum().backward(retain_graph=True)  # the graph kept: backward() from the loss still works
+    title = title_text(mg.draw(loss))
+    assert "call backward() on this tensor to draw its gradients (it adds to .grad: zero it first)" in title
+    loss.backward()
+    assert "downstream = local × upstream" in title_text(mg.draw(loss))
 
 
 # --- folding ----------------------------------------------------------------------------------------------
