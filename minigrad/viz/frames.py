@@ -14,6 +14,8 @@ records untouched; hooks run, since they are part of what backward computes).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..core import engine, records
 from ..core.step import Step
 
@@ -68,13 +70,23 @@ class StateFrame:
         return records.record_of(node, self.mark)
 
     def grad(self, node):
+        """The gradient this backward gave ``node`` (a leaf whose ``.grad`` is just that: its values)."""
         rec = self._record(node)
         if rec is None:
             return None
         g = rec[records.GRAD]
-        if node._gate is None and is_summary(g) and getattr(node, "grad", None) is not None:
-            return node.grad  # a parameter: its .grad holds the values the record kept only the norm of
+        if is_summary(g) and node._gate is None and self.accumulated(node) is None and _held(node) is not None:
+            return _held(node)  # a parameter: its .grad holds the values the record kept only the norm of
         return g
+
+    def accumulated(self, node):
+        """A leaf's ``.grad`` when it is not what this backward gave it -- gradients add up over backward
+        passes until ``zero_grad()`` -- else None."""
+        rec = self._record(node)
+        held = _held(node) if node._gate is None else None
+        if rec is None or held is None:
+            return None
+        return None if same_gradient(held, rec[records.GRAD]) else held
 
     def hook(self, node):
         """(before, after) when a hook replaced this node's gradient, else None."""
@@ -93,11 +105,35 @@ class StateFrame:
         return rec[records.GRAD], self._locals[node][i], rec[records.SENT][i]
 
 
+def _held(node):
+    """A leaf's ``.grad`` as an array or number (a ``create_graph`` pass leaves a Tensor), or None; a Value's
+    0.0 before any backward counts as None."""
+    grad = getattr(node, "grad", None)
+    if grad is None or (isinstance(grad, float) and grad == 0.0 and not is_tensor(node)):
+        return None
+    return getattr(grad, "_data", grad)
+
+
+def same_gradient(held, g):
+    """Whether ``.grad`` (``held``) is the gradient ``g`` one backward recorded (an array, a number, or a
+    freed gradient's norm), to float32's precision."""
+    if g is None:
+        return False
+    if is_summary(g):
+        norm = float(np.linalg.norm(np.asarray(held, dtype=np.float64)))
+        return abs(norm - g.norm) <= 1e-5 * max(norm, g.norm, 1e-30)
+    held, g = np.asarray(held, dtype=np.float64), np.asarray(g, dtype=np.float64)
+    return held.shape == g.shape and bool(np.allclose(held, g, rtol=1e-5, atol=1e-30))
+
+
 class EdgeFrame(StateFrame):
     """What the last backward sent along each edge, but no node's gradient: the explorer's drawings show
     the forward pass on the nodes and let the page reveal each edge's gradient as backprop reaches it."""
 
     def grad(self, node):
+        return None
+
+    def accumulated(self, node):
         return None
 
     def hook(self, node):
@@ -150,6 +186,9 @@ class StepFrame:
         for g in received[1:]:
             total = total + g
         return total
+
+    def accumulated(self, node):
+        return None  # the moment of one step: .grad is what backward had added up by then, not drawn
 
     def hook(self, node):
         return self._hooked.get(node)

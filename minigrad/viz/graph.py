@@ -191,17 +191,18 @@ class _Drawing:
         grad = frame.grad(node) if frame is not None else None
         color = self._grad_color(grad)
         hooked = frame.hook(node) if frame is not None else None
+        held = frame.accumulated(node) if frame is not None else None
         gate = node._gate
-        tip = attribute(tooltip(node, grad))
+        tip = attribute(tooltip(node, grad, held))
         if self.tensors:
             cell = None
             if gate is not None:
                 symbol = gate.symbol if not self.show_saved else f"{gate.symbol}\n{saved_text(gate)}"
                 cell = (symbol, CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL)
-            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked, cell), tooltip=tip,
+            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked, cell, held), tooltip=tip,
                         shape="plaintext", margin="0", width="0", height="0")
         else:
-            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked), tooltip=tip,
+            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked, held=held), tooltip=tip,
                         shape="plaintext", margin="0", width="0", height="0")
             if gate is not None:
                 label = html(str(gate.symbol))

@@ -23,6 +23,8 @@ their norm (the tooltip has more: statistics, and up to TOOLTIP_VALUES values)."
 SHOWN_ON_EDGES = 3
 """An edge label writes out gradients of at most this many elements; larger ones by their norm."""
 TOOLTIP_VALUES = 64
+ACCUMULATED = (".grad now (not what this backward gave the node: gradients add up over backward passes until "
+               "zero_grad())")
 WIDTH = 34
 """Lines of an edge label longer than this break at a space."""
 TITLE_CHARS, TITLE_PT = 40, 6.0
@@ -143,11 +145,13 @@ def node_name(node):
     return "constant" if node.numel() == 1 and not node.requires_grad else "input"
 
 
-def tooltip(node, grad):
-    """Hovering a node: its shape and dtype, value statistics (values when few), the same for its gradient."""
+def tooltip(node, grad, held=None):
+    """Hovering a node: its shape and dtype, value statistics (values when few), the same for its gradient
+    (and for its ``.grad``, ``held``, when that has added up more than this backward's)."""
     if not is_tensor(node):
         text = f"{node_name(node) or 'value'} = {fmt_number(node.data)}"
-        return text + (f", gradient {fmt_number(grad)}" if grad is not None else "")
+        text += f", gradient {fmt_number(grad)}" if grad is not None else ""
+        return text + (f"\n{ACCUMULATED}: {fmt_number(held)}" if held is not None else "")
     lines = [f"{node_name(node)}: {tuple(node.shape)} {node.dtype}", f"value: {stats(node.data)}"]
     if 0 < node.numel() <= TOOLTIP_VALUES:
         lines.append(_values(node.data))
@@ -161,6 +165,8 @@ def tooltip(node, grad):
                 lines.append(_values(grad))
     elif node.requires_grad:
         lines.append("grad: none yet")
+    if held is not None:
+        lines.append(f"{ACCUMULATED}: {stats(held)}")
     if node._gate is not None:
         lines.append(f"made by {node._gate.name}: {node._gate.formula}")
     return "\n".join(lines)
@@ -170,14 +176,17 @@ def _values(a):
     return np.array2string(np.asarray(a), precision=DIGITS, separator=", ", threshold=TOOLTIP_VALUES)
 
 
-def value_label(node, grad, border=None, hooked=None, gate=None):
+def value_label(node, grad, border=None, hooked=None, gate=None, held=None):
     """A value node as an HTML table. For a tensor: [gate symbol] name / shape dtype / value / grad, one
-    row each; for a Value the lectures' [label | value | grad] in one row."""
+    row each; for a Value the lectures' [label | value | grad] in one row. ``grad`` is what this backward
+    gave the node; ``held``, a leaf's ``.grad`` when it has added up more than that, is a line of its own."""
     if not is_tensor(node):
         top = f'<font color="{DATA_COLOR}">{html(fmt(node.data))}</font>'
         if node.label:
             top = f"<b>{html(node_name(node))}</b> {top}"
         cells = [top] + ([f'<font color="{GRAD_COLOR}">grad {html(fmt(grad))}</font>'] if grad is not None else [])
+        if held is not None:
+            cells.append(f'<font color="{GRAD_COLOR}">.grad {html(fmt(held))} ({held_word(held)})</font>')
         rows_ = "".join(f"<tr><td>{c}</td></tr>" for c in cells)
         color = f' color="{border}"' if border else ""
         return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"{color}>{rows_}</table>>'
@@ -190,6 +199,8 @@ def value_label(node, grad, border=None, hooked=None, gate=None):
         lines.append(f'<font color="{HOOK_COLOR}">hook: {html(grad_text(hooked[0]))} → {html(grad_text(hooked[1]))}</font>')
     if grad is not None:
         lines.append(f'<font color="{GRAD_COLOR}">grad {html(grad_text(grad))}</font>')
+    if held is not None:
+        lines.append(f'<font color="{GRAD_COLOR}">.grad {html(grad_text(held))} ({held_word(held)})</font>')
     body = "<br/>".join(lines)
     color = f' color="{border}"' if border else ' color="gray40"'
     if gate is None:
@@ -200,6 +211,11 @@ def value_label(node, grad, border=None, hooked=None, gate=None):
         cells = f'<td bgcolor="{fill}" width="14">{html(symbol)}</td><td>{body}</td>'
     return (f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded"{color}>'
             f"<tr>{cells}</tr></table>>")
+
+
+def held_word(held):
+    """What a ``.grad`` that is not this backward's gradient is: added up over passes, or zeroed since."""
+    return "zeroed since" if not np.any(held) else "accumulated"
 
 
 def edge_text(node, i, upstream, local, downstream):

@@ -277,6 +277,29 @@ def test_after_a_plain_backward_the_drawing_shows_the_parameters_gradients():
     assert "backward(retain_graph=True) keeps them" in src
 
 
+@pytest.mark.parametrize("retain", [False, True])
+def test_a_parameters_drawn_gradient_is_this_backwards_and_its_accumulated_grad_is_labelled(retain):
+    x = Tensor(np.linspace(0.1, 2.0, 20), label="x")
+    w = Tensor(np.ones(20), requires_grad=True, label="w")
+    norm = f"{np.linalg.norm(x.data):.4g}"
+    y = (x * w).sum()
+    y.backward(retain_graph=retain)
+    src = mg.draw(y).source
+    assert f"grad ‖{norm}‖</font></td>" in src.split("<b>w</b>")[1].split("</table>")[0]  # the node: this backward's
+    assert "accumulated" not in src
+    for _ in range(2):  # two more passes without zero_grad: .grad is three times this backward's gradient
+        y = (x * w).sum()
+        y.backward(retain_graph=retain)
+    node = mg.draw(y).source.split("<b>w</b>")[1].split("</table>")[0]
+    assert f"grad ‖{norm}‖" in node and f".grad ‖{3 * np.linalg.norm(x.data):.4g}‖ (accumulated)" in node
+    edge = re.findall(r"‖([\d.]+)‖ = a ×", mg.draw(y).source)  # mul's rule for w: dL/db = a ⊙ dL/dy
+    assert edge == [norm]  # the edge into it says the same as the node
+    w.grad = np.zeros(20)
+    assert ".grad ‖0.0‖ (zeroed since)" in mg.draw(y).source
+    w.grad = None  # zero_grad(): the drawing still shows what the backward gave it
+    assert f"grad ‖{norm}‖" in mg.draw(y).source and ".grad" not in mg.draw(y).source.split("<b>w</b>")[1][:300]
+
+
 def lenet_forward():
     mg.manual_seed(0)
     model = mg.models.lenet5()
