@@ -2,7 +2,8 @@
 
 Every label is a graphviz HTML label built here from escaped text, so nothing a user names -- a
 label, a module -- is read by graphviz as markup or as one of its escapes (``\\N``, ``\\G``, ``\\L``).
-A NUL character cannot be drawn at all: :func:`check_text` refuses it, naming where it was.
+Control characters, which XML cannot hold, are written out as Python writes them (``x\\x01y``); a NUL
+character is refused instead by :func:`check_text`, naming where it was.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ Helvetica), but keeps at least TITLE_CHARS characters to a line."""
 
 # glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
 _PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
+# C0 (but newline and tab), DEL and C1: each as its Python escape, visible in the drawing
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
 
 
 def check_text(text, where):
@@ -42,16 +45,22 @@ def check_text(text, where):
     return text
 
 
+def visible(text):
+    """``text`` with every control character but a newline and a tab written out as Python writes it
+    (``\\x01``, ``\\r``, ``\\x7f``): XML, and so graphviz's labels and SVG, cannot hold them."""
+    return text.translate(_CONTROLS)
+
+
 def html(text):
-    """Text as the inside of an HTML label: escaped, newlines as line breaks, and backslashes doubled, since
-    graphviz reads its escapes (``\\N``: the node's name) even inside HTML labels."""
-    return escape(text.translate(_PLAIN)).replace("\\", "\\\\").replace("\n", "<br/>")
+    """Text as the inside of an HTML label: control characters written out, escaped, newlines as line breaks,
+    and backslashes doubled, since graphviz reads its escapes (``\\N``: the node's name) even inside HTML labels."""
+    return escape(visible(text).translate(_PLAIN)).replace("\\", "\\\\").replace("\n", "<br/>")
 
 
 def attribute(text):
-    """Text as a graphviz string attribute (a tooltip): each backslash written four times, since dot's string
-    syntax halves them and its escapes (``\\N``, ``\\G``) halve them again."""
-    return escape(text).replace("\\", "\\\\\\\\")
+    """Text as a graphviz string attribute (a tooltip): control characters written out, each backslash written
+    four times, since dot's string syntax halves them and its escapes (``\\N``, ``\\G``) halve them again."""
+    return escape(visible(text)).replace("\\", "\\\\\\\\")
 
 
 def fmt(value):

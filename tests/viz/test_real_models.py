@@ -397,6 +397,28 @@ def test_module_names_graphviz_treats_specially_draw_literally(name, program):
     assert f"{name}: Linear(3, 2)" in shown  # literally: no markup, no \N replaced by a node's name
 
 
+def test_control_characters_in_names_are_drawn_visibly(program):
+    import xml.etree.ElementTree as ET
+
+    controls = [chr(c) for c in [*range(1, 0x20), 0x7f]]  # all of C0 but NUL (refused, below), and DEL
+    net = nn.Sequential()
+    for k, ch in enumerate(controls):
+        net.add_module(f"m{k}{ch}x", nn.Linear(2, 2))
+        getattr(net, f"m{k}{ch}x").weight.label = f"w{k}{ch}y"
+    y = net(Tensor(np.ones((1, 2), np.float32))).sum()
+    y.backward()
+    for depth in (None, 1):
+        svg = mg.draw(y, depth=depth).pipe(format="svg").decode()  # was: CalledProcessError, not well-formed
+        texts = " ".join(t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text"))
+        for k, ch in enumerate(controls):
+            if ch in "\n\t":
+                continue  # a line break, and a tab's white space: drawn as what they mean
+            written = repr(ch)[1:-1]  # as Python writes it: \x01, \r, \x7f
+            assert f"m{k}{written}x" in texts, (depth, written)
+            if depth is None:
+                assert f"w{k}{written}y" in texts, written
+
+
 def test_a_nul_character_in_a_name_is_refused_with_a_clear_error():
     net = nn.Sequential()
     net.add_module("a\x00b", nn.Linear(3, 2))
