@@ -344,7 +344,7 @@ class _Drawing:
         title_of = {path: f"t{k}" for k, path in enumerate(paths)}
         for k, path in enumerate(paths):
             sub = Diagram(name=f"cluster_{k}", graph_attr={
-                "label": "", "style": "rounded,dashed", "color": "gray55", "margin": "6"})
+                "label": "", "style": "rounded,dashed", "color": "gray55", "margin": "9"})
             # the title is a node beside the cluster's first nodes, never a graph label: graphviz routes
             # edges around nodes, but straight through a cluster's label
             sub.node(f"t{k}", cluster_label(layout.info(path)), shape="plaintext", fontcolor="gray25",

@@ -28,6 +28,8 @@ ACCUMULATED = (".grad now (not what this backward gave the node: gradients add u
                "zero_grad())")
 WIDTH = 34
 """Lines of an edge label longer than this break at a space."""
+SHORT_BRACKET = 24
+"""A bracket this short (``[x > 0]``, a shape) is never broken across lines."""
 TITLE_CHARS, TITLE_PT = 40, 6.0
 """A drawing's title breaks its lines to the drawing's width, at about TITLE_PT pt a character (11 pt
 Helvetica), but keeps at least TITLE_CHARS characters to a line."""
@@ -84,14 +86,20 @@ def wrap(text, width=WIDTH):
 
 
 def _words(line):
-    """The line's words: split at spaces, except those after a comma inside brackets."""
-    words, depth, start = [], 0, 0
+    """The line's words: split at spaces, but not inside a short bracket (``[x > 0]``, ``(4, 6, 28, 28)``)
+    nor after a comma inside any."""
+    keep, opened = set(), []  # positions of spaces that must not break
     for i, ch in enumerate(line):
         if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        elif ch == " " and not (depth and line[i - 1] == ","):
+            opened.append(i)
+        elif ch in ")]}" and opened:
+            start = opened.pop()
+            if i - start <= SHORT_BRACKET:
+                keep.update(range(start, i))
+    words, start, depth = [], 0, 0
+    for i, ch in enumerate(line):
+        depth += (ch in "([{") - (ch in ")]}")
+        if ch == " " and i not in keep and not (depth > 0 and line[i - 1] == ","):
             words.append(line[start:i])
             start = i + 1
     words.append(line[start:])
@@ -228,15 +236,16 @@ def held_word(held):
 
 
 def edge_text(node, i, upstream, local, downstream):
-    """``downstream = local × upstream`` on the edge into input ``i``; for tensors with the gradients' norms.
+    """``downstream = local × upstream`` on the edge into input ``i``; for tensors the downstream gradient's
+    shape and norm (its values when it has ≤ 3 elements), the upstream's norm (its shape is the node's).
 
     The words come from the gate's rule for that input (``core/rules.py``). An elementwise rule's
-    local gradient is written out when small, else as its rule's text (``‖27.18‖ = eˣ ⊙ ‖10.0‖``); a
-    rule that is not a product (matmul's, conv's) is written whole, the upstream after it.
+    local gradient is written out when small, else as its rule's text (``(5, 5) ‖27.18‖ = eˣ ⊙ ‖10.0‖``);
+    a rule that is not a product (matmul's, conv's) is written whole, the upstream after it.
     """
     if not is_tensor(node):
         return f"{fmt(downstream)}\n= {fmt(local)} × {fmt(upstream)}"
-    down, up = grad_text(downstream, shown=SHOWN_ON_EDGES), grad_text(upstream, shown=SHOWN_ON_EDGES)
+    down, up = grad_text(downstream, shape=True, shown=SHOWN_ON_EDGES), grad_text(upstream, shown=SHOWN_ON_EDGES)
     rule = node._gate.rule(i)
     if rule.elementwise:
         shape = getattr(local, "shape", None)

@@ -307,6 +307,16 @@ def lenet_forward():
     return model, logits, F.cross_entropy(logits, np.array([0, 1]))
 
 
+def test_after_a_plain_backward_each_edge_inside_a_module_has_its_gradients_shape_and_norm():
+    model, loss = lenet_step()
+    labels = re.findall(r'<font color="red3" point-size="9">(.*?)</font>', mg.draw(loss).source)
+    weight, bias = model[0].weight.grad, model[0].bias.grad
+    assert f"(6, 1, 5, 5) ‖{np.linalg.norm(weight):.4g}‖ = X * dL/dO<br/>(upstream ‖" in " ".join(labels)
+    assert f"(6,) ‖{np.linalg.norm(bias):.4g}‖ = Σ dL/dO<br/>(upstream ‖" in " ".join(labels)
+    rules = [label for label in labels if " = " in label and not label.startswith("grad")]
+    assert len(rules) > 15 and all(re.match(r"\(\d+(, \d+)*,?\) ‖|\[|-?\d", label) for label in rules), rules
+
+
 def test_a_drawing_without_gradients_says_how_to_get_them():
     model, _, loss = lenet_forward()
     assert "no gradients yet (call backward() to see the gradient flow)" in title_text(mg.draw(loss))
