@@ -20,10 +20,15 @@ HOOK_COLOR = "purple"
 DIGITS = 4
 SHOWN = 6
 """Tensors with at most this many elements show their values in a drawing (three to a line); larger ones
-their norm (the tooltip has more: statistics, and up to TOOLTIP_VALUES values)."""
+their norm (the tooltip has more: statistics of all, and as many values as fit in TOOLTIP_CHARS)."""
 SHOWN_ON_EDGES = 3
 """An edge label writes out gradients of at most this many elements; larger ones by their norm."""
-TOOLTIP_VALUES = 64
+TOOLTIP_CHARS = 15_000
+"""How long a tooltip may be: Graphviz 2.x refuses a quoted string past 16,384 characters. Its statistics
+cover every value; the values themselves (to TOOLTIP_DIGITS significant digits) fill what is left,
+shared by the tensor's value and its gradient -- about 600 of each -- and past that it says how many
+more there are."""
+TOOLTIP_DIGITS = 6
 ACCUMULATED = (".grad now (not what this backward gave the node: gradients add up over backward passes until "
                "zero_grad())")
 WIDTH = 34
@@ -163,34 +168,51 @@ def node_name(node):
 
 
 def tooltip(node, grad, held=None):
-    """Hovering a node: its shape and dtype, value statistics (values when few), the same for its gradient
-    (and for its ``.grad``, ``held``, when that has added up more than this backward's)."""
+    """Hovering a node: its shape and dtype, value statistics and values, the same for its gradient (and for
+    its ``.grad``, ``held``, when that has added up more than this backward's)."""
     if not is_tensor(node):
         text = f"{node_name(node) or 'value'} = {fmt_number(node.data)}"
         text += f", gradient {fmt_number(grad)}" if grad is not None else ""
         return text + (f"\n{ACCUMULATED}: {fmt_number(held)}" if held is not None else "")
-    lines = [f"{node_name(node)}: {tuple(node.shape)} {node.dtype}", f"value: {stats(node.data)}"]
-    if 0 < node.numel() <= TOOLTIP_VALUES:
-        lines.append(_values(node.data))
-    if grad is not None:
-        if is_summary(grad):
-            lines.append(f"grad: {tuple(grad.shape)}, ‖·‖ {fmt_number(grad.norm, DIGITS)} (values freed after "
-                         f"backward(); backward(retain_graph=True) keeps them)")
-        else:
-            lines.append(f"grad: {stats(grad)}")
-            if 0 < np.size(grad) <= TOOLTIP_VALUES:
-                lines.append(_values(grad))
+    parts = [(f"{node_name(node)}: {tuple(node.shape)} {node.dtype}\nvalue: {stats(node.data)}", node.data)]
+    if grad is not None and is_summary(grad):
+        parts.append((f"grad: {tuple(grad.shape)}, ‖·‖ {fmt_number(grad.norm, DIGITS)} (values freed after "
+                      f"backward(); backward(retain_graph=True) keeps them)", None))
+    elif grad is not None:
+        parts.append((f"grad: {stats(grad)}", grad))
     elif node.requires_grad:
-        lines.append("grad: none yet")
+        parts.append(("grad: none yet", None))
     if held is not None:
-        lines.append(f"{ACCUMULATED}: {stats(held)}")
-    if node._gate is not None:
-        lines.append(f"made by {node._gate.name}: {node._gate.formula}")
-    return "\n".join(lines)
+        parts.append((f"{ACCUMULATED}: {stats(held)}", held))
+    made = f"made by {node._gate.name}: {node._gate.formula}" if node._gate is not None else ""
+    arrays = [a for _, a in parts if a is not None and np.size(a) > 1]
+    room = (TOOLTIP_CHARS - len(made) - sum(len(words) + 1 for words, _ in parts)) // max(1, len(arrays))
+    lines = []
+    for words, a in parts:
+        lines.append(words)
+        if a is not None and np.size(a) > 1:
+            lines.append(values_text(a, room))
+    return "\n".join(lines + ([made] if made else []))
 
 
-def _values(a):
-    return np.array2string(np.asarray(a), precision=DIGITS, separator=", ", threshold=TOOLTIP_VALUES)
+def values_text(a, chars=TOOLTIP_CHARS // 2):
+    """An array's values for a tooltip in at most ``chars`` characters: all of them when they fit, a row of
+    the last axis to a line (or ten to a line); else as many as fit, in order (flattened), ten to a line,
+    and ``… 17,792 more``."""
+    a = np.asarray(a)
+    flat = a.reshape(-1)
+    words = [f"{v:.{TOOLTIP_DIGITS}g}" for v in flat[: chars // 3].tolist()]  # "0, " is the shortest a value is
+    if len(words) == flat.size:
+        row = a.shape[-1] if a.ndim >= 2 and 0 < a.shape[-1] <= 12 else 10
+        text = "\n".join("[" + ", ".join(words[k:k + row]) + "]" for k in range(0, len(words), row))
+        if len(text) <= chars:
+            return text
+    shown, used = 0, 60  # room for the words around them
+    while shown < len(words) and used + len(words[shown]) + 2 <= chars:
+        used += len(words[shown]) + 2
+        shown += 1
+    lines = ",\n".join(", ".join(words[k:min(k + 10, shown)]) for k in range(0, shown, 10))
+    return f"the first {shown:,} of {a.size:,} (flattened):\n[{lines} … {a.size - shown:,} more]"
 
 
 def value_label(node, grad, border=None, hooked=None, gate=None, held=None):

@@ -300,6 +300,28 @@ def test_a_parameters_drawn_gradient_is_this_backwards_and_its_accumulated_grad_
     assert f"grad ‖{norm}‖" in mg.draw(y).source and ".grad" not in mg.draw(y).source.split("<b>w</b>")[1][:300]
 
 
+def test_the_tooltip_has_statistics_and_the_values(program):
+    model, loss = lenet_step()
+    diagram = mg.draw(loss)
+    tips = {t.split(":")[0]: html.unescape(t) for t in re.findall(r'tooltip="([^"]*)"', diagram.source)}
+    weight = model[0].weight  # 150 values: all of them, to 6 significant digits, with min, max, mean and norm
+    tip = tips["0.weight"]
+    w = weight.data.astype(np.float64)
+    assert (f"value: min {w.min():.4g}, max {w.max():.4g}, mean {w.mean():.4g}, ‖·‖ {np.linalg.norm(w):.4g}"
+            in tip)
+    assert re.findall(r"-?\d[\d.e+-]*(?=[,\]])", tip.split("grad:")[0].split("\n", 2)[2]) == [
+        f"{v:.6g}" for v in weight.data.reshape(-1).tolist()]
+    g = weight.grad.astype(np.float64)
+    assert f"grad: min {g.min():.4g}, max {g.max():.4g}, mean {g.mean():.4g}, ‖·‖ {np.linalg.norm(g):.4g}" in tip
+    assert f"{weight.grad.reshape(-1)[0]:.6g}, " in tip.split("grad:")[1]
+    big = tips["7.weight"]  # 48,000 values: as many as a tooltip holds, and how many more there are
+    assert re.search(r"the first [\d,]+ of 48,000 \(flattened\):", big) and re.search(r"… [\d,]+ more\]", big)
+    shown = int(re.search(r"the first ([\d,]+) of 48,000", big).group(1).replace(",", ""))
+    assert shown >= 300
+    assert all(len(t) < 16_384 for t in re.findall(r'tooltip="([^"]*)"', diagram.source))  # Graphviz 2's limit
+    svg_size(diagram)  # and it renders
+
+
 def lenet_forward():
     mg.manual_seed(0)
     model = mg.models.lenet5()
