@@ -34,6 +34,9 @@ GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
 LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
+LEGEND_BOXES = "edges between boxes: the gradient that crosses, its shape and norm · values in green, gradients in red"
+LEGEND_BOTH = ("edges: downstream = local × upstream, between boxes the gradient that crosses · values in green, "
+               "gradients in red")
 NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
               "backward(retain_graph=True) keeps them)")
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -117,7 +120,6 @@ class _Drawing:
         self.dot = Diagram(name="minigrad", graph_attr={
             "rankdir": rankdir, "nodesep": "0.18", "ranksep": "0.22" if self.tensors else "0.3",
             "fontname": "Helvetica", "fontsize": "11", "compound": "true", "newrank": "true",
-            **({} if view else {"label": self._title(frame, layout), "labelloc": "t"}),
         })
         self.dot.attr("node", fontname="Helvetica", fontsize="10" if self.tensors else "11")
         self.dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
@@ -128,6 +130,7 @@ class _Drawing:
         self.dot.elements = {}  # SVG id -> (kind, what): ("node", node), ("box", box), ("edge", [(node, i), ...]), ...
         self.dot.placed = {}  # node -> the SVG id of what it is drawn in
         self.links = []  # (source, target) of every edge drawn, by graphviz node name
+        self.rules = False  # whether some edge reads downstream = local × upstream (not only boxes' gradients)
         shown = [n for n in nodes if n not in layout.hidden]
         for node in shown:
             self._node(node)
@@ -137,9 +140,17 @@ class _Drawing:
         if layout.hidden and layout.within is None:
             count = len(layout.hidden)
             self.dot.node("hidden", f"… {count:,} earlier nodes not drawn", shape="note", style="dashed")
+        if not view:  # the title, last: its legend says what the edges drawn read
+            self.dot.graph_attr.update(label=self._title(frame, layout), labelloc="t")
+
+    def _legend(self):
+        boxes = any(g is not None for crossing in self.crossings.values() for g, _ in crossing)
+        if boxes and not self.rules:
+            return LEGEND_BOXES
+        return LEGEND if not boxes else LEGEND_BOTH
     def _title(self, frame, layout):
         """The legend of the words (and, with grad_colors, of the colours), and what the layout did."""
-        lines = [LEGEND if frame is not None else self.blank]
+        lines = [self._legend() if frame is not None else self.blank]
         if frame is not None and frame.summaries:
             lines.append(NORMS_ONLY)
         if layout.note:
@@ -280,6 +291,7 @@ class _Drawing:
                 self.crossings.setdefault((source, target), []).append((downstream, (node, i)))
                 continue
             label = self._edge_words(node, i, found) if downstream is not None else None
+            self.rules = self.rules or label is not None
             self.dot.elements[f"e{node._id}_{i}"] = ("edge", [(node, i)])
             # the data path (computed tensors) straight down; parameters and inputs join it from the side
             weight = "8" if parent._gate is not None else "1"
@@ -345,12 +357,14 @@ class _Drawing:
         for k, path in enumerate(paths):
             sub = Diagram(name=f"cluster_{k}", graph_attr={
                 "label": "", "style": "rounded,dashed", "color": "gray55", "margin": "9"})
-            # the title is a node beside the cluster's first nodes, never a graph label: graphviz routes
-            # edges around nodes, but straight through a cluster's label
+            # the title is a node on the right of the cluster's first nodes, never a graph label: graphviz
+            # routes edges around nodes, but straight through a cluster's label; and on the right, where the
+            # labels of edges from the parameters hang, it keeps them inside the cluster's box (graphviz
+            # leaves edge labels out of it)
             sub.node(f"t{k}", cluster_label(layout.info(path)), shape="plaintext", fontcolor="gray25",
                      fontsize="10", margin="0", width="0", height="0", id=f"t{k}")
             for top in tops[path]:
-                sub.edge(f"t{k}", title_of.get(top, top), style="invis", minlen="0")
+                sub.edge(title_of.get(top, top), f"t{k}", style="invis", minlen="0")
             for name, label, attrs in self.clusters.get(path, []):
                 sub.node(name, label, **attrs)
             for child_path, child in list(graphs.items()):

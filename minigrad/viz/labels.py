@@ -35,9 +35,10 @@ WIDTH = 34
 """Lines of an edge label longer than this break at a space."""
 SHORT_BRACKET = 24
 """A bracket this short (``[x > 0]``, a shape) is never broken across lines."""
-TITLE_CHARS, TITLE_PT = 40, 6.0
+TITLE_CHARS, TITLE_MOST, TITLE_PT = 40, 80, 6.0
 """A drawing's title breaks its lines to the drawing's width, at about TITLE_PT pt a character (11 pt
-Helvetica), but keeps at least TITLE_CHARS characters to a line."""
+Helvetica), but keeps at least TITLE_CHARS characters to a line and at most TITLE_MOST (a line that
+reads easily)."""
 
 # glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
 _PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
@@ -113,8 +114,8 @@ def _words(line):
 
 def title_width(width):
     """How many characters a drawing's title may have to a line to be no wider than the drawing (``width``
-    pt, as estimated); never fewer than TITLE_CHARS."""
-    return max(TITLE_CHARS, int(width / TITLE_PT))
+    pt, as estimated): between TITLE_CHARS and TITLE_MOST."""
+    return min(TITLE_MOST, max(TITLE_CHARS, int(width / TITLE_PT)))
 
 
 def rows(a):
@@ -240,14 +241,17 @@ def value_label(node, grad, border=None, hooked=None, gate=None, held=None):
         lines.append(f'<font color="{GRAD_COLOR}">grad {html(grad_text(grad))}</font>')
     if held is not None:
         lines.append(f'<font color="{GRAD_COLOR}">.grad {html(grad_text(held))} ({held_word(held)})</font>')
-    body = "<br/>".join(lines)
     color = f' color="{border}"' if border else ' color="gray40"'
     if gate is None:
-        cells = f"<td>{body}</td>"
+        cells = f"<td>{'<br/>'.join(lines)}</td>"
     else:
         symbol, fill = gate
-        symbol = "" if symbol == node_name(node) else symbol  # reshape's symbol is its name: once is enough
-        cells = f'<td bgcolor="{fill}" width="14">{html(symbol)}</td><td>{body}</td>'
+        first, newline, rest = symbol.partition("\n")
+        cell = html(symbol)
+        if first == node_name(node):  # relu's, reshape's symbol is its name: once, in the gate's cell
+            cell, lines = f"<b>{html(first)}</b>" + (f"<br/>{html(rest)}" if newline else ""), lines[1:]
+        # a rounded cell: a square one's fill would poke out of the box's rounded corners
+        cells = f'<td bgcolor="{fill}" width="14" style="rounded">{cell}</td><td>{"<br/>".join(lines)}</td>'
     return (f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded"{color}>'
             f"<tr>{cells}</tr></table>>")
 

@@ -211,6 +211,39 @@ def test_the_title_wraps_to_the_drawings_width(program):
         assert "over the drawing budget" in title_text(diagram) or "vanishing" in svg
 
 
+def test_a_gate_named_by_its_symbol_has_it_in_its_cell_and_no_empty_one():
+    _, loss = lenet_step()
+    src = mg.draw(loss).source
+    cells = re.findall(r'<td bgcolor="lightyellow"[^>]*>(.*?)</td>', src)
+    assert cells and all(cells), cells  # no empty yellow cell (relu's, reshape's symbol is its name)
+    assert "<b>relu</b>" in cells and "<b>reshape</b>" in cells and "conv" in cells
+    assert all('style="rounded"' in c for c in re.findall(r'<td bgcolor="lightyellow"[^>]*>', src))  # fill inside corners
+    assert src.count("<b>relu</b>") == 4  # the name once, in the cell
+
+
+def test_the_legend_says_what_the_edges_read():
+    _, loss = lenet_step()
+    full, boxes = title_text(mg.draw(loss)), title_text(mg.draw(loss, depth=1))
+    assert "edges: downstream = local × upstream" in full and "between boxes" not in full
+    assert "downstream = local × upstream" not in boxes and "edges between boxes: the gradient that crosses" in boxes
+    mg.manual_seed(0)
+    net = mg.models.resnet(blocks=(2, 2, 2))  # depth 3: gates in clusters and boxes: both
+    loss = F.cross_entropy(net(Tensor(np.random.default_rng(0).random((2, 1, 8, 8)).astype(np.float32))),
+                           np.array([1, 2]))
+    loss.backward()
+    both = title_text(mg.draw(loss, depth=3))
+    assert "downstream = local × upstream, between boxes the gradient that crosses" in both
+
+
+def test_the_readme_shows_the_drawings_in_docs():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for picture in ("lenet5.svg", "lenet5_layers.svg", "resnet_blocks.svg"):
+        assert (root / "docs" / picture).is_file() and f'src="docs/{picture}"' in readme, picture
+
+
 # --- truthful ---------------------------------------------------------------------------------------------
 
 
