@@ -21,6 +21,7 @@ from __future__ import annotations
 from . import budget
 from .labels import cluster_title
 
+
 def owner(node):
     """The module path a node belongs to, or None: where its gate ran, or the module holding a parameter."""
     module = getattr(node, "_module", None)

@@ -25,23 +25,16 @@ from ..core import records
 from ..core.step import Step
 from .clusters import Layout, check_within, cluster_tree, parent_path
 from .frames import NO_GRADIENTS, EdgeFrame, StepFrame, collect, frame_for, is_tensor, missing
-from .grad_scale import GRAD_BANDS, grad_color
-from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
-                     grad_text, html, saved_text, sum_text, title_width, tooltip, value_label, wrap)
+from .grad_scale import grad_color
+from .labels import (LEGEND, LEGEND_BOTH, LEGEND_BOXES, NORMS_ONLY, attribute, box_label, check_text, cluster_label,
+                     context_label, edge_text, fmt, grad_label, grad_text, html, saved_text, sum_text, title_label,
+                     tooltip, value_label)
 from .render import Diagram
 
 GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
-LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
-LEGEND_BOXES = "edges between boxes: the gradient that crosses, its shape and norm · values in green, gradients in red"
-LEGEND_BOTH = ("edges: downstream = local × upstream, between boxes the gradient that crosses · values in green, "
-               "gradients in red")
-NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
-              "backward(retain_graph=True) keeps them)")
 RANKDIRS = ("TB", "LR", "BT", "RL")
-LEGEND_CELL = 90
-"""About how wide (pt) one band of the gradient colours' legend is."""
 
 
 # --- the drawing -------------------------------------------------------------------------------
@@ -143,30 +136,14 @@ class _Drawing:
         if not view:  # the title, last: its legend says what the edges drawn read
             self.dot.graph_attr.update(label=self._title(frame, layout), labelloc="t")
 
-    def _legend(self):
-        boxes = any(g is not None for crossing in self.crossings.values() for g, _ in crossing)
-        if boxes and not self.rules:
-            return LEGEND_BOXES
-        return LEGEND if not boxes else LEGEND_BOTH
     def _title(self, frame, layout):
         """The legend of the words (and, with grad_colors, of the colours), and what the layout did."""
-        lines = [self._legend() if frame is not None else self.blank]
-        if frame is not None and frame.summaries:
-            lines.append(NORMS_ONLY)
-        if layout.note:
-            lines.append(layout.note)
-        width = layout.width()
-        text = html(wrap("\n".join(lines), title_width(width)))
-        if not (self.grad_colors and frame is not None):
-            return f"<{text}>"
-        cells = [f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
-                 for _, color, words in GRAD_BANDS]
-        across = max(2, min(len(cells), int(width // LEGEND_CELL)))  # as many bands to a row as the drawing is wide
-        rows = "".join(f"<tr>{''.join(cells[k:k + across])}</tr>" for k in range(0, len(cells), across))
-        return (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
-                f'<tr><td colspan="{across}">{text}</td></tr>'
-                f'<tr><td colspan="{across}"><font point-size="9">gradient size (RMS, log scale):</font></td></tr>'
-                f"{rows}</table>>")
+        if frame is None:
+            return title_label([self.blank, layout.note], layout.width())
+        boxes = any(g is not None for crossing in self.crossings.values() for g, _ in crossing)
+        legend = LEGEND_BOXES if boxes and not self.rules else LEGEND_BOTH if boxes else LEGEND
+        return title_label([legend, NORMS_ONLY if frame.summaries else "", layout.note], layout.width(),
+                           colors=self.grad_colors)
 
     # -- nodes --
 

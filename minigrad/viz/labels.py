@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.text import fmt_number, fmt_value
 from .frames import is_summary, is_tensor
+from .grad_scale import GRAD_BANDS
 
 DATA_COLOR = "darkgreen"
 GRAD_COLOR = "red3"
@@ -39,6 +40,15 @@ TITLE_CHARS, TITLE_MOST, TITLE_PT = 40, 80, 6.0
 """A drawing's title breaks its lines to the drawing's width, at about TITLE_PT pt a character (11 pt
 Helvetica), but keeps at least TITLE_CHARS characters to a line and at most TITLE_MOST (a line that
 reads easily)."""
+
+LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
+LEGEND_BOXES = "edges between boxes: the gradient that crosses, its shape and norm · values in green, gradients in red"
+LEGEND_BOTH = ("edges: downstream = local × upstream, between boxes the gradient that crosses · values in green, "
+               "gradients in red")
+NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
+              "backward(retain_graph=True) keeps them)")
+LEGEND_CELL = 90
+"""About how wide (pt) one band of the gradient colours' legend is."""
 
 # glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
 _PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
@@ -177,8 +187,9 @@ def tooltip(node, grad, held=None):
         return text + (f"\n{ACCUMULATED}: {fmt_number(held)}" if held is not None else "")
     parts = [(f"{node_name(node)}: {tuple(node.shape)} {node.dtype}\nvalue: {stats(node.data)}", node.data)]
     if grad is not None and is_summary(grad):
-        parts.append((f"grad: {tuple(grad.shape)}, ‖·‖ {fmt_number(grad.norm, DIGITS)} (values freed after "
-                      f"backward(); backward(retain_graph=True) keeps them)", None))
+        freed = (f"grad: {tuple(grad.shape)}, ‖·‖ {fmt_number(grad.norm, DIGITS)} (values freed after backward(); "
+                 "backward(retain_graph=True) keeps them)")
+        parts.append((freed, None))
     elif grad is not None:
         parts.append((f"grad: {stats(grad)}", grad))
     elif node.requires_grad:
@@ -293,6 +304,22 @@ def sum_text(total, parts):
     if all(not is_summary(g) and np.size(g) <= SHOWN_ON_EDGES for g in (total, *parts)):
         return f"{rows(total)} = " + " + ".join(rows(p) for p in parts)
     return f"{tuple(total.shape)} {norm_text(total)} = Σ of {len(parts)} branches"
+
+
+def title_label(lines, width, colors=False):
+    """A drawing's title: its lines (empty ones left out) wrapped to the drawing's estimated ``width`` in pt,
+    and with ``colors`` the legend of the gradient colours, as many bands to a row as fit."""
+    text = html(wrap("\n".join(line for line in lines if line), title_width(width)))
+    if not colors:
+        return f"<{text}>"
+    cells = [f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
+             for _, color, words in GRAD_BANDS]
+    across = max(2, min(len(cells), int(width // LEGEND_CELL)))
+    rows_ = "".join(f"<tr>{''.join(cells[k:k + across])}</tr>" for k in range(0, len(cells), across))
+    return (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
+            f'<tr><td colspan="{across}">{text}</td></tr>'
+            f'<tr><td colspan="{across}"><font point-size="9">gradient size (RMS, log scale):</font></td></tr>'
+            f"{rows_}</table>>")
 
 
 def grad_label(text, size=None):

@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import Tensor, nn
-from minigrad.viz.graph import GRAD_BANDS, grad_color
+from minigrad.viz.grad_scale import GRAD_BANDS, grad_color
 
 
 class Block(nn.Module):

@@ -122,7 +122,7 @@ def text_boxes(svg, pattern):
 
 def edge_points(svg):
     """Points along every edge's path (its cubic Bézier pieces, sampled)."""
-    for d in re.findall(r'<g id="[^"]*" class="edge">.*?<path[^>]*\sd="([^"]+)"', svg, re.S):
+    for d in re.findall(r'<g id="[^"]*" class="edge">.*?<path[^>]*\sd="([^"]+)"', svg, re.DOTALL):
         xy = [tuple(map(float, p.split(","))) for p in re.findall(r"[-\d.]+,[-\d.]+", d)]
         for k in range(0, len(xy) - 3, 3):
             for t in np.linspace(0, 1, 25):
@@ -142,7 +142,7 @@ def test_no_edge_runs_through_a_cluster_title(program):
 
 
 def title_text(diagram):
-    return re.search(r"label=<(.*?)> labelloc", diagram.source, re.S).group(1).replace("<br/>", " ")
+    return re.search(r"label=<(.*?)> labelloc", diagram.source, re.DOTALL).group(1).replace("<br/>", " ")
 
 
 @pytest.mark.parametrize("rankdir", ["LR", "RL"])
@@ -279,7 +279,7 @@ def test_a_hook_shows_the_same_numbers_in_backward_the_steps_the_drawing_and_the
 
 @pytest.mark.parametrize("mode", ["plain", "retain", "dry"])
 def test_a_copy_gates_edge_adds_up_the_gradients_before_the_hook_changed_them(mode):
-    x, h, y = hooked_graph()
+    _, _, y = hooked_graph()
     if mode != "dry":
         y.backward(retain_graph=mode == "retain")
     frames = [mg.draw(y, step=k).source for k in range(len(mg.viz.frames.backprop_steps(y)))]
