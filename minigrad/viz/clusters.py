@@ -11,20 +11,15 @@ With ``within`` (a module path) the drawing is one module's inside: the gates it
 children collapsed into boxes (folded as above), and, as context, the nodes outside it that feed it or
 use what it makes; nothing else. ``within=""`` is the model's top level (``depth=1``).
 
-Past a budget the drawing collapses on its own (the shallowest depth that fits), and if even that is too
-big it keeps the nodes nearest the root -- within a number of nodes *and* a number of ranks, so a long
-chain is cut short instead of drawn as a strip thousands of points long -- and says what it did.
+Past a budget the drawing collapses on its own (the deepest depth that fits), and if even that is too
+big it keeps the nodes nearest the root -- within a number of nodes *and* a size in pt, long and wide
+(``viz/budget.py``), so a long chain is cut short and a sum of a hundred branches narrowed instead of
+drawn as a strip thousands of points long -- and says what it did.
 """
 from __future__ import annotations
 
-from collections import deque
-
-MAX_EXTENT = 4000
-"""How long (pt) a drawing may grow along its direction before it collapses or is cut: the budget in
-size, beside ``max_nodes`` in number."""
-RANK_EXTENT = {True: 150, False: 260}
-"""About how much one node along a path adds to that length: a tensor node and its edge's label node
-(top to bottom), or a value box, its gate and the edge's label (left to right)."""
+from . import budget
+from .labels import cluster_title
 
 
 def owner(node):
@@ -156,8 +151,10 @@ class Layout:
     """The plan for one drawing: for each node, drawn on its own (inside its clusters), inside a box, or
     left out; and what each module is called."""
 
-    def __init__(self, root, nodes, consumers, depth=None, fold=True, max_nodes=500, within=None):
+    def __init__(self, root, nodes, consumers, depth=None, fold=True, max_nodes=500, within=None, rankdir=None):
         self.owners = {n: owner(n) for n in nodes}
+        self.nodes = nodes
+        self.rankdir = rankdir or ("TB" if hasattr(root, "shape") else "LR")
         self.depth = depth
         self.fold = fold
         self.notes = []
@@ -165,7 +162,6 @@ class Layout:
         self.context = set()  # with ``within``: the outside nodes drawn because they feed it or use its output
         self.within = within
         self.folded = {}
-        self.max_ranks = MAX_EXTENT // RANK_EXTENT[hasattr(root, "shape")]
         self.modules = self._modules(nodes)
         self._outputs(root, nodes, consumers)
         if within is not None:  # one module's inside: never collapsed further or cut
@@ -184,21 +180,51 @@ class Layout:
             self.depth = fits[0] if fits else (1 if deepest else None)
             if self.depth is not None:
                 self.notes.append(f"collapsed to module depth {self.depth}: the full graph ({len(nodes):,} nodes) "
-                                  f"is over the drawing budget of {max_nodes} nodes or about {MAX_EXTENT:,} pt")
+                                  f"is over the drawing budget of {self._budget_text(max_nodes)}")
         self.folded = self._fold() if fold and self.depth is not None else {}
-        if not self._fits(root, self.depth, max_nodes):
+        if not self._fits(root, self.depth, max_nodes, self.folded):
             self._keep_nearest(root, nodes, max_nodes)
 
-    def _fits(self, root, depth, max_nodes):
-        """Whether a drawing at ``depth`` (unfolded) is within the node budget and the size budget."""
+    def _budget_text(self, max_nodes):
+        along, across = f"{budget.MAX_ALONG:,}", f"{budget.MAX_ACROSS:,}"
+        size = f"{across} × {along}" if budget.direction(self.rankdir) == "TB" else f"{along} × {across}"
+        return f"{max_nodes} nodes or about {size} pt"
+
+    def _fits(self, root, depth, max_nodes, folded=None):
+        """Whether a drawing at ``depth`` (unfolded, unless ``folded`` is given) is within the node budget
+        and the size budget."""
         if self._cost(depth) > max_nodes:
             return False
-        kept, folded = self.depth, self.folded
-        self.depth, self.folded = depth, {}
+        kept = self.depth, self.folded
+        self.depth, self.folded = depth, folded or {}
         try:
-            return self._ranks(root) <= self.max_ranks
+            return budget.fits(self.size())
         finally:
-            self.depth, self.folded = kept, folded
+            self.depth, self.folded = kept
+
+    def size(self, shown=None):
+        """The estimated (along, across) in pt of the drawing as planned (``viz/budget.py``), or of ``shown`` nodes."""
+        ranked = budget.ranks(self.nodes[-1], self.nodes, self._unit, shown)  # the root is the newest node
+        return budget.extent(*ranked, self.rankdir, self._clusters_around, lambda path: cluster_title(self.info(path)))
+
+    def width(self):
+        """The drawing's estimated width in pt (what its title wraps to)."""
+        along, across = self.size(None if not self.hidden else {n for n in self.nodes if n not in self.hidden})
+        return across if budget.direction(self.rankdir) == "TB" else along
+
+    def _unit(self, node):
+        """What ``node`` is drawn as: its box's name, or itself."""
+        box = self.box(node)
+        return node if box is None else box
+
+    def _clusters_around(self, unit):
+        """The clusters a drawn unit sits in, innermost first."""
+        path = self.box_parent(unit) if isinstance(unit, str) else self.owners.get(unit)
+        found = []
+        while path:
+            found.append(path)
+            path = parent_path(path)
+        return found
 
     @property
     def note(self):
@@ -305,35 +331,26 @@ class Layout:
                 boxes.add(prefix(path, depth))
         return 2 * loose + len(boxes)
 
-    def _ranks(self, root):
-        """How many drawn nodes the longest path from the root passes (boxes count once)."""
-        depth = {root: 1}
-        queue = deque([root])
-        longest = 1
-        while queue:
-            node = queue.popleft()
-            here = depth[node]
-            for parent in node._inputs:
-                step = 0 if self.box(parent) is not None and self.box(parent) == self.box(node) else 1
-                if depth.get(parent, 0) < here + step and here + step <= self.max_ranks + 1:
-                    depth[parent] = here + step
-                    longest = max(longest, here + step)
-                    queue.append(parent)
-        return longest
-
     def _keep_nearest(self, root, nodes, max_nodes):
-        """Keep the nodes nearest the root (breadth first), within the node and rank budgets; hide the rest."""
-        keep, queue, budget = {root}, deque([(root, 1)]), max_nodes // 2
-        while queue:
-            node, rank = queue.popleft()
-            for parent in node._inputs:
-                if parent not in keep and len(keep) < budget and rank < self.max_ranks:
-                    keep.add(parent)
-                    queue.append((parent, rank + 1))
+        """Keep the nodes nearest the root (breadth first), within the node and size budgets; hide the rest.
+
+        Breadth first is not how graphviz ranks (a node reached early by a short path may sit further up,
+        below its longest path), so the kept graph is measured again and the room shrunk until it fits."""
+        # room for the estimate's error and for the note saying what was left out
+        longest = budget.MARGIN * budget.MAX_ALONG - budget.note_along(self.rankdir)
+        widest = budget.MARGIN * budget.MAX_ACROSS
+        room, width = longest, widest
+        for _ in range(12):
+            keep = budget.nearest(root, max_nodes // 2, self._unit, self.rankdir, room, width)
+            along, across = self.size(keep)
+            if along <= longest and across <= widest:
+                break
+            room = room * min(1.0, longest / along) * 0.95
+            width = width * min(1.0, widest / across) * 0.95
         self.hidden = {n for n in nodes if n not in keep}
         if self.hidden:
-            self.notes.append(f"showing the {len(keep):,} nodes nearest the root; "
-                              f"{len(self.hidden):,} earlier nodes are not drawn")
+            self.notes.append(f"showing the {len(keep):,} nodes nearest the root (the budget: "
+                              f"{self._budget_text(max_nodes)}); {len(self.hidden):,} earlier nodes are not drawn")
 
 
 def check_within(within, nodes):

@@ -14,6 +14,8 @@ records untouched; hooks run, since they are part of what backward computes).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..core import engine, records
 from ..core.step import Step
 
@@ -68,13 +70,23 @@ class StateFrame:
         return records.record_of(node, self.mark)
 
     def grad(self, node):
+        """The gradient this backward gave ``node`` (a leaf whose ``.grad`` is just that: its values)."""
         rec = self._record(node)
         if rec is None:
             return None
         g = rec[records.GRAD]
-        if node._gate is None and is_summary(g) and getattr(node, "grad", None) is not None:
-            return node.grad  # a parameter: its .grad holds the values the record kept only the norm of
+        if is_summary(g) and node._gate is None and self.accumulated(node) is None and _held(node) is not None:
+            return _held(node)  # a parameter: its .grad holds the values the record kept only the norm of
         return g
+
+    def accumulated(self, node):
+        """A leaf's ``.grad`` when it is not what this backward gave it -- gradients add up over backward
+        passes until ``zero_grad()`` -- else None."""
+        rec = self._record(node)
+        held = _held(node) if node._gate is None else None
+        if rec is None or held is None:
+            return None
+        return None if same_gradient(held, rec[records.GRAD]) else held
 
     def hook(self, node):
         """(before, after) when a hook replaced this node's gradient, else None."""
@@ -93,11 +105,35 @@ class StateFrame:
         return rec[records.GRAD], self._locals[node][i], rec[records.SENT][i]
 
 
+def _held(node):
+    """A leaf's ``.grad`` as an array or number (a ``create_graph`` pass leaves a Tensor), or None; a Value's
+    0.0 before any backward counts as None."""
+    grad = getattr(node, "grad", None)
+    if grad is None or (isinstance(grad, float) and grad == 0.0 and not is_tensor(node)):
+        return None
+    return getattr(grad, "_data", grad)
+
+
+def same_gradient(held, g):
+    """Whether ``.grad`` (``held``) is the gradient ``g`` one backward recorded (an array, a number, or a
+    freed gradient's norm), to float32's precision."""
+    if g is None:
+        return False
+    if is_summary(g):
+        norm = float(np.linalg.norm(np.asarray(held, dtype=np.float64)))
+        return abs(norm - g.norm) <= 1e-5 * max(norm, g.norm, 1e-30)
+    held, g = np.asarray(held, dtype=np.float64), np.asarray(g, dtype=np.float64)
+    return held.shape == g.shape and bool(np.allclose(held, g, rtol=1e-5, atol=1e-30))
+
+
 class EdgeFrame(StateFrame):
     """What the last backward sent along each edge, but no node's gradient: the explorer's drawings show
     the forward pass on the nodes and let the page reveal each edge's gradient as backprop reaches it."""
 
     def grad(self, node):
+        return None
+
+    def accumulated(self, node):
         return None
 
     def hook(self, node):
@@ -151,6 +187,9 @@ class StepFrame:
             total = total + g
         return total
 
+    def accumulated(self, node):
+        return None  # the moment of one step: .grad is what backward had added up by then, not drawn
+
     def hook(self, node):
         return self._hooked.get(node)
 
@@ -173,6 +212,43 @@ def backprop_steps(root, grad=None, *, who="draw"):
             f"{who}: this tensor graph's saved arrays were freed by an earlier backward() that recorded nothing "
             f"for it; step through it before calling backward(), or call backward(retain_graph=True)"
         ) from exc
+
+
+NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
+UNRECORDED = ("forward pass only: no backward() recorded its gradients here, though .grad is filled (one under "
+              "recording(False), or through another graph); call backward() to draw them (it adds to .grad: "
+              "zero it first)")
+FREED = ("forward pass only: the backward() through this graph recorded nothing (it ran under recording(False)) "
+         "and freed its saved arrays, so it cannot run again; .grad holds its result. To draw the gradients, run "
+         "the forward again and call backward() with recording on (the default)")
+OTHER_ROOT = "forward pass only: the last backward() started from another tensor and reached this graph only up to {}; {}"
+OTHER_FREED = "it freed the saved arrays, so run the forward again and call backward() on this tensor to draw its gradients"
+OTHER_KEPT = "call backward() on this tensor to draw its gradients (it adds to .grad: zero it first)"
+
+
+def missing(nodes):
+    """Why a drawing of these nodes (oldest first, the root last) shows no gradient, and how to get them drawn:
+    no backward yet; a backward that recorded nothing (``recording(False)``), which may have freed the
+    graph; or a backward from another tensor, which reached part of this graph."""
+    freed = any(getattr(n._gate, "released", False) for n in nodes)
+    reached = [n for n in nodes if n._pass is not None]
+    if reached:
+        node = reached[-1]  # the newest: where the other backward came in
+        what = node.label or (node._gate.name if node._gate is not None else "a leaf")
+        where = f"{what} {tuple(node.shape)}" if is_tensor(node) else what
+        return OTHER_ROOT.format(where, OTHER_FREED if freed else OTHER_KEPT)
+    if freed:
+        return FREED
+    if any(n._gate is None and _has_grad(n) for n in nodes):
+        return UNRECORDED
+    return NO_GRADIENTS
+
+
+def _has_grad(node):
+    grad = getattr(node, "grad", None)
+    if grad is None:
+        return False
+    return bool(grad) if isinstance(grad, float) else True  # a Value's .grad starts at 0.0
 
 
 def frame_for(root, step):

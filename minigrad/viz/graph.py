@@ -23,20 +23,17 @@ import numpy as np
 
 from ..core import records
 from ..core.step import Step
-from .clusters import Layout, check_within, cluster_tree
-from .frames import EdgeFrame, StepFrame, collect, frame_for, is_tensor
-from .grad_scale import GRAD_BANDS, grad_color
-from .labels import (attribute, box_label, check_text, cluster_label, context_label, edge_text, fmt, grad_label,
-                     grad_text, html, saved_text, tooltip, value_label)
+from .clusters import Layout, check_within, cluster_tree, parent_path
+from .frames import NO_GRADIENTS, EdgeFrame, StepFrame, collect, frame_for, is_tensor, missing
+from .grad_scale import grad_color
+from .labels import (LEGEND, LEGEND_BOTH, LEGEND_BOXES, NORMS_ONLY, attribute, box_label, check_text, cluster_label,
+                     context_label, edge_text, fmt, grad_label, grad_text, html, saved_text, sum_text, title_label,
+                     tooltip, value_label)
 from .render import Diagram
 
 GATE_FILL = "lightyellow"
 CURRENT_FILL = "orange"
 CURRENT_EDGE = "darkorange"
-LEGEND = "edges: downstream = local × upstream · values in green, gradients in red"
-NO_GRADIENTS = "forward pass: no gradients yet (call backward() to see the gradient flow)"
-NORMS_ONLY = ("gradients as backward() recorded them: shapes and norms\n(their values were freed; "
-              "backward(retain_graph=True) keeps them)")
 RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
@@ -50,7 +47,8 @@ def draw(root, step=None, *, depth=None, within=None, fold=True, rankdir=None, g
     Before backward it shows the forward pass; after, every node its gradient and every edge into a
     gate ``downstream = local × upstream`` -- exactly what backward sent (its records: the arrays after
     ``backward(retain_graph=True)``, their shapes and norms after a plain ``backward()``), hooks
-    included. A value used by several gates is drawn through a copy gate whose edge shows the sum.
+    included. A value used by several gates is drawn through a copy gate whose edge shows the sum its
+    consumers sent (before any hook on the value; a sum of larger gradients by its shape and norm).
     ``step`` (a number, or a Step) draws the moment just after that step: its gate highlighted, only
     the gradients sent by then; ``draw(step)`` is the same as ``draw(step.root, step=step)``.
 
@@ -62,14 +60,16 @@ def draw(root, step=None, *, depth=None, within=None, fold=True, rankdir=None, g
     (top to bottom, the default for tensor graphs), "LR" (the default for scalar graphs), "BT" or
     "RL". ``within`` (a module path such as ``"layer1.0"``; ``""`` for the top level) draws one
     module's inside instead: the gates its own forward made, its children as boxes, and the outside
-    nodes that feed it or use its output, dashed. Above ``max_nodes`` (or 40 nodes along a path) the drawing collapses or cuts on its own
-    and says so in its title. ``grad_colors`` colours nodes and edges by gradient size on a log
+    nodes that feed it or use its output, dashed. Past ``max_nodes`` nodes, or about 1,200 × 4,000 pt
+    (``viz/budget.py``: across and along its direction), the drawing collapses or cuts on its own and says
+    so in its title, wrapped to the drawing's width; ``max_nodes=None`` draws everything. ``grad_colors`` colours nodes and edges by gradient size on a log
     scale (vanishing, healthy, exploding); ``show_saved`` lists the arrays each gate saved.
     """
     if isinstance(root, Step):  # draw(step): the graph at that step of its backprop
         root, step = root.root, root if step is None else step
     _check_node(root)
-    return _draw(root, frame_for(root, step), depth, fold, rankdir, grad_colors, show_saved, max_nodes, within)
+    return _draw(root, frame_for(root, step), depth, fold, rankdir, grad_colors, show_saved, max_nodes, within,
+                 why=missing)
 
 
 def draw_forward(root, *, depth=None, fold=True, rankdir=None, grad_colors=False, show_saved=False, max_nodes=500):
@@ -88,29 +88,31 @@ def draw_view(root, within, *, fold=True, collected=None):
 
 
 def _draw(root, frame, depth, fold, rankdir, grad_colors, show_saved, max_nodes, within=None, view=False,
-          collected=None):
+          collected=None, why=None):
     _check_options(depth, fold, rankdir, max_nodes)
     nodes, consumers = collected or collect(root)
     if isinstance(frame, StepFrame):
         frame.expect(consumers)
     check_within(within, nodes)
-    layout = Layout(root, nodes, consumers, depth, fold, max_nodes, within)
+    layout = Layout(root, nodes, consumers, depth, fold, max_nodes, within, rankdir)
     rankdir = rankdir or ("TB" if is_tensor(root) else "LR")
-    return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view).dot
+    blank = why(nodes) if why is not None and frame is None else NO_GRADIENTS
+    return _Drawing(root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view, blank).dot
 
 
 class _Drawing:
     """Builds one Diagram from the layout: nodes in their clusters, boxes, edges, legends."""
 
-    def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view=False):
+    def __init__(self, root, frame, nodes, consumers, layout, grad_colors, show_saved, rankdir, view=False,
+                 blank=NO_GRADIENTS):
         self.frame, self.layout, self.consumers = frame, layout, consumers
+        self.blank = blank  # what the title says when there are no gradients to show
         self.grad_colors, self.show_saved, self.view = grad_colors, show_saved, view
         self.tensors = is_tensor(root)
         self.current = frame.current if frame is not None else None
         self.dot = Diagram(name="minigrad", graph_attr={
             "rankdir": rankdir, "nodesep": "0.18", "ranksep": "0.22" if self.tensors else "0.3",
             "fontname": "Helvetica", "fontsize": "11", "compound": "true", "newrank": "true",
-            **({} if view else {"label": self._title(frame, layout), "labelloc": "t"}),
         })
         self.dot.attr("node", fontname="Helvetica", fontsize="10" if self.tensors else "11")
         self.dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
@@ -120,6 +122,8 @@ class _Drawing:
         self.crossings = {}  # (source, target) between boxes -> the gradients that cross
         self.dot.elements = {}  # SVG id -> (kind, what): ("node", node), ("box", box), ("edge", [(node, i), ...]), ...
         self.dot.placed = {}  # node -> the SVG id of what it is drawn in
+        self.links = []  # (source, target) of every edge drawn, by graphviz node name
+        self.rules = False  # whether some edge reads downstream = local × upstream (not only boxes' gradients)
         shown = [n for n in nodes if n not in layout.hidden]
         for node in shown:
             self._node(node)
@@ -129,21 +133,17 @@ class _Drawing:
         if layout.hidden and layout.within is None:
             count = len(layout.hidden)
             self.dot.node("hidden", f"… {count:,} earlier nodes not drawn", shape="note", style="dashed")
+        if not view:  # the title, last: its legend says what the edges drawn read
+            self.dot.graph_attr.update(label=self._title(frame, layout), labelloc="t")
+
     def _title(self, frame, layout):
         """The legend of the words (and, with grad_colors, of the colours), and what the layout did."""
-        lines = [LEGEND if frame is not None else NO_GRADIENTS]
-        if frame is not None and frame.summaries:
-            lines.append(NORMS_ONLY)
-        if layout.note:
-            lines.append(layout.note)
-        text = html("\n".join(lines))
-        if not (self.grad_colors and frame is not None):
-            return f"<{text}>"
-        cells = "".join(f'<td bgcolor="{color}"><font color="white" point-size="9">{html(words)}</font></td>'
-                        for _, color, words in GRAD_BANDS)
-        return (f'<<table border="0" cellborder="0" cellspacing="2" cellpadding="2"><tr><td colspan="5">{text}</td></tr>'
-                f'<tr><td colspan="5"><font point-size="9">gradient size (RMS, log scale):</font></td></tr>'
-                f"<tr>{cells}</tr></table>>")
+        if frame is None:
+            return title_label([self.blank, layout.note], layout.width())
+        boxes = any(g is not None for crossing in self.crossings.values() for g, _ in crossing)
+        legend = LEGEND_BOXES if boxes and not self.rules else LEGEND_BOTH if boxes else LEGEND
+        return title_label([legend, NORMS_ONLY if frame.summaries else "", layout.note], layout.width(),
+                           colors=self.grad_colors)
 
     # -- nodes --
 
@@ -179,17 +179,18 @@ class _Drawing:
         grad = frame.grad(node) if frame is not None else None
         color = self._grad_color(grad)
         hooked = frame.hook(node) if frame is not None else None
+        held = frame.accumulated(node) if frame is not None else None
         gate = node._gate
-        tip = attribute(tooltip(node, grad))
+        tip = attribute(tooltip(node, grad, held))
         if self.tensors:
             cell = None
             if gate is not None:
                 symbol = gate.symbol if not self.show_saved else f"{gate.symbol}\n{saved_text(gate)}"
                 cell = (symbol, CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL)
-            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked, cell), tooltip=tip,
+            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked, cell, held), tooltip=tip,
                         shape="plaintext", margin="0", width="0", height="0")
         else:
-            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked), tooltip=tip,
+            self._place(path, f"v{node._id}", value_label(node, grad, color, hooked, held=held), tooltip=tip,
                         shape="plaintext", margin="0", width="0", height="0")
             if gate is not None:
                 label = html(str(gate.symbol))
@@ -199,7 +200,7 @@ class _Drawing:
                             shape="circle" if not self.show_saved else "ellipse", style="filled",
                             fillcolor=CURRENT_FILL if self._is_current(node, "gate") else GATE_FILL,
                             width="0.3", height="0.3", margin="0.02")
-                self.dot.edge(f"g{node._id}", f"v{node._id}", id=f"o{node._id}")
+                self._link(f"g{node._id}", f"v{node._id}", id=f"o{node._id}")
         fanout = [(c, i) for c, i in self.consumers[node] if c not in layout.hidden]
         if self._fans_out(node):
             self.dot.elements[f"c{node._id}"] = ("copy", node)
@@ -207,12 +208,11 @@ class _Drawing:
             self._place(path, f"c{node._id}", "copy", shape="circle", style="filled", fontsize="8",
                         fillcolor=CURRENT_FILL if current else GATE_FILL, width="0.3", height="0.3", margin="0.01",
                         tooltip="copy gate: a value used by several gates receives the sum of their gradients")
-            known = frame.grad(node) if frame is not None else None
+            known = (hooked[0] if hooked is not None else frame.grad(node)) if frame is not None else None
             parts = [frame.edge(c, i) for c, i in fanout] if frame is not None else []
             label = None
             if known is not None and all(p is not None and p[2] is not None for p in parts):
-                show = grad_text if self.tensors else fmt
-                label = f"{show(known)} = " + " + ".join(show(p[2]) for p in parts)
+                label = sum_text(known, [p[2] for p in parts])
             self.dot.elements[f"f{node._id}"] = ("sum", node)
             self._edge(f"v{node._id}", f"c{node._id}", label, path, current, known, name=f"f{node._id}",
                        source_path=path)
@@ -268,6 +268,7 @@ class _Drawing:
                 self.crossings.setdefault((source, target), []).append((downstream, (node, i)))
                 continue
             label = self._edge_words(node, i, found) if downstream is not None else None
+            self.rules = self.rules or label is not None
             self.dot.elements[f"e{node._id}_{i}"] = ("edge", [(node, i)])
             # the data path (computed tensors) straight down; parameters and inputs join it from the side
             weight = "8" if parent._gate is not None else "1"
@@ -290,17 +291,21 @@ class _Drawing:
         if name is not None:
             style["id"] = name
         if label is None:
-            self.dot.edge(source, target, **style)
+            self._link(source, target, **style)
         elif not self.tensors or source_path == path or self.layout.within is not None:
             size = "9" if self.tensors else None
-            self.dot.edge(source, target, label=grad_label(label, size=size), **style)
+            self._link(source, target, label=grad_label(label, size=size), **style)
         else:
             name = name or f"l{source}_{target}"
             label_node = f"{name}_l" if "id" in style else name
             self._place(path, label_node, grad_label(label, size=9), shape="plaintext", margin="0.02", width="0",
                         height="0")
-            self.dot.edge(source, label_node, arrowhead="none", **dict(style, id=f"{name}_a"))
-            self.dot.edge(label_node, target, **style)
+            self._link(source, label_node, arrowhead="none", **dict(style, id=f"{name}_a"))
+            self._link(label_node, target, **style)
+
+    def _link(self, source, target, **attrs):
+        self.links.append((source, target))
+        self.dot.edge(source, target, **attrs)
 
     # -- boxes and clusters --
 
@@ -323,10 +328,20 @@ class _Drawing:
                         style="rounded,filled", fillcolor="aliceblue", color="steelblue", margin="0.08,0.04",
                         tooltip=attribute(f"{info.title()}\n{info.params_text()}, {gates} gates"))
         graphs = {}
-        for k, path in enumerate(cluster_tree([p for p in self.clusters if p is not None])):
+        paths = cluster_tree([p for p in self.clusters if p is not None])
+        tops = self._tops(paths)
+        title_of = {path: f"t{k}" for k, path in enumerate(paths)}
+        for k, path in enumerate(paths):
             sub = Diagram(name=f"cluster_{k}", graph_attr={
-                "label": cluster_label(layout.info(path)), "style": "rounded,dashed", "color": "gray55",
-                "fontcolor": "gray25", "fontsize": "10", "labeljust": "l", "margin": "6"})
+                "label": "", "style": "rounded,dashed", "color": "gray55", "margin": "9"})
+            # the title is a node on the right of the cluster's first nodes, never a graph label: graphviz
+            # routes edges around nodes, but straight through a cluster's label; and on the right, where the
+            # labels of edges from the parameters hang, it keeps them inside the cluster's box (graphviz
+            # leaves edge labels out of it)
+            sub.node(f"t{k}", cluster_label(layout.info(path)), shape="plaintext", fontcolor="gray25",
+                     fontsize="10", margin="0", width="0", height="0", id=f"t{k}")
+            for top in tops[path]:
+                sub.edge(title_of.get(top, top), f"t{k}", style="invis", minlen="0")
             for name, label, attrs in self.clusters.get(path, []):
                 sub.node(name, label, **attrs)
             for child_path, child in list(graphs.items()):
@@ -338,6 +353,29 @@ class _Drawing:
             self.dot.node(name, label, **attrs)
         for graph in graphs.values():
             self.dot.subgraph(graph)
+
+    def _tops(self, paths):
+        """For each cluster, its nodes (its subclusters' included) that no edge inside it leads to: where its
+        title goes, beside them."""
+        members = {path: set() for path in paths}
+        for path, placed in self.clusters.items():
+            while path is not None:
+                members[path].update(name for name, _, _ in placed)
+                path = parent_path(path)
+        led_to = {path: set() for path in paths}
+        for source, target in self.links:
+            for path, inside in members.items():
+                if source in inside and target in inside:
+                    led_to[path].add(target)
+        children = {path: [p for p in paths if parent_path(p) == path] for path in paths}
+        tops = {}
+        for path in paths:  # a top inside a subcluster: the subcluster's title stands for it
+            found = set()
+            for name in members[path] - led_to[path]:
+                inner = [child for child in children[path] if name in members[child]]
+                found.add(inner[0] if inner else name)
+            tops[path] = sorted(found)
+        return tops
 
     def _path_of_box_id(self, name):
         for box, box_id in self.box_ids.items():

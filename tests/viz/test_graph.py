@@ -152,7 +152,7 @@ def test_tensor_frames_after_a_plain_backward_show_what_it_recorded():
     loss.backward()  # frees the saved arrays; the records keep each gradient's shape and norm
     labels = edge_labels(draw(loss, step=2).source)
     up = np.linalg.norm(np.full((2, 40), 1 / 80))
-    assert f"‖{np.linalg.norm(w.grad):.4g}‖ = Xᵀ·dL/dY<br/>(upstream ‖{up:.4g}‖)" in labels
+    assert f"(3, 40) ‖{np.linalg.norm(w.grad):.4g}‖ = Xᵀ·dL/dY<br/>(upstream ‖{up:.4g}‖)" in labels  # shape and norm
     loss, _, _ = tensor_graph()
     with engine.recording(False):
         loss.backward()  # nothing recorded and nothing saved: no frame can be drawn
@@ -193,10 +193,11 @@ def test_elementwise_tensor_edges_show_the_rule_not_just_a_shape():
         return f"‖{np.linalg.norm(g):.4g}‖"
 
     # downstream = local × upstream: the local is the rule from the gate's formula (⊙ drawn as ×)
-    assert f"{norm(e)} = eˣ × ‖5.0‖" in labels
-    assert f"{norm(b.data * e)} = b × {norm(e)}" in labels  # mul swaps: dL/da = b ⊙ dL/dy
-    assert f"{norm(a.data * e)} = a × {norm(e)}" in labels
-    assert "‖5.0‖ = [x &gt; 0] × ‖5.0‖" in labels  # relu routes: its local gradient is 1 where x > 0, else 0
+    # each edge's gradient by its shape and norm, the upstream by its norm (its shape is the node's)
+    assert f"(5, 5) {norm(e)} = eˣ × ‖5.0‖" in labels
+    assert f"(5, 5) {norm(b.data * e)} = b × {norm(e)}" in labels  # mul swaps: dL/da = b ⊙ dL/dy
+    assert f"(5, 5) {norm(a.data * e)} = a × {norm(e)}" in labels
+    assert "(5, 5) ‖5.0‖ = [x &gt; 0] × ‖5.0‖" in labels  # relu routes: its local gradient is 1 where x > 0, else 0
     assert not any("local(" in l for l in labels)
 
 
@@ -214,7 +215,8 @@ def test_tensor_nodes_show_the_gradients_shape_and_norm_or_its_values():
     out.backward(retain_graph=True)
     labels = edge_labels(draw(out).source)
     assert "grad [2.718, 7.389]<br/>[20.09, 54.6]" in labels  # 4 elements: the values, row by row
-    assert f"‖{np.linalg.norm(np.exp([1, 2, 3, 4])):.4g}‖ = eˣ × ‖2.0‖" in labels  # an edge: norms past 3 elements
+    assert f"(2, 2) ‖{np.linalg.norm(np.exp([1, 2, 3, 4])):.4g}‖ = eˣ × ‖2.0‖" in labels  # an edge: past 3 elements,
+    # the shape and norm
     pair = Tensor([1.0, 2.0], requires_grad=True, label="p")
     out = pair.exp().sum()
     out.backward(retain_graph=True)
