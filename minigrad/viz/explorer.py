@@ -6,8 +6,10 @@ again) and writes one self-contained HTML page (or shows it inline in Jupyter):
 
 * **a view per module**: the top level (one box per layer), and for every module its inside -- its own
   gates, its children as boxes (runs of identical ones folded in a view of many), the outside nodes that
-  feed it or use its output -- drawn once each with ``draw_view`` (``viz/graph.py``), all laid out in one
-  run of dot;
+  feed it or use its output -- drawn once each as ``draw_view`` (``viz/graph.py``) draws it, all laid out in
+  one run of dot. Each view is given only the nodes it draws (found for every module in one pass over the
+  graph), so building the views costs about the graph's size times its depth, not its size times the
+  number of views;
 * **the steps**: the Step stream of that backward, replayed from the records. In a view, consecutive
   steps inside one box make one step of that view (a module's whole backward), a gate of the module
   itself is one step, and the steps elsewhere are one step each run ("elsewhere");
@@ -28,9 +30,9 @@ from ..core import records
 from ..core.files import atomic_write, require_folder
 from . import render
 from .clusters import Layout, ModuleInfo, _sibling_order, parent_path
-from .frames import StateFrame, collect, is_summary, is_tensor
+from .frames import EdgeFrame, StateFrame, collect, is_summary, is_tensor
 from .grad_scale import GRAD_BANDS, band
-from .graph import _check_node, draw_view
+from .graph import _check_node, _draw
 from .pictures import NUMBERS, describe
 
 MAX_NODES = 20_000
@@ -121,6 +123,9 @@ class _Build:
                 f"would take tens of MB. Explore a part of it (an intermediate tensor as the root, a smaller "
                 f"model or input), or pass max_nodes={len(self.nodes)} if you really want it")
         self.layout = Layout(root, self.nodes, self.consumers, None, False, None)
+        self.children = {}  # module path ("" for the top level) -> how many child modules it has
+        for path in self.layout.modules:
+            self.children[parent_path(path) or ""] = self.children.get(parent_path(path) or "", 0) + 1
         self.fold, self.paths = fold, self._views(max_view)
         if render.find_dot() is None:
             raise render.DotNotFound(f"explore: cannot draw the views: no `dot` program found; {render.INSTALL_HINT}")
@@ -151,8 +156,7 @@ class _Build:
         FOLD_OVER children (a view of two blocks folded into one box would hide what it is there to show)."""
         if self.fold != "auto":
             return self.fold
-        children = [p for p in self.layout.modules if parent_path(p) == (path or None)]
-        return len(children) > FOLD_OVER
+        return self.children.get(path, 0) > FOLD_OVER
 
     # -- tensors --
 
@@ -187,12 +191,39 @@ class _Build:
 
     # -- the page's data --
 
+    def _subgraphs(self):
+        """What each view draws, as ``(nodes, consumers)`` among them: the whole graph for the top level; for
+        a module, its inside (its own nodes and its descendants') and the outside nodes that feed it or use
+        what it makes -- all that ``draw(within=...)`` draws of it. One pass over the graph finds every
+        module's inside."""
+        inside = {}
+        for node in self.nodes:  # oldest first, and so is each module's list
+            path = self.layout.owners[node]
+            while path is not None:
+                inside.setdefault(path, []).append(node)
+                path = parent_path(path)
+        parts = []
+        for path in self.paths:
+            if not path:
+                parts.append((self.nodes, self.consumers))
+                continue
+            members = set(inside[path])
+            near = {p for n in inside[path] for p in n._inputs if p not in members}
+            near.update(c for n in inside[path] for c, _ in self.consumers[n] if c not in members)
+            members |= near
+            nodes = sorted(members, key=lambda n: n._id)
+            parts.append((nodes, {n: [(c, i) for c, i in self.consumers[n] if c in members] for n in nodes}))
+        return parts
+
     def page_parts(self, title):
-        diagrams = [draw_view(self.root, path, fold=self._folds(path), collected=(self.nodes, self.consumers))
-                    for path in self.paths]
+        frame = EdgeFrame(self.root) if self.recorded else None  # one frame: each gate's local rule read once
+        diagrams = [_draw(self.root, frame, depth=None, fold=self._folds(path), rankdir=None, grad_colors=False,
+                          show_saved=False, max_nodes=None, within=path, view=True, collected=part)
+                    for path, part in zip(self.paths, self._subgraphs())]
         svgs = [render.inline_svg(svg, f"v{k}-") for k, svg in enumerate(render.pipe_svgs(diagrams))]
-        gate_step, ready, self.copy_step = {}, {self.root: -1}, {}
+        gate_step, ready, self.copy_step, self.steps_of = {}, {self.root: -1}, {}, {}
         for step in self.steps:
+            self.steps_of.setdefault(step.output, []).append(step)
             if step.kind == "copy":
                 self.copy_step[step.output] = step.index
             if step.kind == "gate":
@@ -244,20 +275,34 @@ class _Build:
             ins.append([x._id, local if isinstance(local, str) else self.ref(local), self.ref(down, filters)])
         return {"k": "gate", "g": step.gate, "n": step.output._id, "up": self.ref(step.upstream), "ins": ins}
 
+    def _units(self, elements, placed):
+        """The view's steps: ``[first, last, element]`` for a box's consecutive steps, a gate's step, or a run
+        of steps elsewhere (element None) between them. Read from the steps of the nodes the view draws."""
+        shown = []
+        for node, element in placed.items():
+            if elements.get(element, ("",))[0] == "context":
+                continue
+            for step in self.steps_of.get(node, ()):
+                copy = step.kind == "copy" and f"c{node._id}" in elements
+                shown.append((step.index, f"c{node._id}" if copy else element))
+        shown.sort(key=lambda pair: pair[0])
+        units, done = [], -1  # done: the last step placed in a unit
+        for index, element in shown + [(len(self.steps), None)]:
+            if index > done + 1:
+                units.append([done + 1, index - 1, None])
+            if index == len(self.steps):
+                break
+            if units and units[-1][2] == element and elements[element][0] == "box":
+                units[-1][1] = index
+            else:
+                units.append([index, index, element])
+            done = index
+        return units
+
     def _view(self, path, diagram, k):
         elements, placed = diagram.elements, diagram.placed
-        units = []
-        for step in self.steps:
-            node = step.output
-            element = placed.get(node)
-            if step.kind == "copy" and f"c{node._id}" in elements:
-                element = f"c{node._id}"
-            if element is not None and elements.get(element, ("",))[0] == "context":
-                element = None
-            if units and units[-1][2] == element and (element is None or elements[element][0] == "box"):
-                units[-1][1] = step.index
-            else:
-                units.append([step.index, step.index, element])
+        units = self._units(elements, placed)
+        outputs = self._box_outputs(elements, placed)
         els, edges = {}, {}
         for eid, (kind, what) in elements.items():
             if kind == "edge":
@@ -273,7 +318,7 @@ class _Build:
                 continue
             if kind == "box":
                 first = what.partition("–")[0]
-                out = self._box_output(placed, eid)
+                out = outputs.get(eid)
                 grad = self.frame.grad(out) if out is not None and self.frame is not None else None
                 els[eid] = ["box", first, self.ready.get(out) if out is not None else None, band(grad),
                             _members(what)]
@@ -297,13 +342,15 @@ class _Build:
                 return module
         return None
 
-    def _box_output(self, placed, eid):
-        """The node a box hands on (the root, or its newest node used outside it)."""
-        for node in reversed(self.nodes):
-            if placed.get(node) == eid and (node is self.root or any(
+    def _box_outputs(self, elements, placed):
+        """Each box's output: the node it hands on (the root, or its newest node used outside it)."""
+        outputs = {}
+        for node in sorted(placed, key=lambda n: n._id, reverse=True):
+            eid = placed[node]
+            if eid not in outputs and elements.get(eid, ("",))[0] == "box" and (node is self.root or any(
                     placed.get(c) != eid for c, _ in self.consumers[node])):
-                return node
-        return None
+                outputs[eid] = node
+        return outputs
 
 
 def _members(box):

@@ -119,6 +119,40 @@ def test_page_size_and_time_grow_with_the_graph_not_the_steps(lenet_page):
     assert time.perf_counter() - start < 10  # target 3 s (bench/explorer.py measures it); generous here
 
 
+def test_building_the_views_grows_with_the_graph_not_with_graph_times_views(monkeypatch):
+    """Each view is given only the nodes it draws, and a module's parameters are counted only where a label
+    shows them: three times the blocks, the same work per node (every view used to walk every node and count the parameters of every ancestor, so the work per node
+    grew with the number of views). Counted, not timed (bench/explorer.py times it)."""
+    from minigrad.nn.module import Module
+    from minigrad.viz import explorer as explorer_module
+
+    work = {"drawn": 0, "counted": 0}
+    draw, parameters = explorer_module._draw, Module.parameters
+
+    def counting_draw(*args, collected, **kwargs):
+        work["drawn"] += len(collected[0])
+        return draw(*args, collected=collected, **kwargs)
+
+    def counting_parameters(self, *args, **kwargs):
+        for p in parameters(self, *args, **kwargs):
+            work["counted"] += 1
+            yield p
+
+    monkeypatch.setattr(explorer_module, "_draw", counting_draw)
+    monkeypatch.setattr(Module, "parameters", counting_parameters)
+    seen = []
+    for blocks in (2, 6):
+        _, loss = resnet_step(retain=False, widths=(4, 4, 4), blocks=(blocks,) * 3)
+        work.update(drawn=0, counted=0)
+        page = Explorer(loss)
+        seen.append((len(mg.viz.frames.collect(loss)[0]), page.views, dict(work)))
+    (small, small_views, a), (big, big_views, b) = seen
+    assert big > 2.2 * small and big_views > 2.2 * small_views, seen  # three times the blocks
+    for what in ("drawn", "counted"):  # the same work per node
+        assert b[what] / big < 1.2 * a[what] / small, seen
+    assert b["drawn"] < 6 * big  # each node is drawn in its own view and its ancestors' (the model is 4 deep)
+
+
 @pytest.mark.slow
 def test_a_resnet18_sized_model_stays_within_the_targets(tmp_path):
     _, loss = resnet_step(retain=True, widths=(64, 128, 256, 512), blocks=(2, 2, 2, 2), size=32)
