@@ -173,8 +173,10 @@ class _Build:
         return self._refs[key]
 
     def _parameter_grads(self):
-        """Freed gradients that a parameter's ``.grad`` holds in full: a parameter reached along one edge, whose
-        ``.grad`` has the recorded norm (it was zero before this backward), shows its values in the pictures."""
+        """Freed gradients that a parameter's ``.grad`` holds in full: a parameter whose ``.grad`` has the
+        recorded norm (it was zero before this backward) shows its values in the pictures -- as its own
+        gradient, and as what its one edge carried when no hook changed it. A hook's result is what ``.grad``
+        holds; the edge carried what the gate sent, before the hook (its hook step shows both)."""
         found = {}
         for node in self.nodes:
             grad = getattr(node, "grad", None)
@@ -185,7 +187,7 @@ class _Build:
                 continue
             found[id(rec[records.GRAD])] = grad
             sent = [c._rec[i] for c, i in self.consumers[node] if c._rec is not None and c._rec[i] is not None]
-            if len(sent) == 1:
+            if len(sent) == 1 and rec[records.BEFORE] is None:
                 found[id(sent[0])] = grad
         return found
 

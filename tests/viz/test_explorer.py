@@ -329,6 +329,46 @@ def test_lenet5_in_chromium_steps_opens_modules_and_shows_backwards_numbers(lene
     assert log["requests"] and all(url.startswith("file:") for url in log["requests"])
 
 
+def test_a_hooked_parameter_shows_what_the_gate_sent_and_the_hooks_result_as_its_own_step(tmp_path):
+    """A hook on a parameter: its gate's step shows what the gate sent (the edge's gradient), and the hook's
+    step shows that arriving and the hook's result, which is what .grad holds (was: .grad on the edge too)."""
+    mg.manual_seed(0)
+    model = mg.models.lenet5()
+    sent = {}
+    model[3].weight.register_hook(lambda g: (sent.setdefault("g", np.array(g)), g * 10)[1])
+    loss = F.cross_entropy(model(Tensor(np.random.default_rng(0).random((8, 1, 28, 28)).astype(np.float32))),
+                           np.arange(8))
+    loss.backward()
+    weight = model[3].weight
+    before, after = norm(sent["g"]), norm(weight.grad)
+    assert math.isclose(after, 10 * before, rel_tol=1e-6)
+    path = explore(loss, tmp_path / "hooked.html").save(tmp_path / "hooked.html")
+    data = data_of(path.read_text(encoding="utf-8"))
+    conv = next(s for s in data["steps"] if s["k"] == "gate" and any(i[0] == weight._id for i in s["ins"]))
+    hook = next(s for s in data["steps"] if s["k"] == "hook" and s["n"] == weight._id)
+    edge = data["tensors"][next(i[2] for i in conv["ins"] if i[0] == weight._id)]
+    assert math.isclose(edge["norm"], before, rel_tol=1e-6) and edge["freed"]  # what conv2d sent: a plain backward's norm
+    assert data["tensors"][hook["up"]]["norm"] == edge["norm"]
+    result = data["tensors"][hook["ins"][0][2]]
+    assert result["norm"] == after and result["max"] == float(weight.grad.max())  # .grad, whole
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        page.click("#view-0 g.node:has(text:text-is('3: Conv2d(6, 16, k=5)'))")
+        while "conv2d gate" not in page.inner_text("#panel"):
+            page.keyboard.press("ArrowRight")
+        panel = page.inner_text("#panel")
+        assert f"input 1: 3.weight (16, 6, 5, 5)\n\ndL/dW = X ⋆ dL/dO\n\ndownstream: (16, 6, 5, 5) float32 · ‖·‖ " \
+               f"{fmt_number(edge['norm'])}" in panel and fmt_number(after) not in panel
+        page.keyboard.press("End")  # the last step: the parameter's hook (leaves come last, oldest first)
+        assert _current(page)[1] == f"v{data['views'][4]['svg']}-v{weight._id}"
+        panel = page.inner_text("#panel")
+        assert panel.startswith(f"Step {len(data['steps'])} of {len(data['steps'])}: hook gate")
+        assert f"arriving (upstream)\n(16, 6, 5, 5) float32 · ‖·‖ {fmt_number(edge['norm'])}" in panel
+        assert f"the hook's result, passed on\n(16, 6, 5, 5) float32 · ‖·‖ {fmt_number(after)}" in panel
+    assert log["errors"] == []
+
+
 def test_a_resnet_in_chromium_opens_block_by_block_and_steps_gate_by_gate(tmp_path):
     model, loss = resnet_step(retain=True)  # stages of 2 and 1 blocks; every gradient kept
     path = explore(loss, tmp_path / "resnet.html").save(tmp_path / "resnet.html")
