@@ -47,8 +47,8 @@ NO_GRADIENTS = ("No gradients yet: this graph has not been backpropagated, so th
                 "Call loss.backward() (backward(retain_graph=True) keeps every gradient's values for the "
                 "pictures) and explore again.")
 NORMS_ONLY = ("After a plain backward() the gradients inside the graph were freed as it went; backward kept "
-              "their shapes and norms (and the parameters' .grad). backward(retain_graph=True) keeps every "
-              "value, for the pictures.")
+              "their shapes, norms, minima and maxima (and the parameters' .grad). backward(retain_graph=True) "
+              "keeps every value, for the pictures.")
 
 
 def explore(root, path=None, *, title=None, fold="auto", max_nodes=MAX_NODES, max_view=MAX_VIEW):

@@ -97,6 +97,21 @@ def test_the_numbers_are_what_backward_recorded_hooks_included(lenet_page):
     assert "backward(retain_graph=True) keeps every value" in data["note"]
 
 
+def test_after_a_plain_backward_every_gradient_has_its_min_and_max():
+    _, _, plain = lenet_step()
+    _, _, kept = lenet_step(retain=True)
+    freed, whole = data_of(explore(plain).html), data_of(explore(kept).html)
+    compared = 0
+    for a, b in zip(freed["steps"], whole["steps"]):
+        for x, y in zip([a["up"]] + [i[2] for i in a["ins"]], [b["up"]] + [i[2] for i in b["ins"]]):
+            if not isinstance(x, int) or not freed["tensors"][x].get("freed"):
+                continue
+            x, y = freed["tensors"][x], whole["tensors"][y]
+            assert (x["min"], x["max"]) == (y["min"], y["max"]) and math.isclose(x["norm"], y["norm"], rel_tol=1e-5)
+            compared += 1
+    assert compared >= 12  # every step's upstream and downstream that a plain backward freed
+
+
 def test_a_retained_backward_keeps_pictures_of_every_gradient():
     _, loss = resnet_step(retain=True)
     data = data_of(explore(loss).html)
@@ -359,7 +374,8 @@ def test_a_hooked_parameter_shows_what_the_gate_sent_and_the_hooks_result_as_its
             page.keyboard.press("ArrowRight")
         panel = page.inner_text("#panel")
         assert f"input 1: 3.weight (16, 6, 5, 5)\n\ndL/dW = X ⋆ dL/dO\n\ndownstream: (16, 6, 5, 5) float32 · ‖·‖ " \
-               f"{fmt_number(edge['norm'])}" in panel and fmt_number(after) not in panel
+               f"{fmt_number(edge['norm'])} · min {fmt_number(edge['min'])} · max {fmt_number(edge['max'])} · values " \
+               f"freed" in panel and fmt_number(after) not in panel  # a freed gradient's min and max, as recorded
         page.keyboard.press("End")  # the last step: the parameter's hook (leaves come last, oldest first)
         assert _current(page)[1] == f"v{data['views'][4]['svg']}-v{weight._id}"
         panel = page.inner_text("#panel")

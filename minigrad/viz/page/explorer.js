@@ -33,7 +33,7 @@
     var few = t.values && t.values.length <= 6;
     if (few) out.push("= " + (t.shape.length ? "[" + t.values.map(fmt).join(", ") + "]" : fmt(t.values[0])));
     if (t.norm !== undefined && t.shape.length) out.push('‖·‖ <span class="' + cls + '">' + fmt(t.norm) + "</span>");
-    if (t.min !== undefined && !few) out.push("min " + fmt(t.min) + " · max " + fmt(t.max) + " · mean " + fmt(t.mean));
+    if (t.min !== undefined && !few) out.push("min " + fmt(t.min) + " · max " + fmt(t.max) + (t.mean !== undefined ? " · mean " + fmt(t.mean) : ""));
     if (t.freed) out.push("values freed");
     if (t.nonfinite) out.push(t.nonfinite + " nan/inf");
     var look = t.freed || few ? "" : '<button class="look" type="button" data-tensor="' + ref + '" data-title="' +
@@ -210,7 +210,7 @@
   function picture(ref, color) {
     if (ref === null || ref === undefined) return "<p>—</p>";
     var t = D.tensors[ref], s = "<div>" + tensorLine(ref, color).replace(/<button.*<\/button>/, "") + "</div>";
-    if (t.freed) return s + '<p class="hint">Only its shape and norm were kept: a plain backward() frees inner gradients as it goes; backward(retain_graph=True) keeps the values.</p>';
+    if (t.freed) return s + '<p class="hint">Only its shape, norm, min and max were kept: a plain backward() frees inner gradients as it goes; backward(retain_graph=True) keeps the values.</p>';
     if (t.values) return s + '<p class="numbers">[' + t.values.map(fmt).join(", ") + "]</p>";
     if (t.heat) {
       s += '<canvas class="heat" data-tensor="' + ref + '"></canvas><div class="hover"></div><p class="caption">' +
