@@ -28,12 +28,13 @@ from pathlib import Path
 
 from ..core import records
 from ..core.files import atomic_write, require_folder
+from ..core.text import fmt_number
 from . import render
 from .clusters import Layout, ModuleInfo, _sibling_order, parent_path
 from .frames import EdgeFrame, StateFrame, collect, is_summary, is_tensor
 from .grad_scale import GRAD_BANDS, band
 from .graph import _check_node, _draw
-from .pictures import NUMBERS, describe
+from .pictures import describe
 
 MAX_NODES = 20_000
 """A graph with more nodes than this is refused: the page would take tens of MB (each node's value and
@@ -365,18 +366,25 @@ def _members(box):
 
 
 def _names(nodes, owners):
-    """How the page names each node: a parameter's (or any label's) name, else the gate that made it and
-    where (``relu in layer1.0``, numbered when a module makes several: ``relu #2 in layer1.0``)."""
+    """How the page names each node: its label (a parameter's name, or the user's); else the gate that made it
+    and where (``relu in layer1.0``) or, outside any module, what it made (``relu → (8, 3)``, a scalar's
+    value: ``tanh → 0.761594``); a leaf by what it is (``leaf (3, 4) requires grad``, ``parameter (3, 4)``,
+    ``data (8, 4)``, ``constant 2.0``). Names that would repeat are numbered, oldest first
+    (``relu #2 in layer1.0``)."""
     base = {}
     for node in nodes:
         if node.label:
             base[node] = node.label
         elif node._gate is not None:
             where = owners.get(node)
-            base[node] = f"{node._gate.name} in {where}" if where else node._gate.name
+            base[node] = f"{node._gate.name} in {where}" if where else f"{node._gate.name} → {_made(node)}"
+        elif not is_tensor(node):
+            base[node] = f"{'leaf' if node.requires_grad else 'constant'} {fmt_number(node.data)}"
+        elif node.requires_grad:
+            shape = _shape(node.shape)
+            base[node] = f"parameter {shape}" if type(node).__name__ == "Parameter" else f"leaf {shape} requires grad"
         else:
-            small = not is_tensor(node) or node.numel() <= NUMBERS
-            base[node] = "constant" if small and not node.requires_grad else "input"
+            base[node] = f"constant {fmt_number(node.item())}" if node.numel() == 1 else f"data {_shape(node.shape)}"
     counts, seen, names = {}, {}, {}
     for name in base.values():
         counts[name] = counts.get(name, 0) + 1
@@ -384,10 +392,21 @@ def _names(nodes, owners):
         name = base[node]
         if counts[name] > 1 and not node.label:
             seen[name] = seen.get(name, 0) + 1
-            gate, _, where = name.partition(" in ")
-            name = f"{gate} #{seen[name]}" + (f" in {where}" if where else "")
+            head, space, rest = name.partition(" ")
+            name = f"{head} #{seen[name]}{space}{rest}"
         names[node] = name
     return names
+
+
+def _made(node):
+    """What a gate's output is, for its name: a tensor's shape, a single number's value."""
+    if is_tensor(node) and node.ndim:
+        return _shape(node.shape)
+    return fmt_number(node.item() if is_tensor(node) else node.data)
+
+
+def _shape(shape):
+    return str(tuple(shape))
 
 
 def _page(title, data, svgs):

@@ -193,7 +193,7 @@ def test_a_graph_without_modules_has_one_gate_level_view():
     assert [v["title"] for v in data["views"]] == ["the whole graph, gate by gate (it uses no modules)"]
     assert len(data["views"][0]["units"]) == len(data["steps"])  # each gate one step
     names = {n["name"] for n in data["nodes"].values()}
-    assert {"w0", "x0", "exp"} <= names and not any("output)" in n for n in names)
+    assert {"w0", "x0", "exp → 0.367879", "constant #2 1.0"} <= names and not any("output)" in n for n in names)
 
 
 def test_inputs_are_named_by_parameter_or_producing_gate_never_anonymously():
@@ -201,7 +201,33 @@ def test_inputs_are_named_by_parameter_or_producing_gate_never_anonymously():
     data = data_of(explore(loss).html)
     names = [n["name"] for n in data["nodes"].values()]
     assert "layers.0.0.conv1.weight" in names and "relu #1 in layers.0.0" in names and "relu #2 in layers.0.0" in names
-    assert len(names) == len(set(names)) and not any("(" in n for n in names)
+    assert "data (2, 1, 8, 8)" in names  # the model's input
+    assert len(names) == len(set(names)) and not any("input" in n or "output" in n for n in names)
+
+
+def test_a_graph_without_modules_names_leaves_by_what_they_are_and_gates_by_what_they_made():
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.random((3, 4)).astype(np.float32), requires_grad=True)
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    x = Tensor(rng.random((8, 4)).astype(np.float32))
+    y = ((x @ W.T + b).relu() * 2.0).sum()
+    y.backward()
+    data = data_of(explore(y).html)
+    names = {int(k): n["name"] for k, n in data["nodes"].items()}
+    assert names[W._id] == "leaf (3, 4) requires grad" and names[b._id] == "leaf (3,) requires grad"
+    assert names[x._id] == "data (8, 4)"
+    assert sorted(names.values()) == sorted(["leaf (3, 4) requires grad", "leaf (3,) requires grad", "data (8, 4)",
+                                             "permute → (4, 3)", "matmul → (8, 3)", "add → (8, 3)", "relu → (8, 3)",
+                                             "constant 2.0", "mul → (8, 3)", f"sum → {fmt_number(y.item())}"])
+    W.label, z = "W", (x @ W.T).relu() + (x @ W.T).relu()  # a user's label wins; repeats are numbered
+    z.sum().backward()
+    names = [n["name"] for n in data_of(explore(z.sum()).html)["nodes"].values()]
+    assert "W" in names and "relu #1 → (8, 3)" in names and "relu #2 → (8, 3)" in names
+    a, c = mg.Value(2.0), mg.Value(-3.0)
+    f = (a * c + a).tanh()  # a scalar graph: values, not "add #67"
+    f.backward()
+    assert [n["name"] for n in data_of(explore(f).html)["nodes"].values()] == [
+        "leaf 2.0", "leaf -3.0", "mul → -6.0", "add → -4.0", f"tanh → {fmt_number(f.data)}"]
 
 
 # --- bad input: clear errors, nothing written ---------------------------------------------------

@@ -25,6 +25,10 @@
   }
   function shape(s) { return s === null || s === undefined ? "" : "(" + s.join(", ") + (s.length === 1 ? ",)" : ")"); }
   function node(id) { return D.nodes[String(id)]; }
+  function named(x) {  // a node's name and shape, the shape once (names outside modules say it: relu → (8, 3))
+    var s = shape(x.shape);
+    return h(x.name) + (s && x.name.indexOf(s) < 0 ? " " + h(s) : "");
+  }
   function tensorLine(ref, color, title) {  // shape, norm, min/max/mean, or the values; a button for the picture
     if (ref === null || ref === undefined) return '<span class="tensor">—</span>';
     if (Array.isArray(ref)) return ref.map(function (r) { return tensorLine(r, color, title); }).join(" + ");
@@ -129,7 +133,7 @@
       tensorLine(st.up, "grad", "upstream: the gradient of " + out.name);
     st.ins.forEach(function (input, i) {
       var x = node(input[0]);
-      s += '<div class="input"><h3>input ' + i + ": " + h(x.name) + " " + h(shape(x.shape)) + "</h3>" +
+      s += '<div class="input"><h3>input ' + i + ": " + named(x) + "</h3>" +
         '<p class="rule">' + h(out.rules[i] || "") + "</p>";
       if (input[2] === null) { s += '<p class="hint">no gradient: it does not require one</p></div>'; return; }
       if (typeof input[1] !== "string") s += "<div>local: " + tensorLine(input[1], "value", "local gradient of " + st.g + " for " + x.name) + "</div>";
