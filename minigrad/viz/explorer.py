@@ -136,6 +136,7 @@ class _Build:
         self.tensors, self._refs, self._keep = [], {}, []
         self._freed_grads = self._parameter_grads()
         self.names = _names(self.nodes, self.layout.owners)
+        self.changed = self._changed()
 
     def _views(self, max_view):
         """Every module with a node in the graph, and the top level; refuses a view too big to draw."""
@@ -192,6 +193,26 @@ class _Build:
                 found[id(sent[0])] = grad
         return found
 
+    def _changed(self):
+        """The tensors changed in place since the forward pass (an optimizer's step after backward): node ->
+        ``[version then, version now]``, from the versions the gates that used them noted. A leaf no such gate
+        saw (a bias added by ``+``) but changed at some time (version > 0) is ``[None, now]`` when some other
+        leaf did change -- the page shows the values as they are now, not necessarily what forward used."""
+        changed, unsure, shared = {}, [], {}
+        for node in self.nodes:
+            if not is_tensor(node) or (node._gate is not None and not self.consumers[node]):
+                continue
+            then = [v for c, i in self.consumers[node] for k, v in (getattr(c._gate, "versions", None) or ()) if k == i]
+            if then and min(then) != node._version:
+                changed[node] = shared[id(node._vc)] = [min(then), node._version]
+            elif not then and node._gate is None and node._version > 0:
+                unsure.append(node)
+        if not changed:
+            return {}
+        for node in unsure:  # a view's version counter is its base's: W changed when W.T did
+            changed[node] = shared.get(id(node._vc), [None, node._version])
+        return {node: changed[node] for node in self.nodes if node in changed}
+
     # -- the page's data --
 
     def _subgraphs(self):
@@ -239,7 +260,8 @@ class _Build:
         self.gate_step, self.ready = gate_step, ready
         data = {
             "title": title, "root": self.root._id, "recorded": self.recorded,
-            "note": NO_GRADIENTS if not self.recorded else (NORMS_ONLY if self.frame.summaries else ""),
+            "note": " ".join(filter(None, [NO_GRADIENTS if not self.recorded else (
+                NORMS_ONLY if self.frame.summaries else ""), self._changed_note()])),
             "bands": [[color, words] for _, color, words in GRAD_BANDS],
             "nodes": {str(n._id): self._node(n) for n in self.nodes},
             "steps": [self._step(s) for s in self.steps],
@@ -263,7 +285,18 @@ class _Build:
             "value": self.ref(node.data, filters), "grad": self.ref(grad, filters),
             "hook": [self.ref(h, filters) for h in hooked] if hooked else None,
             "ready": self.ready.get(node) if self.recorded else None, "step": self.gate_step.get(node),
+            "changed": self.changed.get(node),
         }
+
+    def _changed_note(self):
+        sure = [n for n, (then, _) in self.changed.items() if then is not None]
+        if not sure:
+            return ""
+        sure = [self.names[n] for n in sure if n._gate is None] or [self.names[n] for n in sure]
+        some = ", ".join(sure[:4]) + (f" and {len(sure) - 4} more" if len(sure) > 4 else "")
+        return (f"Changed in place since the forward pass (an optimizer step after backward?): {some}. The page shows "
+                f"their values as they are now, not the ones the forward used; the gradients are backward's. Explore "
+                f"before opt.step() to see the forward's values.")
 
     def _step(self, step):
         if step.kind == "copy":

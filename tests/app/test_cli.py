@@ -61,6 +61,8 @@ def test_demo_with_one_epoch_trains_and_writes_everything(tmp_path, capsys):
     assert written == {"learning_curves.png", "training_step.svg", "training_step_layers.svg",
                        "backprop_stepper.html", "explorer.html", "checkpoint.npz"}
     assert "explorer.html in a browser" in out and "file://" in out  # and it says how to open it
+    assert "Changed in place" not in (tmp_path / "explorer.html").read_text(encoding="utf-8")  # explored before
+    # the snapshot put the weights back (which counts as changing them)
     assert (tmp_path / "training_step.svg").read_text().count("<svg") == 1
     assert minigrad.load(tmp_path / "checkpoint.npz")["epoch"] == 1
     for name in written:

@@ -112,6 +112,39 @@ def test_after_a_plain_backward_every_gradient_has_its_min_and_max():
     assert compared >= 12  # every step's upstream and downstream that a plain backward freed
 
 
+def test_weights_an_optimizer_changed_after_backward_are_flagged_as_their_current_values(tmp_path):
+    model, _, loss = lenet_step(hook=False)
+    assert "Changed in place" not in data_of(explore(loss).html)["note"]  # before the step: the forward's values
+    mg.optim.SGD(model.parameters(), lr=0.1).step()
+    path = explore(loss, tmp_path / "stepped.html").save(tmp_path / "stepped.html")
+    data = data_of(path.read_text(encoding="utf-8"))
+    assert "Changed in place since the forward pass (an optimizer step after backward?): 0.weight, 0.bias, " \
+           "3.weight, 3.bias and 6 more. The page shows their values as they are now" in data["note"]
+    weight = model[0].weight
+    assert data["nodes"][str(weight._id)]["changed"] == [weight._version - 1, weight._version]
+    assert sum(n["changed"] is not None for n in data["nodes"].values()) == 10  # the ten parameters, nothing else
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        assert "Changed in place since the forward pass" in page.inner_text("#note")
+        page.click("#view-0 g.node:has(text:text-is('0: Conv2d(1, 6, k=5, p=2)'))")
+        page.click(".view:not([hidden]) g.node:has(text:text-is('0.weight'))")
+        assert f"changed in place since the forward pass (version {weight._version - 1} → {weight._version}): these " \
+               f"are its values now" in page.inner_text("#inspector")
+    assert log["errors"] == []
+
+    rng = np.random.default_rng(0)  # no modules: W reaches matmul through W.T (a view), b reaches + unseen
+    W = Tensor(rng.random((3, 4)).astype(np.float32), requires_grad=True, label="W")
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True, label="b")
+    y = (Tensor(rng.random((8, 4)).astype(np.float32)) @ W.T + b).relu().sum()
+    y.backward()
+    mg.optim.SGD([W, b], lr=0.1).step()
+    data = data_of(explore(y).html)
+    assert data["nodes"][str(W._id)]["changed"] == [0, 1]  # its view's version counter is its own
+    assert data["nodes"][str(b._id)]["changed"] == [None, 1]  # no gate noted its version: it may have changed
+    assert "step after backward?): W. The page" in data["note"]
+
+
 def test_a_retained_backward_keeps_pictures_of_every_gradient():
     _, loss = resnet_step(retain=True)
     data = data_of(explore(loss).html)

@@ -184,7 +184,12 @@
         s += "<h3>gradient" + (n.hook ? " (the hook's result)" : "") + "</h3>" + picture(n.grad, "grad");
         if (n.hook) s += "<h3>before its hook</h3>" + picture(n.hook[0], "grad");
       }
-      s += "<h3>value</h3>" + picture(n.value, "value");
+      s += "<h3>value</h3>";
+      if (n.changed) s += '<p class="hint changed">' + (n.changed[0] === null ?
+        "may have changed in place since the forward pass (now at version " + n.changed[1] + ", and other tensors of this graph did change)" :
+        "changed in place since the forward pass (version " + n.changed[0] + " → " + n.changed[1] + ")") +
+        ": these are its values now, not necessarily the ones the forward used</p>";
+      s += picture(n.value, "value");
     } else if (pick.edge !== undefined) {
       var e = view().edges[pick.edge];
       if (e[3] !== undefined) return inspect({node: e[3]}, quiet);  // into a copy gate: the node's own gradient
