@@ -22,18 +22,19 @@ The page has no network access (a Content-Security-Policy as the stepper's) and 
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from importlib.resources import files
 from pathlib import Path
 
 from ..core import records
 from ..core.files import atomic_write, require_folder
-from ..core.text import fmt_number
 from . import render
 from .clusters import Layout, ModuleInfo, _sibling_order, parent_path
 from .frames import EdgeFrame, StateFrame, collect, is_summary, is_tensor
 from .grad_scale import GRAD_BANDS, band
 from .graph import _check_node, _draw
+from .node_names import names
 from .pictures import describe
 
 MAX_NODES = 20_000
@@ -44,6 +45,9 @@ MAX_VIEW = 500
 its view would be one drawing too long to lay out or to read."""
 FOLD_OVER = 8
 """With ``fold="auto"`` a view folds identical neighbouring modules only when it has more children than this."""
+CHAIN = 10
+"""A view that is one chain of more than this many boxes and nodes (LeNet-5's top level: 14) is laid out in two
+columns, read as text is (left to right, then the next row), so that it fits a laptop's screen at 100 %."""
 NO_GRADIENTS = ("No gradients yet: this graph has not been backpropagated, so the page shows the forward pass. "
                 "Call loss.backward() (backward(retain_graph=True) keeps every gradient's values for the "
                 "pictures) and explore again.")
@@ -135,7 +139,7 @@ class _Build:
         self.frame = StateFrame(root) if self.recorded else None
         self.tensors, self._refs, self._keep = [], {}, []
         self._freed_grads = self._parameter_grads()
-        self.names = _names(self.nodes, self.layout.owners)
+        self.names = names(self.nodes, self.layout.owners)
         self.changed = self._changed()
 
     def _views(self, max_view):
@@ -244,6 +248,8 @@ class _Build:
         diagrams = [_draw(self.root, frame, depth=None, fold=self._folds(path), rankdir=None, grad_colors=False,
                           show_saved=False, max_nodes=None, within=path, view=True, collected=part)
                     for path, part in zip(self.paths, self._subgraphs())]
+        for diagram in diagrams:
+            _two_columns(diagram)
         svgs = [render.inline_svg(svg, f"v{k}-") for k, svg in enumerate(render.pipe_svgs(diagrams))]
         gate_step, ready, self.copy_step, self.steps_of = {}, {self.root: -1}, {}, {}
         for step in self.steps:
@@ -398,48 +404,35 @@ def _members(box):
     return [f"{parent}.{k}" if parent else str(k) for k in range(int(start), int(last) + 1)]
 
 
-def _names(nodes, owners):
-    """How the page names each node: its label (a parameter's name, or the user's); else the gate that made it
-    and where (``relu in layer1.0``) or, outside any module, what it made (``relu → (8, 3)``, a scalar's
-    value: ``tanh → 0.761594``); a leaf by what it is (``leaf (3, 4) requires grad``, ``parameter (3, 4)``,
-    ``data (8, 4)``, ``constant 2.0``). Names that would repeat are numbered, oldest first
-    (``relu #2 in layer1.0``)."""
-    base = {}
-    for node in nodes:
-        if node.label:
-            base[node] = node.label
-        elif node._gate is not None:
-            where = owners.get(node)
-            base[node] = f"{node._gate.name} in {where}" if where else f"{node._gate.name} → {_made(node)}"
-        elif not is_tensor(node):
-            base[node] = f"{'leaf' if node.requires_grad else 'constant'} {fmt_number(node.data)}"
-        elif node.requires_grad:
-            shape = _shape(node.shape)
-            base[node] = f"parameter {shape}" if type(node).__name__ == "Parameter" else f"leaf {shape} requires grad"
-        else:
-            base[node] = f"constant {fmt_number(node.item())}" if node.numel() == 1 else f"data {_shape(node.shape)}"
-    counts, seen, names = {}, {}, {}
-    for name in base.values():
-        counts[name] = counts.get(name, 0) + 1
-    for node in nodes:  # oldest first: #1 is the first the forward made
-        name = base[node]
-        if counts[name] > 1 and not node.label:
-            seen[name] = seen.get(name, 0) + 1
-            head, space, rest = name.partition(" ")
-            name = f"{head} #{seen[name]}{space}{rest}"
-        names[node] = name
-    return names
+_NAME = r'"(?:[^"\\]|\\.)*"|[^\s"\[\]{};]+'
+_EDGE = re.compile(rf"\t({_NAME}) -> ({_NAME})(?: \[|$)")
+_NODE = re.compile(rf"\t({_NAME}) \[")
 
 
-def _made(node):
-    """What a gate's output is, for its name: a tensor's shape, a single number's value."""
-    if is_tensor(node) and node.ndim:
-        return _shape(node.shape)
-    return fmt_number(node.item() if is_tensor(node) else node.data)
-
-
-def _shape(shape):
-    return str(tuple(shape))
+def _two_columns(diagram):
+    """Lay a view that is one long chain (input → 0 → 1 → … → loss) out in rows of two, left to right: each row's
+    two on one rank, each column held straight by invisible edges. Other views are left as they are."""
+    nodes = [m.group(1) for line in diagram.body if (m := _NODE.match(line)) and m.group(1) not in ("node", "edge", "graph")]
+    after, before = {}, {}
+    for line in diagram.body:
+        if (m := _EDGE.match(line)) and m.group(1) != m.group(2):
+            after.setdefault(m.group(1), set()).add(m.group(2))
+            before.setdefault(m.group(2), set()).add(m.group(1))
+    starts = [n for n in nodes if n not in before]
+    if len(nodes) <= CHAIN or len(starts) != 1 or any(len(v) > 1 for v in (*after.values(), *before.values())):
+        return False
+    chain = [starts[0]]
+    while chain[-1] in after and len(chain) <= len(nodes):
+        chain.append(next(iter(after[chain[-1]])))
+    if len(chain) != len(nodes):
+        return False
+    rows = [chain[k:k + 2] for k in range(0, len(chain), 2)]
+    for row in rows:
+        diagram.body.append(f"\t{{rank=same; {'; '.join(row)}}}\n")
+    for upper, lower in zip(rows, rows[1:]):
+        for a, b in zip(upper, lower):
+            diagram.body.append(f"\t{a} -> {b} [style=invis weight=10]\n")
+    return True
 
 
 def _page(title, data, svgs):

@@ -318,8 +318,8 @@ def test_inline_in_jupyter_as_an_iframe_of_the_page():
 # --- the page in a real headless Chromium --------------------------------------------------------
 
 
-def _open(browser, path, log):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def _open(browser, path, log, width=1400, height=900):
+    page = browser.new_page(viewport={"width": width, "height": height})
     page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: log["errors"].append(str(e)))
     page.on("request", lambda r: log["requests"].append(r.url))
@@ -479,6 +479,92 @@ def test_a_resnet_in_chromium_opens_block_by_block_and_steps_gate_by_gate(tmp_pa
         assert _current(page)[0] == f"view-{data['views'][[v['path'] for v in data['views']].index('layers.0')]['svg']}"
     assert log["errors"] == []
     assert all(url.startswith("file:") for url in log["requests"])
+
+
+_BOX = """(sel) => { const e = document.querySelector(sel); if (!e) return null; const b = e.getBoundingClientRect();
+    return [b.left, b.top, b.right, b.bottom]; }"""
+
+
+def _inside(inner, outer):
+    return inner[0] >= outer[0] - 0.5 and inner[1] >= outer[1] - 0.5 and inner[2] <= outer[2] + 0.5 and inner[3] <= outer[3] + 0.5
+
+
+def _text_heights(page):
+    """The rendered height (px) of every label of the view shown that is on screen."""
+    return page.evaluate("""() => { const s = document.getElementById('stage').getBoundingClientRect();
+        return [...document.querySelectorAll('.view:not([hidden]) g.node text')].map(t => t.getBoundingClientRect())
+          .filter(b => b.bottom > s.top && b.top < s.bottom && b.right > s.left && b.left < s.right).map(b => b.height); }""")
+
+
+def test_on_a_laptop_screen_every_view_is_readable_and_nothing_covers_the_drawing(lenet_page, tmp_path):
+    """1440 × 900 at 100 %: LeNet-5's top level fits whole (in two columns, read as text is); a chain of 301 boxes
+    opens readable and is read in parts; the picture panel sits beside the drawing, never on it; a convolution
+    weight's heat map has at least 4 px a value, as wide as the panel."""
+    *_, path = lenet_page
+    mg.manual_seed(0)
+    layers = []
+    for _ in range(150):
+        layers += [mg.nn.Linear(16, 16), mg.nn.ReLU()]
+    deep = mg.nn.Sequential(*layers)(Tensor(np.random.default_rng(0).random((4, 16)).astype(np.float32))).sum()
+    deep.backward()
+    long = explore(deep, tmp_path / "deep.html").save(tmp_path / "deep.html")
+    convs = mg.nn.Sequential(mg.nn.Conv2d(64, 128, 3))  # a (128, 64, 3, 3) weight: 56 filters × 16 channels shown
+    wide = F.cross_entropy(convs(Tensor(np.random.default_rng(0).random((1, 64, 5, 5)).astype(np.float32))).sum((2, 3)),
+                           np.array([3]))
+    wide.backward()
+    conv = explore(wide, tmp_path / "conv.html").save(tmp_path / "conv.html")
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log, width=1440)
+        stage = page.evaluate(_BOX, "#stage")
+        assert _inside(page.evaluate(_BOX, "#view-0 svg"), stage)  # the whole top level, input to loss
+        assert page.evaluate("getComputedStyle(document.getElementById('canvas')).transform").startswith("matrix(1, 0, 0, 1,")
+        assert page.is_hidden("#parts") and min(_text_heights(page)) >= 10
+        boxes = page.evaluate("""() => [...document.querySelectorAll('#view-0 g.node')].map(g => {
+            const b = g.getBoundingClientRect(); return [g.querySelector('text').textContent, Math.round((b.top + b.bottom) / 20)]; })""")
+        rows = {}
+        for name, top in boxes:
+            rows.setdefault(top, []).append(name)
+        assert len(rows) <= 8 and max(map(len, rows.values())) == 2  # two columns
+
+        page.click("#view-0 g.node:has(text:text-is('0: Conv2d(1, 6, k=5, p=2)'))")
+        page.keyboard.press("End")
+        page.click(".view:not([hidden]) g.node:has(text:text-is('0.weight'))")
+        assert page.is_visible("#inspector canvas.heat")
+        inspector, stage = page.evaluate(_BOX, "#inspector"), page.evaluate(_BOX, "#stage")
+        assert inspector[0] >= stage[2]  # beside the drawing
+        for el in page.evaluate("""() => [...document.querySelectorAll('.view:not([hidden]) g.node, .view:not([hidden]) g.edge text')]
+                                   .map(e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; })"""):
+            assert _inside(el, stage)  # 0.bias, its edge's label and everything else in sight
+        page.click("#widen")  # a wider panel, a bigger picture; the drawing placed again, still in sight
+        assert page.evaluate(_BOX, "#inspector")[0] < inspector[0]
+        stage = page.evaluate(_BOX, "#stage")
+        assert _inside(page.evaluate(_BOX, ".view:not([hidden]) g.node.picked"), stage)
+
+        page = _open(browser, long, log, width=1440)
+        assert min(_text_heights(page)) >= 10  # readable, not 3 %: in parts
+        assert page.inner_text("#part") == "part 1 of 17" and page.is_disabled("#part-up")
+        first = _current(page)
+        page.keyboard.press("PageDown")
+        assert page.inner_text("#part") == "part 2 of 17"
+        page.click("#part-down")
+        assert page.inner_text("#part") == "part 3 of 17"
+        page.keyboard.press("ArrowRight")  # the first step is the last box's: its part comes into sight
+        assert _current(page)[1] == "v0-v" + str(deep._id) and first[1] is None
+        assert _inside(page.evaluate(_BOX, ".view:not([hidden]) g.current"), page.evaluate(_BOX, "#stage"))
+        page.keyboard.press("End")  # the last is the first box's
+        assert page.inner_text("#part") == "part 1 of 17" and min(_text_heights(page)) >= 10
+        page.click("#fit")  # fit keeps it readable
+        assert min(_text_heights(page)) >= 10
+
+        page = _open(browser, conv, log, width=1440)
+        page.click("#view-0 g.node:has(text:text-matches('^0: Conv2d'))")
+        page.click(".view:not([hidden]) g.node:has(text:text-is('0.weight'))")
+        assert "896 tiles of 3 × 3" in page.inner_text("#inspector")
+        for cell, width, room in page.evaluate("""() => [...document.querySelectorAll('#inspector canvas.heat')].map(c =>
+                [Number(c.dataset.cell), c.width, document.getElementById('inspector').clientWidth])"""):
+            assert cell >= 4 and width <= room and width > room / 2  # big enough to see, as wide as the panel
+    assert log["errors"] == []
 
 
 @pytest.mark.slow
