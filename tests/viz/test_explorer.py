@@ -567,6 +567,65 @@ def test_on_a_laptop_screen_every_view_is_readable_and_nothing_covers_the_drawin
     assert log["errors"] == []
 
 
+def test_in_chromium_a_page_before_backward_shows_the_forward_pass_and_says_how_to_get_gradients(tmp_path):
+    mg.manual_seed(0)
+    model = mg.models.lenet5()
+    loss = F.cross_entropy(model(Tensor(np.zeros((2, 1, 28, 28), np.float32))), np.array([0, 1]))
+    loss.label = "loss"
+    path = explore(loss, tmp_path / "forward.html").save(tmp_path / "forward.html")
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        assert page.inner_text("#note").startswith("No gradients yet") and "loss.backward()" in page.inner_text("#note")
+        assert page.inner_text("#counter") == "forward pass · 0/0 steps here"
+        assert page.is_disabled("#prev") and page.is_disabled("#next") and page.is_disabled("#colors")
+        panel = page.inner_text("#panel")
+        assert panel.startswith("Forward pass") and f"loss = {fmt_number(loss.item())}" in panel and "No gradients yet" in panel
+        page.keyboard.press("ArrowRight")  # nothing to step through: still the forward pass
+        assert page.inner_text("#counter") == "forward pass · 0/0 steps here" and _current(page) == ["view-0", None]
+        page.click("#view-0 g.node:has(text:text-matches('^3: Conv2d'))")  # the modules still open
+        assert _current(page)[0] == "view-4"
+        page.click(".view:not([hidden]) g.node:has(text:text-is('3.weight'))")  # and the values are there to look at
+        inspector = page.inner_text("#inspector")
+        assert "No gradients yet" in inspector and "\ngradient\n" not in inspector  # no gradient section
+        assert f"‖·‖ {fmt_number(norm(model[3].weight.data))}" in inspector and page.is_visible("#inspector canvas.heat")
+        assert page.evaluate(_BOX, ".view:not([hidden]) svg") is not None and not page.query_selector(".view g.edge.done")
+    assert log["errors"] == [] and all(url.startswith("file:") for url in log["requests"])
+
+
+def test_in_chromium_a_graph_without_modules_steps_gate_by_gate_with_named_inputs(tmp_path):
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.random((3, 4)).astype(np.float32), requires_grad=True)
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    x = Tensor(rng.random((8, 4)).astype(np.float32))
+    y = ((x @ W.T + b).relu() * 2.0).sum()
+    y.backward()
+    path = explore(y, tmp_path / "gates.html").save(tmp_path / "gates.html")
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        assert "the whole graph, gate by gate (it uses no modules)" in page.inner_text("#crumbs")
+        assert page.inner_text("#counter") == "forward pass · 0/6 steps here"
+        seen = []
+        for _ in range(6):  # sum, mul, relu, add, matmul, permute: one gate a step, each highlighted
+            page.keyboard.press("ArrowRight")
+            seen.append((_current(page)[1], page.inner_text("#panel").split("\n")[0]))
+        assert [title for _, title in seen] == [f"Step {k} of 6: {g} gate" for k, g in
+                                               enumerate(["sum", "mul", "relu", "add", "matmul", "permute"], 1)]
+        assert len({el for el, _ in seen}) == 6 and all(el for el, _ in seen)
+        page.click("#prev")
+        page.click("#prev")  # the add gate: its inputs named by what they are
+        panel = page.inner_text("#panel")
+        assert panel.startswith("Step 4 of 6: add gate") and "input 0: matmul → (8, 3)\n" in panel
+        assert "input 1: leaf (3,) requires grad\n" in panel
+        assert f"‖·‖ {fmt_number(norm(b.grad))}" in panel  # what add sent to b is b's gradient
+        page.keyboard.press("End")
+        assert "input 0: leaf (3, 4) requires grad" in page.inner_text("#panel")
+        page.click(f"#v0-v{b._id}")
+        assert page.inner_text("#inspector").startswith("⇤\n×\nleaf (3,) requires grad")
+    assert log["errors"] == [] and all(url.startswith("file:") for url in log["requests"])
+
+
 @pytest.mark.slow
 def test_a_notebook_shows_the_explorer_inline(tmp_path):
     for name in ("nbformat", "nbclient", "ipykernel"):
