@@ -38,8 +38,8 @@ from .node_names import names
 from .pictures import describe
 
 MAX_NODES = 20_000
-"""A graph with more nodes than this is refused: the page would take tens of MB (each node's value and
-gradient carry a picture)."""
+"""A graph with more nodes than this is refused: at the limit the page is about 105 MiB (each node's value
+and gradient carry a picture), written in about 20 s (bench/README.md)."""
 MAX_VIEW = 500
 """A module whose own forward made more nodes than this (or a graph without modules that big) is refused:
 its view would be one drawing too long to lay out or to read."""
@@ -125,8 +125,9 @@ class _Build:
         if len(self.nodes) > max_nodes:
             raise ValueError(
                 f"explore: this graph has {len(self.nodes):,} nodes, more than max_nodes={max_nodes:,}: the page "
-                f"would take tens of MB. Explore a part of it (an intermediate tensor as the root, a smaller "
-                f"model or input), or pass max_nodes={len(self.nodes)} if you really want it")
+                f"would be roughly {len(self.nodes) * 5.4 / 1024:,.0f} MiB. Explore a part of it (an intermediate "
+                f"tensor as the root, a smaller model or input), or pass max_nodes={len(self.nodes)} if you really "
+                f"want it")
         self.layout = Layout(root, self.nodes, self.consumers, None, False, None)
         self.children = {}  # module path ("" for the top level) -> how many child modules it has
         for path in self.layout.modules:
