@@ -481,6 +481,22 @@ def test_a_resnet_in_chromium_opens_block_by_block_and_steps_gate_by_gate(tmp_pa
     assert all(url.startswith("file:") for url in log["requests"])
 
 
+def test_a_long_chain_of_boxes_is_laid_out_in_rows_of_two_and_other_views_are_not():
+    from minigrad.viz.explorer import _two_columns
+
+    mg.manual_seed(0)
+    inner = mg.nn.Sequential(*[layer for _ in range(6) for layer in (mg.nn.Linear(4, 4), mg.nn.ReLU())])
+    loss = mg.nn.Sequential(inner, mg.nn.Linear(4, 2))(Tensor(np.ones((3, 4), np.float32))).sum()
+    loss.backward()
+    tall, rows = mg.viz.graph.draw_view(loss, "0", fold=False), mg.viz.graph.draw_view(loss, "0", fold=False)
+    assert _two_columns(rows)  # from the input, 0.0 … 0.11 (names dot quotes: "m_0.3"), to the next layer: 14
+    assert '\t{rank=same; "m_0.1"; "m_0.2"}\n' in rows.body and '\t"m_0.1" -> "m_0.3" [style=invis weight=10]\n' in rows.body
+    (one, two) = [re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', svg).groups() for svg in render.pipe_svgs([tall, rows])]
+    assert int(two[1]) < 0.6 * int(one[1]) and int(two[0]) > 1.5 * int(one[0])
+    _, loss = resnet_step()
+    assert not any(_two_columns(mg.viz.graph.draw_view(loss, path, fold=False)) for path in ("", "layers.0.0", "stem"))
+
+
 _BOX = """(sel) => { const e = document.querySelector(sel); if (!e) return null; const b = e.getBoundingClientRect();
     return [b.left, b.top, b.right, b.bottom]; }"""
 
