@@ -381,6 +381,7 @@
   function wide() { return side.getBoundingClientRect().width > 0.45 * window.innerWidth; }
   function keepInSight() {  // the drawing's room changed: placed again, the picked element (else the current one) in sight
     var el = document.querySelector("#view-" + state.view + " .picked") || document.querySelector("#view-" + state.view + " g.current");
+    for (var i in zoom) if (Number(i) !== state.view) delete zoom[i];  // the other views are placed again when opened
     place(state.view);
     transform();
     if (el) reveal(el);
