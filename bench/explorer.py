@@ -4,7 +4,8 @@ Issue 14's targets: a LeNet-5 training step (batch 8) in < 3 s and < 2 MiB; a Re
 2, 32×32 input) in < 20 s and < 15 MiB. The page holds one SVG per module view and one JSON blob of steps
 and tensors, so it should grow with the graph -- the stepper draws one SVG per step, each of the whole graph,
 and grows with the square of the steps (measured here on a chain of 60 steps, beside the explorer on chains
-of 60, 180 and 540). Each model is measured after a plain ``backward()`` (inner gradients kept as norms; the
+of 60, 180 and 540) -- and ResNets of three stages of n blocks (n = 15, 30, 60: 608 to 2,363 nodes, 242 to
+917 views) show that building many views grows with the graph too. Each model is measured after a plain ``backward()`` (inner gradients kept as norms; the
 parameters' ``.grad`` whole) and after ``backward(retain_graph=True)`` (every value, for the pictures). The
 time is ``explore(loss, path)`` alone, median of a few writes, not the forward and backward before it.
 
@@ -44,6 +45,20 @@ def resnet18_loss(retain):
     x = mg.Tensor(np.random.default_rng(0).random((2, 3, 32, 32)).astype(np.float32))
     loss = F.cross_entropy(model(x), np.array([1, 2]))
     loss.backward(retain_graph=retain)
+    return loss
+
+
+def resnet_blocks_loss(blocks):
+    """The zoo's ResNet with three stages of ``blocks`` basic blocks of 4 channels, one 1×8×8 sample: about 40
+    nodes and 15 module views per block, so the number of views grows with the graph."""
+    import minigrad as mg
+    import minigrad.nn.functional as F
+
+    mg.manual_seed(0)
+    model = mg.models.resnet(widths=(4, 4, 4), blocks=(blocks,) * 3)
+    x = mg.Tensor(np.random.default_rng(1).random((1, 1, 8, 8)).astype(np.float32))
+    loss = F.cross_entropy(model(x), np.array([3]))
+    loss.backward()
     return loss
 
 
@@ -88,6 +103,12 @@ def main(quick=False, threads=None):
             met = "yes" if took < seconds and size < mib * 2**20 else "NO"
             rows.append([name, "retain_graph" if retain else "plain", f"{nodes:,}", f"{steps:,}", f"{took:.2f}",
                          f"{size / 2**20:.2f}", f"< {seconds} s, < {mib} MiB", met])
+    for blocks in (15, 30) if quick else (15, 30, 60):
+        loss = resnet_blocks_loss(blocks)
+        took, size = write(lambda root, path: explore(root, path), loss, repeat)
+        page = explore(loss)
+        rows.append([f"ResNet, 3 stages of {blocks} blocks, {page.views:,} views", "plain", f"{len(collect(loss)[0]):,}",
+                     f"{page.steps:,}", f"{took:.2f}", f"{size / 2**20:.2f}", "linear in the nodes", ""])
     for steps in (60, 180) if quick else (60, 180, 540):
         loss = chain_loss(steps)
         took, size = write(lambda root, path, n=steps: explore(root, path, max_view=n + 10), loss, repeat)

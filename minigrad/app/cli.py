@@ -19,10 +19,13 @@ def main(argv=None):
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
-        "demo", help="the main job: backprop of a lecture graph, then a CNN trained on real digits, drawn and stepped",
+        "demo", help="the main job: backprop of a lecture graph, then a CNN trained on real digits, drawn, stepped "
+                     "and explored (explorer.html)",
         description="Print the lectures' first graph step by step, train a small CNN on the 1,797 real 8x8 digits "
-                    "bundled with scikit-learn, and write learning curves, the drawn graph of one training step, an "
-                    "HTML backprop stepper and a checkpoint into --out.",
+                    "bundled with scikit-learn, and write learning curves, the drawn graph of one training step, "
+                    "explorer.html (that training step to explore layer by layer in a browser: open its modules, "
+                    "step through its backward, look at its tensors), an HTML backprop stepper and a checkpoint "
+                    "into --out.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     demo.add_argument("--out", default="minigrad-demo", help="folder to write into")
@@ -66,17 +69,23 @@ def main(argv=None):
     step.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
     explore = commands.add_parser(
         "explore", help="run a Python script, then write the explorer page of its graph (open it in a browser)",
+        usage="minigrad explore [-h] [--out PAGE] [--var NAME] SCRIPT [ARGS ...] [-- ARGS ...]", allow_abbrev=False,
         description=(
             "Run SCRIPT as `minigrad step` does, find its graph the same way (--var, else `root`, `loss` or `f`, "
             "else the newest node), and write the explorer page of it: its modules to open, its last backward to "
             "step through, its tensors to look at. A script that never called backward() on it gets the forward "
-            "pass only. Open the page in any browser; it needs no network."
+            "pass only. Open the page in any browser; it needs no network. --out and --var may come before or "
+            "after SCRIPT; every other argument goes to the script, and so does everything after `--` (for a "
+            "script's own --out or --var: minigrad explore net.py --out page.html -- --out pictures)."
         ),
     )
-    explore.add_argument("--out", default="explorer.html", help="the page to write (default: %(default)s)")
+    explore.add_argument("--out", metavar="PAGE", default="explorer.html", help="the page to write (default: %(default)s)")
     explore.add_argument("--var", metavar="NAME", help="the module-level variable holding the graph's output")
-    explore.add_argument("script", help="the Python script to run (e.g. examples/train_digits.py)")
-    explore.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
+    explore.add_argument("script", metavar="SCRIPT", help="the Python script to run (e.g. examples/train_digits.py)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["explore"]:
+        args = explore_arguments(explore, argv[1:])
+        return run_explore(Path(args.script), args.args, Path(args.out), var=args.var)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -93,9 +102,16 @@ def main(argv=None):
                                                export_onnx=args.export_onnx))
     if args.command == "step":
         return run_step(Path(args.script), args.args, wait=not args.all, var=args.var)
-    if args.command == "explore":
-        return run_explore(Path(args.script), args.args, Path(args.out), var=args.var)
     return 0
+
+
+def explore_arguments(parser, argv):
+    """``minigrad explore``'s arguments: its own options wherever they are before a ``--``, the script, and what
+    goes to the script (the other arguments, in their order, then everything after ``--``)."""
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args, rest = parser.parse_known_args(argv[:cut])
+    args.args = rest + argv[cut + 1:]
+    return args
 
 
 def _run(command, job):
@@ -219,10 +235,17 @@ def run_explore(script, script_args, out, var=None):
     """``minigrad explore``: run ``script``, find its graph, write the explorer page to ``out``."""
     from ..viz import DotNotFound, explore
 
+    from ..viz.explorer import _check_path
+
     if not script.is_file():
         print(f"minigrad explore: no such file: {script}", file=sys.stderr)
         return 2
-    namespace = run_script(script, list(script_args[1:] if script_args[:1] == ["--"] else script_args))
+    try:
+        _check_path(out)  # before the script runs: a training script may take a while
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        print(f"minigrad explore: --out {out}: {str(exc).removeprefix('explore: ')}", file=sys.stderr)
+        return 2
+    namespace = run_script(script, list(script_args))
     try:
         name, root = find_root(namespace, var)
         page = explore(root, out, title=f"Backprop of `{name}` from {script.name}")

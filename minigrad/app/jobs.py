@@ -95,6 +95,10 @@ def _draw_training_step(model, x, y, out):
         loss.label = "loss"
         loss.backward(retain_graph=True)
         model.zero_grad()
+        try:  # before the snapshot puts the weights back: that counts as changing them (the page would say so)
+            page = explore(loss, out / "explorer.html", title="One training step of the digits CNN")
+        except DotNotFound as exc:
+            page = exc
     pictures = [("one training step: every gate, gradients coloured by size", "training_step",
                  draw(loss, grad_colors=True)),
                 ("the same step with each layer collapsed to a box", "training_step_layers",
@@ -105,12 +109,11 @@ def _draw_training_step(model, x, y, out):
             written.append((what, diagram.render(out / stem, format="svg", cleanup=True)))
         except DotNotFound as exc:
             print(f"     ({exc})")
-    try:
-        page = explore(loss, out / "explorer.html", title="One training step of the digits CNN")
+    if isinstance(page, DotNotFound):
+        print(f"     (no explorer page: {page})")
+    else:
         written.append((f"the explorer: open its layers, step through that backward, look at every tensor "
                         f"({page.views} views, {page.steps} steps)", str(out / "explorer.html")))
-    except DotNotFound as exc:
-        print(f"     (no explorer page: {exc})")
     return written
 
 

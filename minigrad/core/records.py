@@ -9,9 +9,11 @@ Every node a backprop pass reaches keeps, until the next pass reaches it:
 
 With ``retain_graph=True`` (and always for scalar Values, whose gradients are plain floats) the
 gradients are kept as they are. After a plain ``backward()`` the arrays are freed as the loop goes;
-the record keeps a :class:`Summary` of each one larger than 16 elements -- its shape, dtype and
-norm -- so ``loss.backward(); mg.draw(loss)`` still shows the gradient flow of that step, at the
-cost of one norm per edge.
+the record keeps a :class:`Summary` of each one larger than 16 elements -- its shape, dtype, norm,
+min and max -- so ``loss.backward(); mg.draw(loss)`` still shows the gradient flow of that step, at
+the cost of three reductions per gradient (bench/README.md: recording). A gradient a gate sent is usually also its input's
+whole gradient (one consumer): it is summarized once for both records (a hook that changes its
+argument in place, instead of returning a new array, is not seen by that second record).
 
 :func:`record_of` reads a node's record as ``(pass, grad, before_hook, sent)``; :func:`replay`
 rebuilds the Step stream of the last pass from the records.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import weakref
 
 import numpy as np
 
@@ -28,20 +31,42 @@ from .step import COPY, HOOK, Run, Step
 PASS, GRAD, BEFORE, SENT = range(4)
 """The fields of a record, as :func:`record_of` gives it."""
 
-new_pass = itertools.count(1).__next__
+_passes = itertools.count(1)
+_summarized = {}
+"""id -> (weak reference, Summary) of the arrays this pass has summarized, so that a gradient recorded as
+sent and again as its receiver's gradient is summarized once (the reference tells a reused id apart)."""
+
+
+def new_pass():
+    """The number of a new backprop pass (and the summaries of the last one forgotten)."""
+    _summarized.clear()
+    return next(_passes)
 
 
 class Summary:
-    """A gradient that was freed, as the record keeps it: ``shape``, ``dtype``, ``size`` and ``norm`` (L2)."""
+    """A gradient that was freed, as the record keeps it: ``shape``, ``dtype``, ``size``, ``norm`` (L2), ``min``
+    and ``max`` -- of its finite values, ``nonfinite`` counting the others (None when none is finite).
+    No mean: a float32 sum costs as much as the min and the max together, past the records' budget."""
 
-    __slots__ = ("shape", "dtype", "norm")
+    __slots__ = ("shape", "dtype", "norm", "min", "max", "nonfinite")
 
     def __init__(self, array):
         self.shape, self.dtype = array.shape, array.dtype
         flat = array.reshape(-1)
-        if flat.dtype == np.float16:  # Σ g² of 70,000 ones is past float16's 65,504
-            flat = flat.astype(np.float32)
-        self.norm = math.sqrt(float(np.dot(flat, flat))) if flat.dtype.kind == "f" else float(np.linalg.norm(flat))
+        if flat.dtype.kind != "f":
+            flat = flat.astype(np.float64)
+        self.norm = math.sqrt(float(np.dot(flat, flat)))
+        self.nonfinite = 0
+        if not math.isfinite(self.norm):  # a NaN or an infinity, or squares past the dtype's range
+            finite = flat[np.isfinite(flat)]
+            self.nonfinite = flat.size - finite.size
+            flat = finite.astype(np.float64)
+            if not self.nonfinite:
+                self.norm = math.sqrt(float(np.dot(flat, flat)))
+        if flat.size:
+            self.min, self.max = float(flat.min()), float(flat.max())
+        else:
+            self.min = self.max = None
 
     @property
     def size(self):
@@ -65,7 +90,14 @@ def summary(g):
     if g is None or g.__class__ is float:
         return g
     if g.__class__ is np.ndarray:
-        return Summary(g) if g.size > SMALL else g
+        if g.size <= SMALL:
+            return g
+        known = _summarized.get(id(g))
+        if known is not None and known[0]() is g:
+            return known[1]
+        made = Summary(g)
+        _summarized[id(g)] = (weakref.ref(g), made)
+        return made
     summarize_parts = getattr(g, "summarize", None)  # several outputs' gradients (core/function.py)
     return summarize_parts(summary) if summarize_parts is not None else g
 

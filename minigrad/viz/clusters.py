@@ -18,6 +18,8 @@ drawn as a strip thousands of points long -- and says what it did.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 from . import budget
 from .labels import cluster_title
 
@@ -46,11 +48,19 @@ class ModuleInfo:
     def __init__(self, path, module):
         self.path, self.module = path, module
         self.type = type(module).__name__ if module is not None else "module"
-        self.args = brief(module) if module is not None else ""
-        self.params = sum(p.numel() for p in module.parameters()) if module is not None else 0
         self.output = None  # the shape of what the module hands on, from the graph
         self.count = 1  # how many identical siblings a folded box stands for
         self.last = path  # the last of them
+
+    # worked out when a label asks: a drawing knows every ancestor of its modules, and counting a big
+    # ancestor's parameters in each of the explorer's hundreds of views would cost views × model size
+    @cached_property
+    def args(self):
+        return brief(self.module) if self.module is not None else ""
+
+    @cached_property
+    def params(self):
+        return sum(p.numel() for p in self.module.parameters()) if self.module is not None else 0
 
     def signature(self):
         """What must match for two sibling modules to fold into one box."""

@@ -6,8 +6,10 @@ again) and writes one self-contained HTML page (or shows it inline in Jupyter):
 
 * **a view per module**: the top level (one box per layer), and for every module its inside -- its own
   gates, its children as boxes (runs of identical ones folded in a view of many), the outside nodes that
-  feed it or use its output -- drawn once each with ``draw_view`` (``viz/graph.py``), all laid out in one
-  run of dot;
+  feed it or use its output -- drawn once each as ``draw_view`` (``viz/graph.py``) draws it, all laid out in
+  one run of dot. Each view is given only the nodes it draws (found for every module in one pass over the
+  graph), so building the views costs about the graph's size times its depth, not its size times the
+  number of views;
 * **the steps**: the Step stream of that backward, replayed from the records. In a view, consecutive
   steps inside one box make one step of that view (a module's whole backward), a gate of the module
   itself is one step, and the steps elsewhere are one step each run ("elsewhere");
@@ -20,6 +22,7 @@ The page has no network access (a Content-Security-Policy as the stepper's) and 
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from importlib.resources import files
 from pathlib import Path
@@ -28,25 +31,29 @@ from ..core import records
 from ..core.files import atomic_write, require_folder
 from . import render
 from .clusters import Layout, ModuleInfo, _sibling_order, parent_path
-from .frames import StateFrame, collect, is_summary, is_tensor
+from .frames import EdgeFrame, StateFrame, collect, is_summary, is_tensor
 from .grad_scale import GRAD_BANDS, band
-from .graph import _check_node, draw_view
-from .pictures import NUMBERS, describe
+from .graph import _check_node, _draw
+from .node_names import names
+from .pictures import describe
 
 MAX_NODES = 20_000
-"""A graph with more nodes than this is refused: the page would take tens of MB (each node's value and
-gradient carry a picture)."""
+"""A graph with more nodes than this is refused: at the limit the page is about 105 MiB (each node's value
+and gradient carry a picture), written in about 20 s (bench/README.md)."""
 MAX_VIEW = 500
 """A module whose own forward made more nodes than this (or a graph without modules that big) is refused:
 its view would be one drawing too long to lay out or to read."""
 FOLD_OVER = 8
 """With ``fold="auto"`` a view folds identical neighbouring modules only when it has more children than this."""
+CHAIN = 10
+"""A view that is one chain of more than this many boxes and nodes (LeNet-5's top level: 14) is laid out in two
+columns, read as text is (left to right, then the next row), so that it fits a laptop's screen at 100 %."""
 NO_GRADIENTS = ("No gradients yet: this graph has not been backpropagated, so the page shows the forward pass. "
                 "Call loss.backward() (backward(retain_graph=True) keeps every gradient's values for the "
                 "pictures) and explore again.")
 NORMS_ONLY = ("After a plain backward() the gradients inside the graph were freed as it went; backward kept "
-              "their shapes and norms (and the parameters' .grad). backward(retain_graph=True) keeps every "
-              "value, for the pictures.")
+              "their shapes, norms, minima and maxima (and the parameters' .grad). backward(retain_graph=True) "
+              "keeps every value, for the pictures.")
 
 
 def explore(root, path=None, *, title=None, fold="auto", max_nodes=MAX_NODES, max_view=MAX_VIEW):
@@ -118,9 +125,13 @@ class _Build:
         if len(self.nodes) > max_nodes:
             raise ValueError(
                 f"explore: this graph has {len(self.nodes):,} nodes, more than max_nodes={max_nodes:,}: the page "
-                f"would take tens of MB. Explore a part of it (an intermediate tensor as the root, a smaller "
-                f"model or input), or pass max_nodes={len(self.nodes)} if you really want it")
+                f"would be roughly {len(self.nodes) * 5.4 / 1024:,.0f} MiB. Explore a part of it (an intermediate "
+                f"tensor as the root, a smaller model or input), or pass max_nodes={len(self.nodes)} if you really "
+                f"want it")
         self.layout = Layout(root, self.nodes, self.consumers, None, False, None)
+        self.children = {}  # module path ("" for the top level) -> how many child modules it has
+        for path in self.layout.modules:
+            self.children[parent_path(path) or ""] = self.children.get(parent_path(path) or "", 0) + 1
         self.fold, self.paths = fold, self._views(max_view)
         if render.find_dot() is None:
             raise render.DotNotFound(f"explore: cannot draw the views: no `dot` program found; {render.INSTALL_HINT}")
@@ -129,7 +140,8 @@ class _Build:
         self.frame = StateFrame(root) if self.recorded else None
         self.tensors, self._refs, self._keep = [], {}, []
         self._freed_grads = self._parameter_grads()
-        self.names = _names(self.nodes, self.layout.owners)
+        self.names = names(self.nodes, self.layout.owners)
+        self.changed = self._changed()
 
     def _views(self, max_view):
         """Every module with a node in the graph, and the top level; refuses a view too big to draw."""
@@ -151,8 +163,7 @@ class _Build:
         FOLD_OVER children (a view of two blocks folded into one box would hide what it is there to show)."""
         if self.fold != "auto":
             return self.fold
-        children = [p for p in self.layout.modules if parent_path(p) == (path or None)]
-        return len(children) > FOLD_OVER
+        return self.children.get(path, 0) > FOLD_OVER
 
     # -- tensors --
 
@@ -169,8 +180,10 @@ class _Build:
         return self._refs[key]
 
     def _parameter_grads(self):
-        """Freed gradients that a parameter's ``.grad`` holds in full: a parameter reached along one edge, whose
-        ``.grad`` has the recorded norm (it was zero before this backward), shows its values in the pictures."""
+        """Freed gradients that a parameter's ``.grad`` holds in full: a parameter whose ``.grad`` has the
+        recorded norm (it was zero before this backward) shows its values in the pictures -- as its own
+        gradient, and as what its one edge carried when no hook changed it. A hook's result is what ``.grad``
+        holds; the edge carried what the gate sent, before the hook (its hook step shows both)."""
         found = {}
         for node in self.nodes:
             grad = getattr(node, "grad", None)
@@ -181,18 +194,67 @@ class _Build:
                 continue
             found[id(rec[records.GRAD])] = grad
             sent = [c._rec[i] for c, i in self.consumers[node] if c._rec is not None and c._rec[i] is not None]
-            if len(sent) == 1:
+            if len(sent) == 1 and rec[records.BEFORE] is None:
                 found[id(sent[0])] = grad
         return found
 
+    def _changed(self):
+        """The tensors changed in place since the forward pass (an optimizer's step after backward): node ->
+        ``[version then, version now]``, from the versions the gates that used them noted. A leaf no such gate
+        saw (a bias added by ``+``) but changed at some time (version > 0) is ``[None, now]`` when some other
+        leaf did change -- the page shows the values as they are now, not necessarily what forward used."""
+        changed, unsure, shared = {}, [], {}
+        for node in self.nodes:
+            if not is_tensor(node) or (node._gate is not None and not self.consumers[node]):
+                continue
+            then = [v for c, i in self.consumers[node] for k, v in (getattr(c._gate, "versions", None) or ()) if k == i]
+            if then and min(then) != node._version:
+                changed[node] = shared[id(node._vc)] = [min(then), node._version]
+            elif not then and node._gate is None and node._version > 0:
+                unsure.append(node)
+        if not changed:
+            return {}
+        for node in unsure:  # a view's version counter is its base's: W changed when W.T did
+            changed[node] = shared.get(id(node._vc), [None, node._version])
+        return {node: changed[node] for node in self.nodes if node in changed}
+
     # -- the page's data --
 
+    def _subgraphs(self):
+        """What each view draws, as ``(nodes, consumers)`` among them: the whole graph for the top level; for
+        a module, its inside (its own nodes and its descendants') and the outside nodes that feed it or use
+        what it makes -- all that ``draw(within=...)`` draws of it. One pass over the graph finds every
+        module's inside."""
+        inside = {}
+        for node in self.nodes:  # oldest first, and so is each module's list
+            path = self.layout.owners[node]
+            while path is not None:
+                inside.setdefault(path, []).append(node)
+                path = parent_path(path)
+        parts = []
+        for path in self.paths:
+            if not path:
+                parts.append((self.nodes, self.consumers))
+                continue
+            members = set(inside[path])
+            near = {p for n in inside[path] for p in n._inputs if p not in members}
+            near.update(c for n in inside[path] for c, _ in self.consumers[n] if c not in members)
+            members |= near
+            nodes = sorted(members, key=lambda n: n._id)
+            parts.append((nodes, {n: [(c, i) for c, i in self.consumers[n] if c in members] for n in nodes}))
+        return parts
+
     def page_parts(self, title):
-        diagrams = [draw_view(self.root, path, fold=self._folds(path), collected=(self.nodes, self.consumers))
-                    for path in self.paths]
+        frame = EdgeFrame(self.root) if self.recorded else None  # one frame: each gate's local rule read once
+        diagrams = [_draw(self.root, frame, depth=None, fold=self._folds(path), rankdir=None, grad_colors=False,
+                          show_saved=False, max_nodes=None, within=path, view=True, collected=part)
+                    for path, part in zip(self.paths, self._subgraphs())]
+        for diagram in diagrams:
+            _two_columns(diagram)
         svgs = [render.inline_svg(svg, f"v{k}-") for k, svg in enumerate(render.pipe_svgs(diagrams))]
-        gate_step, ready, self.copy_step = {}, {self.root: -1}, {}
+        gate_step, ready, self.copy_step, self.steps_of = {}, {self.root: -1}, {}, {}
         for step in self.steps:
+            self.steps_of.setdefault(step.output, []).append(step)
             if step.kind == "copy":
                 self.copy_step[step.output] = step.index
             if step.kind == "gate":
@@ -205,7 +267,8 @@ class _Build:
         self.gate_step, self.ready = gate_step, ready
         data = {
             "title": title, "root": self.root._id, "recorded": self.recorded,
-            "note": NO_GRADIENTS if not self.recorded else (NORMS_ONLY if self.frame.summaries else ""),
+            "note": " ".join(filter(None, [NO_GRADIENTS if not self.recorded else (
+                NORMS_ONLY if self.frame.summaries else ""), self._changed_note()])),
             "bands": [[color, words] for _, color, words in GRAD_BANDS],
             "nodes": {str(n._id): self._node(n) for n in self.nodes},
             "steps": [self._step(s) for s in self.steps],
@@ -229,7 +292,18 @@ class _Build:
             "value": self.ref(node.data, filters), "grad": self.ref(grad, filters),
             "hook": [self.ref(h, filters) for h in hooked] if hooked else None,
             "ready": self.ready.get(node) if self.recorded else None, "step": self.gate_step.get(node),
+            "changed": self.changed.get(node),
         }
+
+    def _changed_note(self):
+        sure = [n for n, (then, _) in self.changed.items() if then is not None]
+        if not sure:
+            return ""
+        sure = [self.names[n] for n in sure if n._gate is None] or [self.names[n] for n in sure]
+        some = ", ".join(sure[:4]) + (f" and {len(sure) - 4} more" if len(sure) > 4 else "")
+        return (f"Changed in place since the forward pass (an optimizer step after backward?): {some}. The page shows "
+                f"their values as they are now, not the ones the forward used; the gradients are backward's. Explore "
+                f"before opt.step() to see the forward's values.")
 
     def _step(self, step):
         if step.kind == "copy":
@@ -244,20 +318,34 @@ class _Build:
             ins.append([x._id, local if isinstance(local, str) else self.ref(local), self.ref(down, filters)])
         return {"k": "gate", "g": step.gate, "n": step.output._id, "up": self.ref(step.upstream), "ins": ins}
 
+    def _units(self, elements, placed):
+        """The view's steps: ``[first, last, element]`` for a box's consecutive steps, a gate's step, or a run
+        of steps elsewhere (element None) between them. Read from the steps of the nodes the view draws."""
+        shown = []
+        for node, element in placed.items():
+            if elements.get(element, ("",))[0] == "context":
+                continue
+            for step in self.steps_of.get(node, ()):
+                copy = step.kind == "copy" and f"c{node._id}" in elements
+                shown.append((step.index, f"c{node._id}" if copy else element))
+        shown.sort(key=lambda pair: pair[0])
+        units, done = [], -1  # done: the last step placed in a unit
+        for index, element in shown + [(len(self.steps), None)]:
+            if index > done + 1:
+                units.append([done + 1, index - 1, None])
+            if index == len(self.steps):
+                break
+            if units and units[-1][2] == element and elements[element][0] == "box":
+                units[-1][1] = index
+            else:
+                units.append([index, index, element])
+            done = index
+        return units
+
     def _view(self, path, diagram, k):
         elements, placed = diagram.elements, diagram.placed
-        units = []
-        for step in self.steps:
-            node = step.output
-            element = placed.get(node)
-            if step.kind == "copy" and f"c{node._id}" in elements:
-                element = f"c{node._id}"
-            if element is not None and elements.get(element, ("",))[0] == "context":
-                element = None
-            if units and units[-1][2] == element and (element is None or elements[element][0] == "box"):
-                units[-1][1] = step.index
-            else:
-                units.append([step.index, step.index, element])
+        units = self._units(elements, placed)
+        outputs = self._box_outputs(elements, placed)
         els, edges = {}, {}
         for eid, (kind, what) in elements.items():
             if kind == "edge":
@@ -273,7 +361,7 @@ class _Build:
                 continue
             if kind == "box":
                 first = what.partition("–")[0]
-                out = self._box_output(placed, eid)
+                out = outputs.get(eid)
                 grad = self.frame.grad(out) if out is not None and self.frame is not None else None
                 els[eid] = ["box", first, self.ready.get(out) if out is not None else None, band(grad),
                             _members(what)]
@@ -297,13 +385,15 @@ class _Build:
                 return module
         return None
 
-    def _box_output(self, placed, eid):
-        """The node a box hands on (the root, or its newest node used outside it)."""
-        for node in reversed(self.nodes):
-            if placed.get(node) == eid and (node is self.root or any(
+    def _box_outputs(self, elements, placed):
+        """Each box's output: the node it hands on (the root, or its newest node used outside it)."""
+        outputs = {}
+        for node in sorted(placed, key=lambda n: n._id, reverse=True):
+            eid = placed[node]
+            if eid not in outputs and elements.get(eid, ("",))[0] == "box" and (node is self.root or any(
                     placed.get(c) != eid for c, _ in self.consumers[node])):
-                return node
-        return None
+                outputs[eid] = node
+        return outputs
 
 
 def _members(box):
@@ -315,30 +405,35 @@ def _members(box):
     return [f"{parent}.{k}" if parent else str(k) for k in range(int(start), int(last) + 1)]
 
 
-def _names(nodes, owners):
-    """How the page names each node: a parameter's (or any label's) name, else the gate that made it and
-    where (``relu in layer1.0``, numbered when a module makes several: ``relu #2 in layer1.0``)."""
-    base = {}
-    for node in nodes:
-        if node.label:
-            base[node] = node.label
-        elif node._gate is not None:
-            where = owners.get(node)
-            base[node] = f"{node._gate.name} in {where}" if where else node._gate.name
-        else:
-            small = not is_tensor(node) or node.numel() <= NUMBERS
-            base[node] = "constant" if small and not node.requires_grad else "input"
-    counts, seen, names = {}, {}, {}
-    for name in base.values():
-        counts[name] = counts.get(name, 0) + 1
-    for node in nodes:  # oldest first: #1 is the first the forward made
-        name = base[node]
-        if counts[name] > 1 and not node.label:
-            seen[name] = seen.get(name, 0) + 1
-            gate, _, where = name.partition(" in ")
-            name = f"{gate} #{seen[name]}" + (f" in {where}" if where else "")
-        names[node] = name
-    return names
+_NAME = r'"(?:[^"\\]|\\.)*"|[^\s"\[\]{};]+'
+_EDGE = re.compile(rf"\t({_NAME}) -> ({_NAME})(?: \[|$)")
+_NODE = re.compile(rf"\t({_NAME}) \[")
+
+
+def _two_columns(diagram):
+    """Lay a view that is one long chain (input → 0 → 1 → … → loss) out in rows of two, left to right: each row's
+    two on one rank, each column held straight by invisible edges. Other views are left as they are."""
+    nodes = [m.group(1) for line in diagram.body if (m := _NODE.match(line)) and m.group(1) not in ("node", "edge", "graph")]
+    after, before = {}, {}
+    for line in diagram.body:
+        if (m := _EDGE.match(line)) and m.group(1) != m.group(2):
+            after.setdefault(m.group(1), set()).add(m.group(2))
+            before.setdefault(m.group(2), set()).add(m.group(1))
+    starts = [n for n in nodes if n not in before]
+    if len(nodes) <= CHAIN or len(starts) != 1 or any(len(v) > 1 for v in (*after.values(), *before.values())):
+        return False
+    chain = [starts[0]]
+    while chain[-1] in after and len(chain) <= len(nodes):
+        chain.append(next(iter(after[chain[-1]])))
+    if len(chain) != len(nodes):
+        return False
+    rows = [chain[k:k + 2] for k in range(0, len(chain), 2)]
+    for row in rows:
+        diagram.body.append(f"\t{{rank=same; {'; '.join(row)}}}\n")
+    for upper, lower in zip(rows, rows[1:]):
+        for a, b in zip(upper, lower):
+            diagram.body.append(f"\t{a} -> {b} [style=invis weight=10]\n")
+    return True
 
 
 def _page(title, data, svgs):

@@ -10,8 +10,8 @@ Every tensor (a node's value, a gradient backward recorded) becomes a small dict
   one column per input channel, as ConvNetJS draws filters. The slice is stored as float16 of
   ``value / scale`` (``scale`` = the largest magnitude), base64: two bytes a value, three significant
   digits, for colours and hovering -- the statistics above are the exact numbers;
-* a gradient known only by its norm (freed after a plain ``backward()``): ``shape``, ``dtype``, ``norm``
-  and ``freed``.
+* a gradient known only by its statistics (freed after a plain ``backward()``): ``shape``, ``dtype``,
+  ``norm``, ``min``, ``max`` and ``freed``.
 
 Crops are said in ``heat["note"]`` (``sample 0 of 8 · channels 0–31 of 64``): a picture never pretends
 to be more of the tensor than it is.
@@ -45,7 +45,12 @@ def describe(a, filters=False):
     """The dict the page reads for array ``a`` (or a freed gradient's Summary); ``filters``: ``a`` is a
     convolution's weight (or its gradient), drawn as one tile per (filter, input channel)."""
     if isinstance(a, Summary):
-        return {"shape": list(a.shape), "dtype": str(a.dtype), "norm": number(a.norm), "freed": 1}
+        out = {"shape": list(a.shape), "dtype": str(a.dtype), "norm": number(a.norm), "freed": 1}
+        if a.min is not None:
+            out.update(min=number(a.min), max=number(a.max))
+        if a.nonfinite:
+            out["nonfinite"] = a.nonfinite
+        return out
     a = np.asarray(a)
     out = {"shape": list(a.shape), "dtype": str(a.dtype)}
     if a.dtype.kind not in "fiub":

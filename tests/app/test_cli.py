@@ -62,6 +62,8 @@ def test_demo_with_one_epoch_trains_and_writes_everything(tmp_path, capsys):
     assert written == {"learning_curves.png", "training_step.svg", "training_step_layers.svg",
                        "backprop_stepper.html", "explorer.html", "checkpoint.npz"}
     assert "explorer.html in a browser" in out and "file://" in out  # and it says how to open it
+    assert "Changed in place" not in (tmp_path / "explorer.html").read_text(encoding="utf-8")  # explored before
+    # the snapshot put the weights back (which counts as changing them)
     assert (tmp_path / "training_step.svg").read_text().count("<svg") == 1
     assert minigrad.load(tmp_path / "checkpoint.npz")["epoch"] == 1
     for name in written:
@@ -555,6 +557,58 @@ def test_explore_writes_the_page_of_a_scripts_graph(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["explore", str(tmp_path / "missing.py")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_explore_takes_its_options_before_or_after_the_script_and_passes_the_rest_on(tmp_path, capsys):
+    script = tmp_path / "net.py"
+    script.write_text(
+        "import sys\n"
+        "from minigrad import Value\n"
+        "(open(sys.argv[0] + '.ran', 'w')).close()\n"
+        "print('argv', sys.argv[1:])\n"
+        "x = Value(2.0, 'x')\n"
+        "y = x * x\n"
+        "z = y + 1\n"
+        "z.backward()\n"
+    )
+    ran = tmp_path / "net.py.ran"
+    page = tmp_path / "page.html"
+    for argv in (["explore", "--out", str(page), "--var", "y", str(script), "--seed", "3"],  # options first
+                 ["explore", str(script), "--out", str(page), "--var", "y", "--seed", "3"],  # README's order
+                 ["explore", str(script), "--seed", "3", "--out", str(page), "--var=y"]):
+        assert main(argv) == 0, argv
+        out = capsys.readouterr().out
+        assert "argv ['--seed', '3']" in out and f"wrote {page} " in out and "of `y`" in out, argv
+        assert "Backprop of `y` from net.py" in page.read_text(encoding="utf-8")
+        page.unlink()
+    assert main(["explore", str(script), "--out", str(page), "--", "--out", "pictures", "--var", "v"]) == 0
+    assert "argv ['--out', 'pictures', '--var', 'v']" in capsys.readouterr().out  # after --: the script's
+    assert "Backprop of `z` from net.py" in page.read_text(encoding="utf-8")  # no --var of explore's: the newest node
+    page.unlink()
+
+    assert main(["explore", str(script), "--out", str(page), "--var", "nope"]) == 2
+    assert capsys.readouterr().err == f"minigrad explore: {script}: the script defines no module-level variable `nope`\n"
+    assert not page.exists()
+    ran.unlink()
+    assert main(["explore", str(script), "--out", str(tmp_path / "no" / "page.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"minigrad explore: --out {tmp_path / 'no' / 'page.html'}: the folder") and "does not exist" in err
+    assert not ran.exists()  # refused before the script ran
+    assert main(["explore", str(script), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err and not ran.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.py"]
+
+
+def test_explore_and_demo_help_say_what_they_write(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["explore", "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: minigrad explore [-h] [--out PAGE] [--var NAME] SCRIPT [ARGS ...] [-- ARGS ...]")
+    assert "--out and --var may come before or after SCRIPT" in text and "(default: explorer.html)" in text
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert "explorer.html" in " ".join(capsys.readouterr().out.split())
 
 
 def test_train_export_onnx_writes_the_trained_model_beside_the_checkpoint(tmp_path, capsys):

@@ -97,6 +97,54 @@ def test_the_numbers_are_what_backward_recorded_hooks_included(lenet_page):
     assert "backward(retain_graph=True) keeps every value" in data["note"]
 
 
+def test_after_a_plain_backward_every_gradient_has_its_min_and_max():
+    _, _, plain = lenet_step()
+    _, _, kept = lenet_step(retain=True)
+    freed, whole = data_of(explore(plain).html), data_of(explore(kept).html)
+    compared = 0
+    for a, b in zip(freed["steps"], whole["steps"]):
+        for x, y in zip([a["up"]] + [i[2] for i in a["ins"]], [b["up"]] + [i[2] for i in b["ins"]]):
+            if not isinstance(x, int) or not freed["tensors"][x].get("freed"):
+                continue
+            x, y = freed["tensors"][x], whole["tensors"][y]
+            assert (x["min"], x["max"]) == (y["min"], y["max"]) and math.isclose(x["norm"], y["norm"], rel_tol=1e-5)
+            compared += 1
+    assert compared >= 12  # every step's upstream and downstream that a plain backward freed
+
+
+def test_weights_an_optimizer_changed_after_backward_are_flagged_as_their_current_values(tmp_path):
+    model, _, loss = lenet_step(hook=False)
+    assert "Changed in place" not in data_of(explore(loss).html)["note"]  # before the step: the forward's values
+    mg.optim.SGD(model.parameters(), lr=0.1).step()
+    path = explore(loss, tmp_path / "stepped.html").save(tmp_path / "stepped.html")
+    data = data_of(path.read_text(encoding="utf-8"))
+    assert "Changed in place since the forward pass (an optimizer step after backward?): 0.weight, 0.bias, " \
+           "3.weight, 3.bias and 6 more. The page shows their values as they are now" in data["note"]
+    weight = model[0].weight
+    assert data["nodes"][str(weight._id)]["changed"] == [weight._version - 1, weight._version]
+    assert sum(n["changed"] is not None for n in data["nodes"].values()) == 10  # the ten parameters, nothing else
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        assert "Changed in place since the forward pass" in page.inner_text("#note")
+        page.click("#view-0 g.node:has(text:text-is('0: Conv2d(1, 6, k=5, p=2)'))")
+        page.click(".view:not([hidden]) g.node:has(text:text-is('0.weight'))")
+        assert f"changed in place since the forward pass (version {weight._version - 1} → {weight._version}): these " \
+               f"are its values now" in page.inner_text("#inspector")
+    assert log["errors"] == []
+
+    rng = np.random.default_rng(0)  # no modules: W reaches matmul through W.T (a view), b reaches + unseen
+    W = Tensor(rng.random((3, 4)).astype(np.float32), requires_grad=True, label="W")
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True, label="b")
+    y = (Tensor(rng.random((8, 4)).astype(np.float32)) @ W.T + b).relu().sum()
+    y.backward()
+    mg.optim.SGD([W, b], lr=0.1).step()
+    data = data_of(explore(y).html)
+    assert data["nodes"][str(W._id)]["changed"] == [0, 1]  # its view's version counter is its own
+    assert data["nodes"][str(b._id)]["changed"] == [None, 1]  # no gate noted its version: it may have changed
+    assert "step after backward?): W. The page" in data["note"]
+
+
 def test_a_retained_backward_keeps_pictures_of_every_gradient():
     _, loss = resnet_step(retain=True)
     data = data_of(explore(loss).html)
@@ -117,6 +165,40 @@ def test_page_size_and_time_grow_with_the_graph_not_the_steps(lenet_page):
     start = time.perf_counter()
     Explorer(loss)
     assert time.perf_counter() - start < 10  # target 3 s (bench/explorer.py measures it); generous here
+
+
+def test_building_the_views_grows_with_the_graph_not_with_graph_times_views(monkeypatch):
+    """Each view is given only the nodes it draws, and a module's parameters are counted only where a label
+    shows them: three times the blocks, the same work per node (every view used to walk every node and count the parameters of every ancestor, so the work per node
+    grew with the number of views). Counted, not timed (bench/explorer.py times it)."""
+    from minigrad.nn.module import Module
+    from minigrad.viz import explorer as explorer_module
+
+    work = {"drawn": 0, "counted": 0}
+    draw, parameters = explorer_module._draw, Module.parameters
+
+    def counting_draw(*args, collected, **kwargs):
+        work["drawn"] += len(collected[0])
+        return draw(*args, collected=collected, **kwargs)
+
+    def counting_parameters(self, *args, **kwargs):
+        for p in parameters(self, *args, **kwargs):
+            work["counted"] += 1
+            yield p
+
+    monkeypatch.setattr(explorer_module, "_draw", counting_draw)
+    monkeypatch.setattr(Module, "parameters", counting_parameters)
+    seen = []
+    for blocks in (2, 6):
+        _, loss = resnet_step(retain=False, widths=(4, 4, 4), blocks=(blocks,) * 3)
+        work.update(drawn=0, counted=0)
+        page = Explorer(loss)
+        seen.append((len(mg.viz.frames.collect(loss)[0]), page.views, dict(work)))
+    (small, small_views, a), (big, big_views, b) = seen
+    assert big > 2.2 * small and big_views > 2.2 * small_views, seen  # three times the blocks
+    for what in ("drawn", "counted"):  # the same work per node
+        assert b[what] / big < 1.2 * a[what] / small, seen
+    assert b["drawn"] < 6 * big  # each node is drawn in its own view and its ancestors' (the model is 4 deep)
 
 
 @pytest.mark.slow
@@ -144,7 +226,7 @@ def test_a_graph_without_modules_has_one_gate_level_view():
     assert [v["title"] for v in data["views"]] == ["the whole graph, gate by gate (it uses no modules)"]
     assert len(data["views"][0]["units"]) == len(data["steps"])  # each gate one step
     names = {n["name"] for n in data["nodes"].values()}
-    assert {"w0", "x0", "exp"} <= names and not any("output)" in n for n in names)
+    assert {"w0", "x0", "exp → 0.367879", "constant #2 1.0"} <= names and not any("output)" in n for n in names)
 
 
 def test_inputs_are_named_by_parameter_or_producing_gate_never_anonymously():
@@ -152,7 +234,33 @@ def test_inputs_are_named_by_parameter_or_producing_gate_never_anonymously():
     data = data_of(explore(loss).html)
     names = [n["name"] for n in data["nodes"].values()]
     assert "layers.0.0.conv1.weight" in names and "relu #1 in layers.0.0" in names and "relu #2 in layers.0.0" in names
-    assert len(names) == len(set(names)) and not any("(" in n for n in names)
+    assert "data (2, 1, 8, 8)" in names  # the model's input
+    assert len(names) == len(set(names)) and not any("input" in n or "output" in n for n in names)
+
+
+def test_a_graph_without_modules_names_leaves_by_what_they_are_and_gates_by_what_they_made():
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.random((3, 4)).astype(np.float32), requires_grad=True)
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    x = Tensor(rng.random((8, 4)).astype(np.float32))
+    y = ((x @ W.T + b).relu() * 2.0).sum()
+    y.backward()
+    data = data_of(explore(y).html)
+    names = {int(k): n["name"] for k, n in data["nodes"].items()}
+    assert names[W._id] == "leaf (3, 4) requires grad" and names[b._id] == "leaf (3,) requires grad"
+    assert names[x._id] == "data (8, 4)"
+    assert sorted(names.values()) == sorted(["leaf (3, 4) requires grad", "leaf (3,) requires grad", "data (8, 4)",
+                                             "permute → (4, 3)", "matmul → (8, 3)", "add → (8, 3)", "relu → (8, 3)",
+                                             "constant 2.0", "mul → (8, 3)", f"sum → {fmt_number(y.item())}"])
+    W.label, z = "W", (x @ W.T).relu() + (x @ W.T).relu()  # a user's label wins; repeats are numbered
+    z.sum().backward()
+    names = [n["name"] for n in data_of(explore(z.sum()).html)["nodes"].values()]
+    assert "W" in names and "relu #1 → (8, 3)" in names and "relu #2 → (8, 3)" in names
+    a, c = mg.Value(2.0), mg.Value(-3.0)
+    f = (a * c + a).tanh()  # a scalar graph: values, not "add #67"
+    f.backward()
+    assert [n["name"] for n in data_of(explore(f).html)["nodes"].values()] == [
+        "leaf 2.0", "leaf -3.0", "mul → -6.0", "add → -4.0", f"tanh → {fmt_number(f.data)}"]
 
 
 # --- bad input: clear errors, nothing written ---------------------------------------------------
@@ -210,8 +318,8 @@ def test_inline_in_jupyter_as_an_iframe_of_the_page():
 # --- the page in a real headless Chromium --------------------------------------------------------
 
 
-def _open(browser, path, log):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def _open(browser, path, log, width=1400, height=900):
+    page = browser.new_page(viewport={"width": width, "height": height})
     page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: log["errors"].append(str(e)))
     page.on("request", lambda r: log["requests"].append(r.url))
@@ -295,6 +403,47 @@ def test_lenet5_in_chromium_steps_opens_modules_and_shows_backwards_numbers(lene
     assert log["requests"] and all(url.startswith("file:") for url in log["requests"])
 
 
+def test_a_hooked_parameter_shows_what_the_gate_sent_and_the_hooks_result_as_its_own_step(tmp_path):
+    """A hook on a parameter: its gate's step shows what the gate sent (the edge's gradient), and the hook's
+    step shows that arriving and the hook's result, which is what .grad holds (was: .grad on the edge too)."""
+    mg.manual_seed(0)
+    model = mg.models.lenet5()
+    sent = {}
+    model[3].weight.register_hook(lambda g: (sent.setdefault("g", np.array(g)), g * 10)[1])
+    loss = F.cross_entropy(model(Tensor(np.random.default_rng(0).random((8, 1, 28, 28)).astype(np.float32))),
+                           np.arange(8))
+    loss.backward()
+    weight = model[3].weight
+    before, after = norm(sent["g"]), norm(weight.grad)
+    assert math.isclose(after, 10 * before, rel_tol=1e-6)
+    path = explore(loss, tmp_path / "hooked.html").save(tmp_path / "hooked.html")
+    data = data_of(path.read_text(encoding="utf-8"))
+    conv = next(s for s in data["steps"] if s["k"] == "gate" and any(i[0] == weight._id for i in s["ins"]))
+    hook = next(s for s in data["steps"] if s["k"] == "hook" and s["n"] == weight._id)
+    edge = data["tensors"][next(i[2] for i in conv["ins"] if i[0] == weight._id)]
+    assert math.isclose(edge["norm"], before, rel_tol=1e-6) and edge["freed"]  # what conv2d sent: a plain backward's norm
+    assert data["tensors"][hook["up"]]["norm"] == edge["norm"]
+    result = data["tensors"][hook["ins"][0][2]]
+    assert result["norm"] == after and result["max"] == float(weight.grad.max())  # .grad, whole
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        page.click("#view-0 g.node:has(text:text-is('3: Conv2d(6, 16, k=5)'))")
+        while "conv2d gate" not in page.inner_text("#panel"):
+            page.keyboard.press("ArrowRight")
+        panel = page.inner_text("#panel")
+        assert f"input 1: 3.weight (16, 6, 5, 5)\n\ndL/dW = X ⋆ dL/dO\n\ndownstream: (16, 6, 5, 5) float32 · ‖·‖ " \
+               f"{fmt_number(edge['norm'])} · min {fmt_number(edge['min'])} · max {fmt_number(edge['max'])} · values " \
+               f"freed" in panel and fmt_number(after) not in panel  # a freed gradient's min and max, as recorded
+        page.keyboard.press("End")  # the last step: the parameter's hook (leaves come last, oldest first)
+        assert _current(page)[1] == f"v{data['views'][4]['svg']}-v{weight._id}"
+        panel = page.inner_text("#panel")
+        assert panel.startswith(f"Step {len(data['steps'])} of {len(data['steps'])}: hook gate")
+        assert f"arriving (upstream)\n(16, 6, 5, 5) float32 · ‖·‖ {fmt_number(edge['norm'])}" in panel
+        assert f"the hook's result, passed on\n(16, 6, 5, 5) float32 · ‖·‖ {fmt_number(after)}" in panel
+    assert log["errors"] == []
+
+
 def test_a_resnet_in_chromium_opens_block_by_block_and_steps_gate_by_gate(tmp_path):
     model, loss = resnet_step(retain=True)  # stages of 2 and 1 blocks; every gradient kept
     path = explore(loss, tmp_path / "resnet.html").save(tmp_path / "resnet.html")
@@ -330,6 +479,167 @@ def test_a_resnet_in_chromium_opens_block_by_block_and_steps_gate_by_gate(tmp_pa
         assert _current(page)[0] == f"view-{data['views'][[v['path'] for v in data['views']].index('layers.0')]['svg']}"
     assert log["errors"] == []
     assert all(url.startswith("file:") for url in log["requests"])
+
+
+def test_a_long_chain_of_boxes_is_laid_out_in_rows_of_two_and_other_views_are_not():
+    from minigrad.viz.explorer import _two_columns
+
+    mg.manual_seed(0)
+    inner = mg.nn.Sequential(*[layer for _ in range(6) for layer in (mg.nn.Linear(4, 4), mg.nn.ReLU())])
+    loss = mg.nn.Sequential(inner, mg.nn.Linear(4, 2))(Tensor(np.ones((3, 4), np.float32))).sum()
+    loss.backward()
+    tall, rows = mg.viz.graph.draw_view(loss, "0", fold=False), mg.viz.graph.draw_view(loss, "0", fold=False)
+    assert _two_columns(rows)  # from the input, 0.0 … 0.11 (names dot quotes: "m_0.3"), to the next layer: 14
+    assert '\t{rank=same; "m_0.1"; "m_0.2"}\n' in rows.body and '\t"m_0.1" -> "m_0.3" [style=invis weight=10]\n' in rows.body
+    (one, two) = [re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', svg).groups() for svg in render.pipe_svgs([tall, rows])]
+    assert int(two[1]) < 0.6 * int(one[1]) and int(two[0]) > 1.5 * int(one[0])
+    _, loss = resnet_step()
+    assert not any(_two_columns(mg.viz.graph.draw_view(loss, path, fold=False)) for path in ("", "layers.0.0", "stem"))
+
+
+_BOX = """(sel) => { const e = document.querySelector(sel); if (!e) return null; const b = e.getBoundingClientRect();
+    return [b.left, b.top, b.right, b.bottom]; }"""
+
+
+def _inside(inner, outer):
+    return inner[0] >= outer[0] - 0.5 and inner[1] >= outer[1] - 0.5 and inner[2] <= outer[2] + 0.5 and inner[3] <= outer[3] + 0.5
+
+
+def _text_heights(page):
+    """The rendered height (px) of every label of the view shown that is on screen."""
+    return page.evaluate("""() => { const s = document.getElementById('stage').getBoundingClientRect();
+        return [...document.querySelectorAll('.view:not([hidden]) g.node text')].map(t => t.getBoundingClientRect())
+          .filter(b => b.bottom > s.top && b.top < s.bottom && b.right > s.left && b.left < s.right).map(b => b.height); }""")
+
+
+def test_on_a_laptop_screen_every_view_is_readable_and_nothing_covers_the_drawing(lenet_page, tmp_path):
+    """1440 × 900 at 100 %: LeNet-5's top level fits whole (in two columns, read as text is); a chain of 301 boxes
+    opens readable and is read in parts; the picture panel sits beside the drawing, never on it; a convolution
+    weight's heat map has at least 4 px a value, as wide as the panel."""
+    *_, path = lenet_page
+    mg.manual_seed(0)
+    layers = []
+    for _ in range(150):
+        layers += [mg.nn.Linear(16, 16), mg.nn.ReLU()]
+    deep = mg.nn.Sequential(*layers)(Tensor(np.random.default_rng(0).random((4, 16)).astype(np.float32))).sum()
+    deep.backward()
+    long = explore(deep, tmp_path / "deep.html").save(tmp_path / "deep.html")
+    convs = mg.nn.Sequential(mg.nn.Conv2d(64, 128, 3))  # a (128, 64, 3, 3) weight: 56 filters × 16 channels shown
+    wide = F.cross_entropy(convs(Tensor(np.random.default_rng(0).random((1, 64, 5, 5)).astype(np.float32))).sum((2, 3)),
+                           np.array([3]))
+    wide.backward()
+    conv = explore(wide, tmp_path / "conv.html").save(tmp_path / "conv.html")
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log, width=1440)
+        stage = page.evaluate(_BOX, "#stage")
+        assert _inside(page.evaluate(_BOX, "#view-0 svg"), stage)  # the whole top level, input to loss
+        assert page.evaluate("getComputedStyle(document.getElementById('canvas')).transform").startswith("matrix(1, 0, 0, 1,")
+        assert page.is_hidden("#parts") and min(_text_heights(page)) >= 10
+        boxes = page.evaluate("""() => [...document.querySelectorAll('#view-0 g.node')].map(g => {
+            const b = g.getBoundingClientRect(); return [g.querySelector('text').textContent, Math.round((b.top + b.bottom) / 20)]; })""")
+        rows = {}
+        for name, top in boxes:
+            rows.setdefault(top, []).append(name)
+        assert len(rows) <= 8 and max(map(len, rows.values())) == 2  # two columns
+
+        page.click("#view-0 g.node:has(text:text-is('0: Conv2d(1, 6, k=5, p=2)'))")
+        page.keyboard.press("End")
+        page.click(".view:not([hidden]) g.node:has(text:text-is('0.weight'))")
+        assert page.is_visible("#inspector canvas.heat")
+        inspector, stage = page.evaluate(_BOX, "#inspector"), page.evaluate(_BOX, "#stage")
+        assert inspector[0] >= stage[2]  # beside the drawing
+        for el in page.evaluate("""() => [...document.querySelectorAll('.view:not([hidden]) g.node, .view:not([hidden]) g.edge text')]
+                                   .map(e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; })"""):
+            assert _inside(el, stage)  # 0.bias, its edge's label and everything else in sight
+        page.click("#widen")  # a wider panel, a bigger picture; the drawing placed again, still in sight
+        assert page.evaluate(_BOX, "#inspector")[0] < inspector[0]
+        stage = page.evaluate(_BOX, "#stage")
+        assert _inside(page.evaluate(_BOX, ".view:not([hidden]) g.node.picked"), stage)
+
+        page = _open(browser, long, log, width=1440)
+        assert min(_text_heights(page)) >= 10  # readable, not 3 %: in parts
+        assert page.inner_text("#part") == "part 1 of 17" and page.is_disabled("#part-up")
+        first = _current(page)
+        page.keyboard.press("PageDown")
+        assert page.inner_text("#part") == "part 2 of 17"
+        page.click("#part-down")
+        assert page.inner_text("#part") == "part 3 of 17"
+        page.keyboard.press("ArrowRight")  # the first step is the last box's: its part comes into sight
+        assert _current(page)[1] == "v0-v" + str(deep._id) and first[1] is None
+        assert _inside(page.evaluate(_BOX, ".view:not([hidden]) g.current"), page.evaluate(_BOX, "#stage"))
+        page.keyboard.press("End")  # the last is the first box's
+        assert page.inner_text("#part") == "part 1 of 17" and min(_text_heights(page)) >= 10
+        page.click("#fit")  # fit keeps it readable
+        assert min(_text_heights(page)) >= 10
+
+        page = _open(browser, conv, log, width=1440)
+        page.click("#view-0 g.node:has(text:text-matches('^0: Conv2d'))")
+        page.click(".view:not([hidden]) g.node:has(text:text-is('0.weight'))")
+        assert "896 tiles of 3 × 3" in page.inner_text("#inspector")
+        for cell, width, room in page.evaluate("""() => [...document.querySelectorAll('#inspector canvas.heat')].map(c =>
+                [Number(c.dataset.cell), c.width, document.getElementById('inspector').clientWidth])"""):
+            assert cell >= 4 and width <= room and width > room / 2  # big enough to see, as wide as the panel
+    assert log["errors"] == []
+
+
+def test_in_chromium_a_page_before_backward_shows_the_forward_pass_and_says_how_to_get_gradients(tmp_path):
+    mg.manual_seed(0)
+    model = mg.models.lenet5()
+    loss = F.cross_entropy(model(Tensor(np.zeros((2, 1, 28, 28), np.float32))), np.array([0, 1]))
+    loss.label = "loss"
+    path = explore(loss, tmp_path / "forward.html").save(tmp_path / "forward.html")
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        assert page.inner_text("#note").startswith("No gradients yet") and "loss.backward()" in page.inner_text("#note")
+        assert page.inner_text("#counter") == "forward pass · 0/0 steps here"
+        assert page.is_disabled("#prev") and page.is_disabled("#next") and page.is_disabled("#colors")
+        panel = page.inner_text("#panel")
+        assert panel.startswith("Forward pass") and f"loss = {fmt_number(loss.item())}" in panel and "No gradients yet" in panel
+        page.keyboard.press("ArrowRight")  # nothing to step through: still the forward pass
+        assert page.inner_text("#counter") == "forward pass · 0/0 steps here" and _current(page) == ["view-0", None]
+        page.click("#view-0 g.node:has(text:text-matches('^3: Conv2d'))")  # the modules still open
+        assert _current(page)[0] == "view-4"
+        page.click(".view:not([hidden]) g.node:has(text:text-is('3.weight'))")  # and the values are there to look at
+        inspector = page.inner_text("#inspector")
+        assert "No gradients yet" in inspector and "\ngradient\n" not in inspector  # no gradient section
+        assert f"‖·‖ {fmt_number(norm(model[3].weight.data))}" in inspector and page.is_visible("#inspector canvas.heat")
+        assert page.evaluate(_BOX, ".view:not([hidden]) svg") is not None and not page.query_selector(".view g.edge.done")
+    assert log["errors"] == [] and all(url.startswith("file:") for url in log["requests"])
+
+
+def test_in_chromium_a_graph_without_modules_steps_gate_by_gate_with_named_inputs(tmp_path):
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.random((3, 4)).astype(np.float32), requires_grad=True)
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    x = Tensor(rng.random((8, 4)).astype(np.float32))
+    y = ((x @ W.T + b).relu() * 2.0).sum()
+    y.backward()
+    path = explore(y, tmp_path / "gates.html").save(tmp_path / "gates.html")
+    log = {"errors": [], "requests": []}
+    with _chromium() as browser:
+        page = _open(browser, path, log)
+        assert "the whole graph, gate by gate (it uses no modules)" in page.inner_text("#crumbs")
+        assert page.inner_text("#counter") == "forward pass · 0/6 steps here"
+        seen = []
+        for _ in range(6):  # sum, mul, relu, add, matmul, permute: one gate a step, each highlighted
+            page.keyboard.press("ArrowRight")
+            seen.append((_current(page)[1], page.inner_text("#panel").split("\n")[0]))
+        assert [title for _, title in seen] == [f"Step {k} of 6: {g} gate" for k, g in
+                                               enumerate(["sum", "mul", "relu", "add", "matmul", "permute"], 1)]
+        assert len({el for el, _ in seen}) == 6 and all(el for el, _ in seen)
+        page.click("#prev")
+        page.click("#prev")  # the add gate: its inputs named by what they are
+        panel = page.inner_text("#panel")
+        assert panel.startswith("Step 4 of 6: add gate") and "input 0: matmul → (8, 3)\n" in panel
+        assert "input 1: leaf (3,) requires grad\n" in panel
+        assert f"‖·‖ {fmt_number(norm(b.grad))}" in panel  # what add sent to b is b's gradient
+        page.keyboard.press("End")
+        assert "input 0: leaf (3, 4) requires grad" in page.inner_text("#panel")
+        page.click(f"#v0-v{b._id}")
+        assert page.inner_text("#inspector").startswith("⇤\n×\nleaf (3,) requires grad")
+    assert log["errors"] == [] and all(url.startswith("file:") for url in log["requests"])
 
 
 @pytest.mark.slow

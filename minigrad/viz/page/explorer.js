@@ -8,6 +8,7 @@
   var stage = $("stage"), canvas = $("canvas"), panel = $("panel"), inspector = $("inspector");
   var slider = $("slider"), counter = $("counter"), colors = $("colors");
   var N = D.steps.length, byPath = {}, zoom = {}, state = {view: 0, k: -1, picked: null};
+  var READABLE = 0.84;  // the smallest zoom fit goes to: the drawings' 9 pt labels stay 10 px tall
   D.views.forEach(function (v, i) { byPath[v.path] = i; });
 
   // --- words and numbers (as the drawings and str(step) write them) ---
@@ -25,6 +26,10 @@
   }
   function shape(s) { return s === null || s === undefined ? "" : "(" + s.join(", ") + (s.length === 1 ? ",)" : ")"); }
   function node(id) { return D.nodes[String(id)]; }
+  function named(x) {  // a node's name and shape, the shape once (names outside modules say it: relu → (8, 3))
+    var s = shape(x.shape);
+    return h(x.name) + (s && x.name.indexOf(s) < 0 ? " " + h(s) : "");
+  }
   function tensorLine(ref, color, title) {  // shape, norm, min/max/mean, or the values; a button for the picture
     if (ref === null || ref === undefined) return '<span class="tensor">—</span>';
     if (Array.isArray(ref)) return ref.map(function (r) { return tensorLine(r, color, title); }).join(" + ");
@@ -33,7 +38,7 @@
     var few = t.values && t.values.length <= 6;
     if (few) out.push("= " + (t.shape.length ? "[" + t.values.map(fmt).join(", ") + "]" : fmt(t.values[0])));
     if (t.norm !== undefined && t.shape.length) out.push('‖·‖ <span class="' + cls + '">' + fmt(t.norm) + "</span>");
-    if (t.min !== undefined && !few) out.push("min " + fmt(t.min) + " · max " + fmt(t.max) + " · mean " + fmt(t.mean));
+    if (t.min !== undefined && !few) out.push("min " + fmt(t.min) + " · max " + fmt(t.max) + (t.mean !== undefined ? " · mean " + fmt(t.mean) : ""));
     if (t.freed) out.push("values freed");
     if (t.nonfinite) out.push(t.nonfinite + " nan/inf");
     var look = t.freed || few ? "" : '<button class="look" type="button" data-tensor="' + ref + '" data-title="' +
@@ -129,7 +134,7 @@
       tensorLine(st.up, "grad", "upstream: the gradient of " + out.name);
     st.ins.forEach(function (input, i) {
       var x = node(input[0]);
-      s += '<div class="input"><h3>input ' + i + ": " + h(x.name) + " " + h(shape(x.shape)) + "</h3>" +
+      s += '<div class="input"><h3>input ' + i + ": " + named(x) + "</h3>" +
         '<p class="rule">' + h(out.rules[i] || "") + "</p>";
       if (input[2] === null) { s += '<p class="hint">no gradient: it does not require one</p></div>'; return; }
       if (typeof input[1] !== "string") s += "<div>local: " + tensorLine(input[1], "value", "local gradient of " + st.g + " for " + x.name) + "</div>";
@@ -180,7 +185,12 @@
         s += "<h3>gradient" + (n.hook ? " (the hook's result)" : "") + "</h3>" + picture(n.grad, "grad");
         if (n.hook) s += "<h3>before its hook</h3>" + picture(n.hook[0], "grad");
       }
-      s += "<h3>value</h3>" + picture(n.value, "value");
+      s += "<h3>value</h3>";
+      if (n.changed) s += '<p class="hint changed">' + (n.changed[0] === null ?
+        "may have changed in place since the forward pass (now at version " + n.changed[1] + ", and other tensors of this graph did change)" :
+        "changed in place since the forward pass (version " + n.changed[0] + " → " + n.changed[1] + ")") +
+        ": these are its values now, not necessarily the ones the forward used</p>";
+      s += picture(n.value, "value");
     } else if (pick.edge !== undefined) {
       var e = view().edges[pick.edge];
       if (e[3] !== undefined) return inspect({node: e[3]}, quiet);  // into a copy gate: the node's own gradient
@@ -194,35 +204,37 @@
     } else if (pick.tensor !== undefined) {
       s = "<h2>" + h(pick.title || "tensor") + "</h2>" + picture(pick.tensor, "grad");
     }
-    var first = inspector.hidden;
-    inspector.hidden = false;
-    inspector.innerHTML = '<button type="button" id="close-inspector" title="close (Escape)">×</button>' + s;
-    inspector.querySelectorAll("canvas.heat").forEach(function (cv) { pictures.drawHeat(cv, D.tensors[Number(cv.dataset.tensor)], fmt); });
-    inspector.querySelectorAll("canvas.hist").forEach(function (cv) { pictures.drawHist(cv, D.tensors[Number(cv.dataset.tensor)]); });
-    if (!quiet) inspector.scrollTop = 0;
-    if (first) makeRoom();
+    var top = inspector.scrollTop;
+    inspector.hidden = false;  // above the panel, beside the drawing: it never covers it
+    inspector.innerHTML = '<div class="tools"><button type="button" id="widen" title="a wider side panel, for bigger pictures">' +
+      (wide() ? "⇥" : "⇤") + '</button><button type="button" id="close-inspector" title="close (Escape)">×</button></div>' + s;
+    drawPictures();
+    inspector.scrollTop = quiet ? top : 0;
   }
-  function makeRoom() {  // the picture floats over the drawing: move the drawing out from under it if it can
-    var z = zoom[state.view], d = canvas.getBoundingClientRect(), p = inspector.getBoundingClientRect();
-    var S = stage.getBoundingClientRect(), over = d.right - p.left + 12, room = d.left - S.left - 8;
-    if (over > 0 && room > 0) { z.x -= Math.min(over, room); transform(); }
+  function drawPictures() {  // each heat map and histogram as wide as the panel lets it be
+    var room = inspector.clientWidth - 34;
+    inspector.querySelectorAll("canvas.heat").forEach(function (cv) { pictures.drawHeat(cv, D.tensors[Number(cv.dataset.tensor)], fmt, room); });
+    inspector.querySelectorAll("canvas.hist").forEach(function (cv) { pictures.drawHist(cv, D.tensors[Number(cv.dataset.tensor)], room); });
+    pictured = inspector.clientWidth;
   }
+  var pictured = 0;
+  new ResizeObserver(function () { if (!inspector.hidden && inspector.clientWidth !== pictured) drawPictures(); }).observe(inspector);
   function picture(ref, color) {
     if (ref === null || ref === undefined) return "<p>—</p>";
     var t = D.tensors[ref], s = "<div>" + tensorLine(ref, color).replace(/<button.*<\/button>/, "") + "</div>";
-    if (t.freed) return s + '<p class="hint">Only its shape and norm were kept: a plain backward() frees inner gradients as it goes; backward(retain_graph=True) keeps the values.</p>';
+    if (t.freed) return s + '<p class="hint">Only its shape, norm, min and max were kept: a plain backward() frees inner gradients as it goes; backward(retain_graph=True) keeps the values.</p>';
     if (t.values) return s + '<p class="numbers">[' + t.values.map(fmt).join(", ") + "]</p>";
     if (t.heat) {
       s += '<canvas class="heat" data-tensor="' + ref + '"></canvas><div class="hover"></div><p class="caption">' +
         h(describeHeat(t)) + "</p>";
     }
-    if (t.hist) s += '<canvas class="hist" width="420" height="110" data-tensor="' + ref + '"></canvas><p class="caption">histogram of all ' +
+    if (t.hist) s += '<canvas class="hist" height="110" data-tensor="' + ref + '"></canvas><p class="caption">histogram of all ' +
       t.shape.reduce(function (a, b) { return a * b; }, 1).toLocaleString("en") + " values, " + fmt(t.hist.lo) + " … " + fmt(t.hist.hi) + "</p>";
     return s;
   }
   function describeHeat(t) {
     var m = t.heat, what = m.grid[0] * m.grid[1] === 1 ? m.tile[0] + " × " + m.tile[1] : m.tiles + " tiles of " + m.tile[0] + " × " + m.tile[1] +
-      (m.filters ? " (a row per filter, a column per input channel)" : "");
+      (m.filters ? " (each filter a row of tiles, one per input channel; the rows wrap to fill the width)" : "");
     return what + (m.note ? " · " + m.note : "") + " · blue < 0 < red, white 0, full colour ±" + fmt(m.scale) + " (hover for values, ≈ 3 digits)";
   }
   // --- views, breadcrumb, zoom and pan ---
@@ -238,7 +250,7 @@
     go(k === undefined ? state.k : k);
   }
   function closeInspector() {
-    inspector.hidden = true; state.picked = null;
+    inspector.hidden = true; state.picked = null; pictured = 0;
     document.querySelectorAll(".picked").forEach(function (el) { el.classList.remove("picked"); });
   }
   function crumbs() {
@@ -261,23 +273,44 @@
     $("crumbs").innerHTML = s;
   }
   function svgSize() { var svg = $("view-" + state.view).querySelector("svg"); return {w: svg.width.baseVal.value, h: svg.height.baseVal.value}; }
-  function place(i) {
-    var z = zoom[i] = {s: 1, x: 0, y: 8}, size = svgSize(), W = stage.clientWidth;
-    z.s = Math.max(0.75, Math.min(1, (W - 16) / size.w));  // readable first: a wide view is panned, not shrunk
+  function place(i) {  // the whole view if it fits at a readable zoom (≤ 100 %), else readable, in parts
+    var z = zoom[i] = {s: 1, x: 8, y: 8}, size = svgSize(), W = stage.clientWidth, H = stage.clientHeight;
+    z.s = Math.min(1, (W - 16) / size.w, (H - 16) / size.h);
+    if (z.s < READABLE) z.s = Math.max(READABLE, Math.min(1, (W - 16) / size.w));
     z.x = Math.max(8, (W - size.w * z.s) / 2);
+    z.y = Math.max(8, (H - size.h * z.s) / 2);
   }
-  function transform() { var z = zoom[state.view]; canvas.style.transform = "translate(" + z.x + "px," + z.y + "px) scale(" + z.s + ")"; }
+  function transform() {
+    var z = zoom[state.view];
+    canvas.style.transform = "translate(" + z.x + "px," + z.y + "px) scale(" + z.s + ")";
+    parts();
+  }
+  function partHeight() { return Math.max(100, stage.clientHeight - 48); }  // a part overlaps the next by 48 px
+  function parts() {  // a view taller than the window is read in parts, as pages: which one is in sight
+    var z = zoom[state.view], tall = svgSize().h * z.s + 16, H = stage.clientHeight;
+    $("parts").hidden = tall <= H;
+    if (tall <= H) return;
+    var n = Math.ceil((tall - H) / partHeight()) + 1, k = Math.min(n, Math.max(1, Math.round((8 - z.y) / partHeight()) + 1));
+    $("part").textContent = "part " + k + " of " + n;
+    $("part-up").disabled = z.y >= 8;
+    $("part-down").disabled = z.y <= H - tall + 8;
+  }
+  function turn(by) {  // the part above (-1) or below (+1)
+    var z = zoom[state.view], tall = svgSize().h * z.s + 16;
+    z.y = Math.min(8, Math.max(stage.clientHeight - tall + 8, z.y - by * partHeight()));
+    transform();
+  }
   function zoomBy(f, px, py) {
     var z = zoom[state.view], s = Math.max(0.05, Math.min(4, z.s * f));
     if (px === undefined) { px = stage.clientWidth / 2; py = stage.clientHeight / 2; }
     z.x = px - (px - z.x) * s / z.s; z.y = py - (py - z.y) * s / z.s; z.s = s;
     transform();
   }
-  function fit() {
-    var z = zoom[state.view], size = svgSize();
-    z.s = Math.min((stage.clientWidth - 16) / size.w, (stage.clientHeight - 16) / size.h, 4);
-    z.x = (stage.clientWidth - size.w * z.s) / 2; z.y = (stage.clientHeight - size.h * z.s) / 2;
+  function fit() {  // as place does: whole when that is readable, else readable and in parts, the current step in sight
+    place(state.view);
     transform();
+    var current = document.querySelector("#view-" + state.view + " g.current");
+    if (current && !$("parts").hidden) reveal(current);
   }
   function reveal(el) {  // pan so that the element is in sight
     var r = el.getBoundingClientRect(), S = stage.getBoundingClientRect(), z = zoom[state.view];
@@ -319,9 +352,14 @@
     inspect({node: x[1]});
   });
   document.addEventListener("click", function (e) {
-    var t = e.target.closest("[data-view], [data-tensor], tr[data-step], #close-inspector");
+    var t = e.target.closest("[data-view], [data-tensor], tr[data-step], #close-inspector, #widen");
     if (!t || t.tagName === "CANVAS") return;
     if (t.id === "close-inspector") return closeInspector();
+    if (t.id === "widen") {
+      side.style.width = wide() ? "" : Math.round(0.55 * window.innerWidth) + "px";
+      t.textContent = wide() ? "⇥" : "⇤";
+      return keepInSight();
+    }
     if (t.dataset.view !== undefined) return open(byPath[t.dataset.view]);
     if (t.dataset.tensor !== undefined) return inspect({tensor: Number(t.dataset.tensor), title: t.dataset.title});
     var k = Number(t.dataset.step), owner = node(D.steps[k].n).owner;
@@ -337,12 +375,31 @@
   $("zoom-out").addEventListener("click", function () { zoomBy(0.8); });
   $("zoom-reset").addEventListener("click", function () { zoomBy(1 / zoom[state.view].s); });
   $("fit").addEventListener("click", fit);
+  $("part-up").addEventListener("click", function () { turn(-1); });
+  $("part-down").addEventListener("click", function () { turn(1); });
+  $("note").addEventListener("click", function () { $("note").classList.add("open"); });
+  function wide() { return side.getBoundingClientRect().width > 0.45 * window.innerWidth; }
+  function keepInSight() {  // the drawing's room changed: placed again, the picked element (else the current one) in sight
+    var el = document.querySelector("#view-" + state.view + " .picked") || document.querySelector("#view-" + state.view + " g.current");
+    for (var i in zoom) if (Number(i) !== state.view) delete zoom[i];  // the other views are placed again when opened
+    place(state.view);
+    transform();
+    if (el) reveal(el);
+  }
+  window.addEventListener("resize", keepInSight);
+  var side = $("side"), divider = $("divider"), sizing = null;
+  divider.addEventListener("pointerdown", function (e) { sizing = true; divider.classList.add("dragging"); divider.setPointerCapture(e.pointerId); });
+  divider.addEventListener("pointermove", function (e) {
+    if (sizing) side.style.width = Math.max(288, Math.min(window.innerWidth - 320, window.innerWidth - e.clientX - 3)) + "px";
+  });
+  divider.addEventListener("pointerup", function () { sizing = null; divider.classList.remove("dragging"); keepInSight(); });
   colors.addEventListener("change", function () { $("legend").hidden = !colors.checked; show(false); });
   document.addEventListener("keydown", function (e) {
     if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) return;  // the slider moves itself
     var act = {ArrowRight: next, ArrowLeft: prev, Home: function () { go(-1); }, End: function () { go(N - 1); },
       "+": function () { zoomBy(1.25); }, "=": function () { zoomBy(1.25); }, "-": function () { zoomBy(0.8); },
       "0": function () { zoomBy(1 / zoom[state.view].s); }, f: fit,
+      PageUp: function () { turn(-1); }, PageDown: function () { turn(1); },
       Escape: function () {  // close the picture, else go up one level
         if (!inspector.hidden) return closeInspector();
         var p = view().path; if (p) open(byPath[p.indexOf(".") < 0 ? "" : p.slice(0, p.lastIndexOf("."))]);
