@@ -55,7 +55,10 @@ class Summary:
         flat = array.reshape(-1)
         if flat.dtype.kind != "f":
             flat = flat.astype(np.float64)
-        self.norm = math.sqrt(float(np.dot(flat, flat)))
+        elif flat.dtype == np.float16:  # Σ g² of 70,000 ones is past float16's 65,504
+            flat = flat.astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # squares past the range: handled below
+            self.norm = math.sqrt(float(np.dot(flat, flat)))
         self.nonfinite = 0
         if not math.isfinite(self.norm):  # a NaN or an infinity, or squares past the dtype's range
             finite = flat[np.isfinite(flat)]
