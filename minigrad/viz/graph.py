@@ -173,7 +173,7 @@ class _Drawing:
             self.dot.elements[f"v{node._id}"] = ("context", node)
             self._place(None, f"v{node._id}", context_label(node, feeds, layout.owners.get(node)), shape="box",
                         style="rounded,dashed", color="gray55", fontcolor="gray30", margin="0.06,0.03",
-                        tooltip=attribute(tooltip(node, None)))
+                        tooltip=attribute(tooltip(node, None, values=not self.view)))
             return
         self.dot.elements[f"v{node._id}"] = ("node", node)
         grad = frame.grad(node) if frame is not None else None
@@ -181,7 +181,7 @@ class _Drawing:
         hooked = frame.hook(node) if frame is not None else None
         held = frame.accumulated(node) if frame is not None else None
         gate = node._gate
-        tip = attribute(tooltip(node, grad, held))
+        tip = attribute(tooltip(node, grad, held, values=not self.view))  # a page's view shows values in its panel
         if self.tensors:
             cell = None
             if gate is not None:

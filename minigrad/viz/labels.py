@@ -178,9 +178,10 @@ def node_name(node):
     return "constant" if node.numel() == 1 and not node.requires_grad else "input"
 
 
-def tooltip(node, grad, held=None):
+def tooltip(node, grad, held=None, values=True):
     """Hovering a node: its shape and dtype, value statistics and values, the same for its gradient (and for
-    its ``.grad``, ``held``, when that has added up more than this backward's)."""
+    its ``.grad``, ``held``, when that has added up more than this backward's). Without ``values``, the
+    statistics only (the explorer's views: its panel shows the values, as numbers or pictures)."""
     if not is_tensor(node):
         text = f"{node_name(node) or 'value'} = {fmt_number(node.data)}"
         text += f", gradient {fmt_number(grad)}" if grad is not None else ""
@@ -197,6 +198,8 @@ def tooltip(node, grad, held=None):
     if held is not None:
         parts.append((f"{ACCUMULATED}: {stats(held)}", held))
     made = f"made by {node._gate.name}: {node._gate.formula}" if node._gate is not None else ""
+    if not values:
+        return "\n".join([words for words, _ in parts] + ([made] if made else []))
     arrays = [a for _, a in parts if a is not None and np.size(a) > 1]
     room = (TOOLTIP_CHARS - len(made) - sum(len(words) + 1 for words, _ in parts)) // max(1, len(arrays))
     lines = []
