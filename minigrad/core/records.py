@@ -27,6 +27,7 @@ import weakref
 import numpy as np
 
 from .step import COPY, HOOK, Run, Step
+from .text import plain
 
 PASS, GRAD, BEFORE, SENT = range(4)
 """The fields of a record, as :func:`record_of` gives it."""
@@ -103,18 +104,6 @@ def summary(g):
         return made
     summarize_parts = getattr(g, "summarize", None)  # several outputs' gradients (core/function.py)
     return summarize_parts(summary) if summarize_parts is not None else g
-
-
-def plain(g):
-    """A gradient of a ``create_graph`` pass as the record keeps it: its values, not its graph."""
-    data = getattr(g, "_data", None)
-    if data is not None:
-        return data
-    if hasattr(g, "_inputs"):  # a Value
-        return g.data
-    if g is not None and g.__class__ is not float and hasattr(g, "summarize"):
-        return g.summarize(plain)
-    return g
 
 
 def plains(sent):

@@ -9,7 +9,7 @@ MAX_SHOWN = 16
 
 def fmt_number(x, digits=6):
     """A float the way the lectures write it: ``-4.0``, ``0.731059``, ``1e-08``."""
-    x = float(_values(x))
+    x = float(plain(x))
     if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
         return f"{x:.1f}"
     return f"{x:.{digits}g}"
@@ -21,7 +21,7 @@ def fmt_value(v, digits=6):
         return "—"
     if isinstance(v, str):
         return v
-    v = _values(v)
+    v = plain(v)
     if isinstance(v, tuple):
         return "(" + ", ".join(fmt_value(x, digits) for x in v) + ")"
     shape = getattr(v, "shape", None)
@@ -34,7 +34,7 @@ def fmt_array(a, digits=6):
     """Small arrays in full (``[4.0, 0.0, 5.0, 0.0]``); larger ones as ``(64, 10) ‖·‖=0.31``."""
     import numpy as np
 
-    a = _values(a)
+    a = plain(a)
     norm = getattr(a, "norm", None)
     if norm is not None and not isinstance(a, np.ndarray):  # a freed gradient, as backward recorded it
         return f"{tuple(a.shape)} ‖·‖={fmt_number(norm, digits)}"
@@ -45,14 +45,17 @@ def fmt_array(a, digits=6):
     return f"{tuple(a.shape)} ‖·‖={fmt_number(norm, digits)}"
 
 
-def _values(v):
-    """A gradient of ``backward(create_graph=True)`` -- a Tensor, or a Value -- as the numbers it holds."""
-    data = getattr(v, "_data", None)
+def plain(g):
+    """A gradient of a ``create_graph`` pass -- a Tensor or a Value -- as the numbers it holds (what the
+    records keep, what steps print and drawings show); arrays, numbers and summaries pass through."""
+    data = getattr(g, "_data", None)
     if data is not None:
         return data
-    if hasattr(v, "_inputs"):  # a Value
-        return v.data
-    return v
+    if hasattr(g, "_inputs"):  # a Value
+        return g.data
+    if g is not None and g.__class__ is not float and hasattr(g, "summarize"):
+        return g.summarize(plain)  # several outputs' gradients (core/function.py)
+    return g
 
 
 def _nested(x, digits):

@@ -196,15 +196,10 @@ def _check_tensor_gate(node, eps, atol, rtol, rng):
     upstream = [np.where(f, rng.standard_normal(y.shape), 0.0) for y, f in zip(ys, finite)]
     leaves = [Tensor(a.copy(), requires_grad=w) for a, w in zip(arrays, wants)]
     with engine.enable_grad():
-        outs = run(leaves)
-        projection = None
-        for out, u in zip(outs, upstream):
-            if out.requires_grad:
-                term = (out * Tensor(u)).sum()
-                projection = term if projection is None else projection + term
-    if projection is None:
+        total = projection(run(leaves), upstream)
+    if total is None:
         return None
-    projection.backward()
+    total.backward()
     for i, (leaf, want) in enumerate(zip(leaves, wants)):
         if not want:
             continue
@@ -220,6 +215,16 @@ def _check_tensor_gate(node, eps, atol, rtol, rng):
             if _differs(a, numeric, atol, rtol) > 0:
                 return i, index, a, numeric
     return None
+
+
+def projection(outputs, directions):
+    """Σₖ ⟨yₖ, wₖ⟩ over the outputs that require grad, as a Tensor to backprop from (None if none does)."""
+    total = None
+    for y, w in zip(outputs, directions):
+        if y.requires_grad:
+            term = (y * Tensor(w)).sum()
+            total = term if total is None else total + term
+    return total
 
 
 def _check_scalar_gate(node, eps, atol, rtol, rng):

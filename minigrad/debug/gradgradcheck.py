@@ -19,7 +19,7 @@ from ..core.function import HigherOrderError
 from ..core.outputs import Output
 from ..core.tensor import Tensor
 from .gradcheck import (GradcheckError, _central_differences, _differs, _float64_inputs, _rebuilt_with_sites, _site,
-                        check_tolerances, gate_nodes)
+                        check_tolerances, gate_nodes, projection)
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
@@ -152,11 +152,7 @@ def _check_gate(node, eps, atol, rtol, rng):
     def first(values, graph):
         with engine.enable_grad():
             ys, leaves = outputs(values)
-            total = None
-            for y, w in zip(ys, ws):
-                if y.requires_grad:
-                    term = (y * Tensor(w)).sum()
-                    total = term if total is None else total + term
+            total = projection(ys, ws)
             if total is None:
                 return None, leaves
             return autograd.grad(total, leaves, create_graph=graph, allow_unused=True), leaves

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core import engine, records
 from ..core.step import Step
+from ..core.text import plain
 
 
 # --- which nodes and edges ---------------------------------------------------------------------
@@ -151,16 +152,16 @@ class StepFrame:
         for step in steps:
             if step.kind == "copy":
                 continue
-            up = _values(step.upstream)
+            up = plain(step.upstream)
             if step.kind == "hook":
-                self._hooked[step.output] = (up, _values(step.downstream[0]))
+                self._hooked[step.output] = (up, plain(step.downstream[0]))
                 continue
             for i, (parent, g) in enumerate(zip(step.inputs, step.downstream)):
-                g = _values(g)
-                self._edges[(step.output, i)] = (up, _values(step.local[i]), g)
+                g = plain(g)
+                self._edges[(step.output, i)] = (up, plain(step.local[i]), g)
                 if g is not None:
                     self._delivered.setdefault(parent, []).append(g)
-        self._root, self._seed = run.root, _values(run.seed)
+        self._root, self._seed = run.root, plain(run.seed)
         self._expected = None
         self.summaries = any(is_summary(g) for gs in self._delivered.values() for g in gs)
 
@@ -197,14 +198,6 @@ class StepFrame:
 
     def edge(self, node, i):
         return self._edges.get((node, i))
-
-
-def _values(g):
-    """A gradient as a drawing shows it: the live steps of a ``create_graph`` pass carry Tensors (and
-    Values), drawn by their values; arrays, numbers and summaries pass through."""
-    if g is None or isinstance(g, (np.ndarray, np.generic, float, int)) or not hasattr(g, "_inputs"):
-        return g
-    return g.data
 
 
 def backprop_steps(root, grad=None, *, who="draw"):
