@@ -53,7 +53,7 @@ LEGEND_CELL = 90
 # glyphs graphviz-pure's PNG fonts lack, and the plain forms a drawing uses instead
 _PLAIN = str.maketrans({"⊙": "×", "⋆": "*", "⋯": "..."})
 # C0 (but newline and tab), DEL and C1: each as its Python escape, visible in the drawing
-_CONTROLS = {c: repr(chr(c))[1:-1] for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) != "\n"}
 
 
 def check_text(text, where):
@@ -64,8 +64,8 @@ def check_text(text, where):
 
 
 def visible(text):
-    """``text`` with every control character but a newline and a tab written out as Python writes it
-    (``\\x01``, ``\\r``, ``\\x7f``): XML, and so graphviz's labels and SVG, cannot hold them."""
+    """``text`` with every control character but a newline written out as Python writes it (``\\x01``,
+    ``\\r``, ``\\t``, ``\\x7f``): XML, and so graphviz's labels and SVG, cannot hold them (a tab it drops)."""
     return text.translate(_CONTROLS)
 
 
