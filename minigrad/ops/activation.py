@@ -153,6 +153,8 @@ class Hardtanh(Elementwise):
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.params = (lo, hi)
+        if x.dtype.kind in "iu":  # an integer tensor stays one, as PyTorch's (numpy would answer in float64)
+            return np.clip(x, lo, hi).astype(x.dtype)
         return np.clip(x, lo, hi)
 
 
@@ -302,6 +304,9 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
     if lo > hi:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
     x = as_tensor("hardtanh", x)
+    if x.dtype.kind == "u" and lo < 0:
+        raise ValueError(f"hardtanh: cannot clamp an unsigned tensor ({x.dtype}) to a negative min_val ({min_val}), "
+                         f"as PyTorch; give min_val ≥ 0 or convert it first (x.astype('int16'))")
     return Hardtanh.apply(x, lo=lo, hi=hi)
 
 

@@ -92,6 +92,9 @@ class Var(_Reduction):
         ctx.setup(a, dim, keepdim)
         ctx.ddof = (1 if unbiased else 0) if correction is None else correction
         centered = a - a.mean(axis=ctx.axes, keepdims=True)
+        # the corrected two-pass algorithm: the rounding error of the mean taken out again, so a constant row
+        # is exactly 0 from its mean (var 0, std's gradient 0, as PyTorch), not a tiny constant −ε
+        centered -= centered.mean(axis=ctx.axes, keepdims=True)
         ctx.save_for_backward(centered)
         with np.errstate(divide="ignore", invalid="ignore"):  # float16 squares summed in float32, as PyTorch
             squares = wide_sum(centered * centered, ctx.axes, keepdim)

@@ -231,6 +231,7 @@ def test_reprs_match_pytorchs():
                          (nn.Dropout(0.2), torch.nn.Dropout(0.2)), (nn.BatchNorm2d(8), torch.nn.BatchNorm2d(8)),
                          (nn.BatchNorm1d(4, bias=False), torch.nn.BatchNorm1d(4, bias=False)),
                          (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)), (nn.Softmax(1), torch.nn.Softmax(1)),
+                         (nn.LeakyReLU(0.1, inplace=True), torch.nn.LeakyReLU(0.1, inplace=True)),
                          (nn.ReLU(), torch.nn.ReLU()), (nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True))]:
         assert repr(ours) == repr(theirs)
 

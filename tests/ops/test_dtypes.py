@@ -264,3 +264,18 @@ def test_a_complex_or_string_operand_is_refused_naming_the_op_and_dtype(op, symb
     dtype = np.asarray(other).dtype
     with pytest.raises(TypeError, match=rf"{symbol}: an operand of dtype {dtype} cannot meet a tensor"):
         op(Tensor([1.0]), other)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "int64"])
+def test_relu6_and_hardtanh_keep_an_integer_dtype_as_torch(torch, dtype):
+    import minigrad.nn.functional as F
+
+    x = np.array([-3, 0, 2, 9]).astype(dtype)
+    got, want = F.relu6(Tensor(x)), torch.nn.functional.relu6(torch.from_numpy(x))
+    assert got.dtype == np.dtype(dtype) and got.data.tolist() == want.tolist()
+    if dtype == "uint8":  # torch: "cannot do hardtanh on an unsigned type with negative limits"
+        with pytest.raises(ValueError, match=r"hardtanh: cannot clamp an unsigned tensor \(uint8\) to a negative"):
+            F.hardtanh(Tensor(x))
+        return
+    got, want = F.hardtanh(Tensor(x)), torch.nn.functional.hardtanh(torch.from_numpy(x))
+    assert got.dtype == np.dtype(dtype) and got.data.tolist() == want.tolist()

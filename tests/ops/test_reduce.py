@@ -221,3 +221,19 @@ def test_a_bad_dim_is_named_by_the_op_that_was_called(call, op):
     """x.std(5) said "var:", x.amax(5) said "max:" (the gates underneath)."""
     with pytest.raises(IndexError, match=rf"^{op}: dim 5 is out of range for a tensor with 2 dimensions"):
         call(Tensor(np.ones((2, 3))))
+
+
+@pytest.mark.parametrize("c, n, dtype", [(1.7, 3, np.float32), (3.3, 7, np.float32), (0.1, 3, np.float64),
+                                         (1.7, 7, np.float64), (0.3, 5, np.float16)])
+def test_a_constant_row_has_var_and_std_exactly_0_and_std_gradient_0(c, n, dtype, torch_on_one_thread):
+    """The mean of a constant row is rounded (1.7·3/3 is not 1.7 in float32): without the corrected two-pass
+    algorithm var was 1.4e-14, std 1.5e-07 and std's gradient −0.408 on every element, where PyTorch gives 0."""
+    x = Tensor(np.full((2, n), c, dtype), requires_grad=True)
+    s = x.std(1)
+    s.sum().backward()
+    assert s.data.tolist() == [0.0, 0.0] and x.var(1).data.tolist() == [0.0, 0.0]
+    assert np.all(x.grad == 0)
+    if torch_on_one_thread is not None:
+        t = torch_on_one_thread.tensor(np.full((2, n), c, dtype), requires_grad=True)
+        t.std(1).sum().backward()
+        assert t.std(1).tolist() == [0.0, 0.0] and np.all(t.grad.numpy() == 0)
