@@ -82,7 +82,7 @@ def receptive_field(model, input_size=None):
             r = tuple(ri + (ke - 1) * ji for ri, ke, ji in zip(r, k_eff, j))
             j = tuple(ji * si for ji, si in zip(j, s))
             if size is not None:
-                out = window.out_size(size, k, s, padding, d)
+                out = window.out_size(size, k, s, padding, d, getattr(layer, "ceil_mode", False))  # as the layer does
                 if min(out) < 1:
                     raise ValueError(
                         f"receptive_field: layer {name!r} ({kind}) gets a {size[0]}×{size[1]} map (padded "

@@ -40,13 +40,6 @@ from . import dtypes, dual
 from .gate import as_tensor
 
 
-def class_axis(op, dim, ndim):
-    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor, or a clear error."""
-    if ndim == 0 and dims._is_int(dim):
-        raise ValueError(f"{op}: needs a tensor with at least 1 dimension, got a 0-d one; reshape it first")
-    return dims.axis(op, dim, ndim)
-
-
 class LeakyRelu(Elementwise):
     name, symbol = "leaky_relu", "lrelu"
     rules = (Rule("x", "[x > 0] + negative_slope·[x ≤ 0]",
@@ -245,14 +238,20 @@ def softmax(x, dim):
     """exp(x) / Σ exp(x) along ``dim`` (stable: computed as exp(x − max))."""
     x = as_tensor("softmax", x)
     dtypes.require_float("softmax", x.dtype)
-    return Softmax.apply(x, dim=class_axis("softmax", dim, x.ndim))
+    if x.ndim == 0:  # one element, as PyTorch takes it (dim 0 or -1): softmax 1, its gradient 0
+        dims.axis("softmax", dim, 0)
+        return softmax(x.reshape(1), 0).reshape(())
+    return Softmax.apply(x, dim=dims.axis("softmax", dim, x.ndim))
 
 
 def log_softmax(x, dim):
     """x − log Σ exp(x) along ``dim``, computed as (x − max) − log Σ exp(x − max) so it never overflows."""
     x = as_tensor("log_softmax", x)
     dtypes.require_float("log_softmax", x.dtype)
-    return LogSoftmax.apply(x, dim=class_axis("log_softmax", dim, x.ndim))
+    if x.ndim == 0:  # one element, as PyTorch takes it: log_softmax 0, its gradient 0
+        dims.axis("log_softmax", dim, 0)
+        return log_softmax(x.reshape(1), 0).reshape(())
+    return LogSoftmax.apply(x, dim=dims.axis("log_softmax", dim, x.ndim))
 
 
 def _float(op, x):

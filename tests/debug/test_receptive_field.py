@@ -86,3 +86,11 @@ def test_report_is_a_table():
     assert lines[1].split() == ["0", "Conv2d", "3", "1", "0.5", "8"]
     assert lines[8].split() == ["7", "MaxPool2d", "10", "4", "2.0", "2"]
     assert lines[-1].startswith("8 (Flatten): the spatial map ends here")
+
+
+def test_output_sizes_follow_a_pools_ceil_mode():
+    """MaxPool2d(2, ceil_mode=True) on 7×7 gives 4×4 (the map the layer really makes), not floor's 3×3."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True), nn.Conv2d(2, 2, 3))
+    rows = receptive_field(model, input_size=7)
+    assert column(rows, "output_size") == [7, 4, 2]
+    assert model(Tensor(np.zeros((1, 1, 7, 7), np.float32))).shape[2:] == (2, 2)

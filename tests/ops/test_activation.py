@@ -73,8 +73,8 @@ def test_bad_dims():
         softmax(Tensor(X), 3)
     with pytest.raises(TypeError, match="log_softmax: dim must be an int, got None"):
         log_softmax(Tensor(X), None)
-    with pytest.raises(ValueError, match="softmax: needs a tensor with at least 1 dimension"):
-        softmax(Tensor(np.float64(1.0)), 0)
+    with pytest.raises(IndexError, match=r"softmax: dim 1 is out of range for a tensor with 0 dimensions"):
+        softmax(Tensor(np.float64(1.0)), 1)
     with pytest.raises(TypeError, match="relu: input must be a Tensor or a numpy array, got str"):
         relu("x")
 
@@ -230,3 +230,13 @@ def test_relu_and_leaky_relu_accept_inplace_as_torch():
     assert relu(x, inplace=False).tolist() == relu(x, True).tolist() == [0.0, 2.0]
     assert leaky_relu(x, 0.1, inplace=True).tolist() == leaky_relu(x, negative_slope=0.1, inplace=False).tolist()
     assert x.tolist() == [-1.0, 2.0]  # a new tensor, as documented
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+def test_softmax_of_a_0d_tensor_is_1_and_log_softmax_0_as_pytorch(dim):
+    """PyTorch takes a 0-d tensor (one element) with dim 0 or -1; minigrad refused it."""
+    for fn, want in ((softmax, 1.0), (log_softmax, 0.0)):
+        x = Tensor(np.float64(2.0), requires_grad=True)
+        y = fn(x, dim)
+        y.backward()
+        assert y.shape == () and y.item() == want and x.grad == 0.0
