@@ -167,15 +167,18 @@ def stats(a):
 
 
 def node_name(node):
-    """How a drawing names a node: its label (a parameter's name), else the gate that made it."""
+    """How a drawing names a node: its label (a parameter's name), else the gate that made it, else what
+    the leaf is: a parameter, a leaf that requires grad, data, or a constant."""
     if node.label:
         return check_text(node.label, "the label")
     if node._gate is not None:
         return node._gate.name
     if not is_tensor(node):
         return ""
-    # a one-element tensor nobody named or differentiates is a number the computation brought in
-    return "constant" if node.numel() == 1 and not node.requires_grad else "input"
+    # leaves by what they are, in the explorer's words (viz/node_names.py; the node shows the shape)
+    if node.requires_grad:
+        return "parameter" if type(node).__name__ == "Parameter" else "leaf, requires grad"
+    return "constant" if node.numel() == 1 else "data"  # a number the computation brought in, or its data
 
 
 def tooltip(node, grad, held=None, values=True):

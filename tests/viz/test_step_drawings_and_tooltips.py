@@ -26,3 +26,14 @@ def test_explorer_views_keep_tooltips_to_statistics():
     full, short = tooltip(x, np.ones((3, 4))), tooltip(x, np.ones((3, 4)), values=False)
     assert "[0, 1, 2, 3]" in full and "[" not in short
     assert short.startswith("x: (3, 4) float") and "value:" in short and "grad:" in short
+
+
+def test_unnamed_leaves_are_named_by_what_they_are_as_in_the_explorer():
+    import minigrad as mg
+    from minigrad.viz.labels import node_name
+
+    w = mg.Tensor(np.ones((3, 4)), requires_grad=True)
+    x, c = mg.Tensor(np.ones((8, 4))), mg.Tensor(np.float64(2.0))
+    p = mg.nn.Parameter(np.ones(3))
+    assert [node_name(t) for t in (w, x, c, p)] == ["leaf, requires grad", "data", "constant", "parameter"]
+    assert node_name(x @ w.T) == "matmul"
