@@ -213,10 +213,13 @@ class Function(Gate):
                 grads = type(self).backward(self, *upstream)
             else:
                 grads = type(self).backward(self, upstream)
-        except ValueError as exc:
-            if not self.saved and "unpack" in str(exc):
-                exc.add_note(f"{self.name}: forward saved nothing, so ctx.saved_tensors is (); "
-                             f"call ctx.save_for_backward(...) in forward with what backward reads")
+        except (ValueError, IndexError) as exc:
+            text = str(exc)
+            if "unpack" in text or "index out of range" in text:  # reading more saved arrays than forward kept?
+                n = len(self.saved or ())
+                kept = f"{n} array{'s' if n != 1 else ''}" if n else "nothing (ctx.save_for_backward was not called)"
+                exc.add_note(f"{self.name}: forward saved {kept}; if backward reads ctx.saved_tensors, call "
+                             f"ctx.save_for_backward(...) in forward with everything it reads")
             raise
         grads = self._per_input(grads, inputs)
         out = []
@@ -416,7 +419,8 @@ def _rules_from(name, formula, forward=None):
         n = _positional_count(forward)
         if n is not None and len(formula) != n:
             raise TypeError(
-                f"{name}.formula has {len(formula)} strings but {name}.forward takes {n} input{'s' if n != 1 else ''}; "
+                f"{name}.formula has {len(formula)} string{'s' if len(formula) != 1 else ''} but {name}.forward takes "
+                f"{n} input{'s' if n != 1 else ''}; "
                 f"give one string per input, or a single string for all of them"
             )
         return tuple(Rule(None, f) for f in formula)

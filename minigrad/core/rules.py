@@ -55,7 +55,19 @@ class Rule:
         elif local is None:
             self.text = f"dL/d{input} = {rhs}"
         else:
-            self.text = f"dL/d{input} = {rhs} ⊙ dL/d{output}"
+            self.text = f"dL/d{input} = {self.factor} ⊙ dL/d{output}"
+
+    @property
+    def factor(self):
+        """The local gradient as a factor of ``⊙ upstream``: in brackets when it is a sum or difference
+        (``(1 − tanh²x)``), so that ``1 − tanh²x ⊙ dL/dy`` is never read as 1 − (tanh²x ⊙ dL/dy)."""
+        depth = 0
+        for k, ch in enumerate(self.rhs):
+            depth += ch in "([{"
+            depth -= ch in ")]}"
+            if depth == 0 and ch in "+−-" and 0 < k < len(self.rhs) - 1 and self.rhs[k - 1] == " ":
+                return f"({self.rhs})"
+        return self.rhs
 
     @property
     def elementwise(self):

@@ -15,6 +15,9 @@ Past a budget the drawing collapses on its own (the deepest depth that fits), an
 big it keeps the nodes nearest the root -- within a number of nodes *and* a size in pt, long and wide
 (``viz/budget.py``), so a long chain is cut short and a sum of a hundred branches narrowed instead of
 drawn as a strip thousands of points long -- and says what it did.
+
+(Just over 400 lines: grouping, collapsing, folding, ``within`` and the cut are one decision about each
+node, made in one pass; the size estimate is in ``budget.py``.)
 """
 from __future__ import annotations
 

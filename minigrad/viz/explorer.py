@@ -18,6 +18,10 @@ again) and writes one self-contained HTML page (or shows it inline in Jupyter):
   draws the pictures from it. Sizes grow linearly with the graph: SVGs per module, not per step.
 
 The page has no network access (a Content-Security-Policy as the stepper's) and works from ``file://``.
+
+(Over 400 lines: the page's data is one model -- views, steps, names and the tensors' pictures refer to
+each other by id -- built in one pass; its HTML, CSS and script are in ``page/``, its pictures in
+``pictures.py``.)
 """
 from __future__ import annotations
 

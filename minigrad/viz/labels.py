@@ -294,7 +294,7 @@ def edge_text(node, i, upstream, local, downstream):
         shape = getattr(local, "shape", None)
         if not isinstance(local, str) and (shape is None or len(shape) == 0 or local.size <= SHOWN_ON_EDGES):
             return f"{down} = {rows(local)} ⊙ {up}"
-        return wrap(f"{down} = {rule.rhs} ⊙ {up}")
+        return wrap(f"{down} = {rule.factor} ⊙ {up}")
     if rule.input is None:  # a user's whole statement, "dL/dx = 3x² · dL/dy": then what it came to
         return wrap(rule.text) + f"\n= {down}  (upstream {up})"
     return wrap(f"{down} = {rule.rhs}") + f"\n(upstream {up})"

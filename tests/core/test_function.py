@@ -334,8 +334,32 @@ def test_reading_saved_tensors_that_were_never_saved_says_so():
 
     with pytest.raises(ValueError) as caught:
         Forgetful.apply(Tensor([1.0], requires_grad=True)).sum().backward()
-    assert "Forgetful: forward saved nothing" in "\n".join(caught.value.__notes__)
-    assert "ctx.save_for_backward" in "\n".join(caught.value.__notes__)
+    assert "Forgetful: forward saved nothing (ctx.save_for_backward was not called)" in "\n".join(caught.value.__notes__)
+
+    class Indexing(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return ctx.saved_tensors[0] * grad
+
+    class SavedOne(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y = ctx.saved_tensors
+            return 2 * grad
+
+    for gate, kind, kept in ((Indexing, IndexError, "nothing"), (SavedOne, ValueError, "1 array")):
+        with pytest.raises(kind) as caught:
+            gate.apply(Tensor([1.0], requires_grad=True)).sum().backward()
+        assert f"{gate.__name__}: forward saved {kept}" in "\n".join(caught.value.__notes__)
 
 
 def test_built_in_gates_are_functions_too():

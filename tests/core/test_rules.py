@@ -117,3 +117,13 @@ def test_no_module_parses_a_formula_back_into_rules():
     import minigrad.viz.graph as graph
 
     assert "re.compile" not in inspect.getsource(graph)  # the drawings read Rule objects, not prose
+
+
+def test_a_local_gradient_that_is_a_sum_is_bracketed_before_the_upstream():
+    """``1 − tanh²x ⊙ dL/dy`` would read as 1 − (tanh²x ⊙ dL/dy)."""
+    from minigrad.core import rules
+
+    assert rules.TANH.formula == "dL/dx = (1 − tanh²x) ⊙ dL/dy"
+    assert rules.MAX.rules[0].text == "dL/da = (1 − [a < b] − ½[a = b]) ⊙ dL/dy"
+    assert rules.SIGMOID.rules[0].text == "dL/dx = σ(x)(1 − σ(x)) ⊙ dL/dy"  # a product: no brackets needed
+    assert rules.SUB.rules[1].text == "dL/db = −1 ⊙ dL/dy" and rules.MUL.rules[0].text == "dL/da = b ⊙ dL/dy"
