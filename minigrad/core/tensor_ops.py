@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dims as _dims
 from . import engine
 
 Tensor = None  # core/tensor.py's class (bound with the ops modules: it is defined after this one)

@@ -15,7 +15,6 @@ import operator
 import numpy as np
 
 from ..ops import window
-from ..ops.window import pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter

@@ -475,7 +475,7 @@ def test_a_second_ctrl_c_while_saving_still_saves_and_says_how_to_resume(tmp_pat
     assert "Traceback" not in err and "nothing to save" not in err
     found = re.search(r"minigrad train: interrupted after (\d+) steps: saved the model and optimiser to (\S+) ", err)
     assert found and found.group(2) == str(out / "checkpoint.npz"), err
-    assert f"Resume with:\n  minigrad train " in err and f"--resume {out / 'checkpoint.npz'}\n" in err
+    assert "Resume with:\n  minigrad train " in err and f"--resume {out / 'checkpoint.npz'}\n" in err
     saved = minigrad.load(out / "checkpoint.npz")
     assert saved["optimizer"]["state"][0]["step"] == int(found.group(1))  # the write was not cut short
 
