@@ -78,17 +78,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         with no_grad():
             return float(np.sum(np.asarray(fn(*xs).data, dtype=np.float64) * upstream))
 
-    worst = None
-    for k in checked:
-        x = xs[k]
-        analytic = x.grad if x.grad is not None else np.zeros_like(x.data)
-        for index, a, numeric in _central_differences(x.data, projected, analytic, eps):
-            excess = _differs(a, numeric, atol, rtol)
-            if excess > 0 and (worst is None or excess > worst[0]):
-                worst = (excess, k, index, a, numeric)
+    worst = worst_mismatch(((k, xs[k].data, xs[k].grad) for k in checked), projected, eps, atol, rtol)
     if worst is None:
         return True
-    _, k, index, a, numeric = worst
+    k, index, a, numeric = worst
     message = (
         f"gradcheck: input {k} (shape {xs[k].shape}) at index {index}: analytic {a:.8g} vs numeric {numeric:.8g} "
         f"(|difference| {abs(a - numeric):.3g} > atol {atol} + rtol {rtol} × |numeric|)"
@@ -249,6 +242,19 @@ def _check_scalar_gate(node, eps, atol, rtol, rng):
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+
+
+def worst_mismatch(inputs, projected, eps, atol, rtol):
+    """(input, index, analytic, numeric) where an analytic gradient is furthest past the tolerance, or None.
+    ``inputs``: (input number, array, analytic gradient or None for zeros) for each input checked."""
+    worst = None
+    for k, x, analytic in inputs:
+        analytic = analytic if analytic is not None else np.zeros(x.shape)
+        for index, a, numeric in _central_differences(x, projected, analytic, eps):
+            excess = _differs(a, numeric, atol, rtol)
+            if excess > 0 and (worst is None or excess > worst[0]):
+                worst = (excess, k, index, a, numeric)
+    return None if worst is None else worst[1:]
 
 
 def _central_differences(x, projected, analytic, eps):

@@ -19,7 +19,7 @@ from ..core.function import HigherOrderError
 from ..core.outputs import Output
 from ..core.tensor import Tensor
 from .gradcheck import (GradcheckError, _central_differences, _differs, _float64_inputs, _rebuilt_with_sites, _site,
-                        check_tolerances, gate_nodes, projection)
+                        check_tolerances, gate_nodes, projection, worst_mismatch)
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
@@ -61,16 +61,10 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             gs = first(create_graph=False)
         return float(sum(np.sum(np.asarray(g, np.float64) * w) for g, w in zip(gs, u) if g is not None))
 
-    worst = None
-    for k, x in enumerate(checked):
-        analytic = second[k] if second[k] is not None else np.zeros(x.shape)
-        for index, a, numeric in _central_differences(x.data, projected, analytic, eps):
-            excess = _differs(a, numeric, atol, rtol)
-            if excess > 0 and (worst is None or excess > worst[0]):
-                worst = (excess, k, index, a, numeric)
+    worst = worst_mismatch(((k, x.data, second[k]) for k, x in enumerate(checked)), projected, eps, atol, rtol)
     if worst is None:
         return True
-    _, k, index, a, numeric = worst
+    k, index, a, numeric = worst
     message = (f"gradgradcheck: input {k} (shape {checked[k].shape}) at index {index}: analytic second derivative "
                f"{a:.8g} vs numeric {numeric:.8g} (|difference| {abs(a - numeric):.3g} > atol {atol} + rtol {rtol} × "
                f"|numeric|)")
